@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package config loads the routerwatch configuration file.
+//
+// The contract: a file is decoded strictly (unknown keys and duplicate keys
+// are errors, reported with line and column), defaults come from Default,
+// and Validate runs once at load time so that nothing downstream re-checks
+// a value. A missing file at the default path is not an error; a missing
+// file the user named is.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Config is the whole configuration file. Every field is optional; zero
+// values are replaced by Default's.
+type Config struct {
+	// DataDir holds imported and downloaded advisory data. Empty means the
+	// user's data directory ($XDG_DATA_HOME/routerwatch or
+	// ~/.local/share/routerwatch).
+	DataDir string `yaml:"data_dir"`
+	// LogLevel is one of debug, info, warn, error.
+	LogLevel string `yaml:"log_level"`
+	// Format is the default output format: text or json.
+	Format string `yaml:"format"`
+	// FailOn is the lowest severity of a failing finding that makes the
+	// exit code 1: info, low, medium, high or critical.
+	FailOn string `yaml:"fail_on"`
+	// Advisories configures `advisories update`.
+	Advisories Advisories `yaml:"advisories"`
+}
+
+// Advisories configures where `advisories update` downloads from.
+type Advisories struct {
+	// Sources are the feeds `advisories update` fetches when no --source
+	// flag is given. Each is an https URL of a CSAF provider-metadata.json,
+	// a ROLIE feed, a single CSAF document or the CISA KEV JSON feed.
+	Sources []string `yaml:"sources"`
+}
+
+// DefaultSources are the public feeds `advisories update` reads by default.
+var DefaultSources = []string{
+	"https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
+}
+
+// Default returns the configuration used when no file sets a value.
+func Default() Config {
+	return Config{
+		LogLevel: "warn",
+		Format:   "text",
+		FailOn:   "high",
+		Advisories: Advisories{
+			Sources: append([]string(nil), DefaultSources...),
+		},
+	}
+}
+
+// ErrNotFound reports that a configuration file named by the user does not
+// exist.
+var ErrNotFound = errors.New("config: file not found")
+
+// DefaultPath returns the configuration file looked for when --config is not
+// given: $XDG_CONFIG_HOME/routerwatch/config.yaml, else
+// ~/.config/routerwatch/config.yaml. getenv is os.Getenv in production.
+func DefaultPath(getenv func(string) string) string {
+	if d := getenv("XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, "routerwatch", "config.yaml")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config", "routerwatch", "config.yaml")
+	}
+	return ""
+}
+
+// DefaultDataDir returns $XDG_DATA_HOME/routerwatch, else
+// ~/.local/share/routerwatch.
+func DefaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "routerwatch")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "routerwatch")
+	}
+	return filepath.Join(os.TempDir(), "routerwatch-data")
+}
+
+// Load reads the file at path. When mustExist is false a missing file
+// yields Default().
+func Load(path string, mustExist bool) (Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if mustExist {
+			return Config{}, fmt.Errorf("%w: %s", ErrNotFound, path)
+		}
+		return Default(), nil
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes and validates one configuration document.
+func Parse(data []byte) (Config, error) {
+	c := Default()
+	if len(bytes.TrimSpace(data)) == 0 {
+		return c, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField(), yaml.Strict())
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, errors.New(strings.TrimSpace(yaml.FormatError(err, false, false)))
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Levels of severity accepted by FailOn, lowest first.
+var severities = []string{"info", "low", "medium", "high", "critical"}
+
+// Validate checks every field and reports the first invalid one by its key.
+func (c *Config) Validate() error {
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("format: %q is not one of text, json", c.Format)
+	}
+	if !contains(severities, c.FailOn) {
+		return fmt.Errorf("fail_on: %q is not one of %s", c.FailOn, strings.Join(severities, ", "))
+	}
+	if c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
+		return fmt.Errorf("data_dir: %q must be an absolute path", c.DataDir)
+	}
+	for i, s := range c.Advisories.Sources {
+		if err := ValidateSourceURL(s); err != nil {
+			return fmt.Errorf("advisories.sources[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// ValidateSourceURL accepts https URLs, and http URLs only for loopback
+// hosts (tests and local mirrors).
+func ValidateSourceURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", s, err)
+	}
+	switch {
+	case u.Scheme == "https" && u.Host != "":
+		return nil
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%q: plain http is only allowed for loopback mirrors; use https", s)
+	default:
+		return fmt.Errorf("%q: want an https URL", s)
+	}
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Secret holds a credential. It never prints, logs or marshals its value.
+type Secret struct{ v string }
+
+// NewSecret wraps s.
+func NewSecret(s string) Secret { return Secret{v: s} }
+
+// Reveal returns the plaintext; call it only where the value is used.
+func (s Secret) Reveal() string { return s.v }
+
+// String implements fmt.Stringer without revealing the value.
+func (s Secret) String() string {
+	if s.v == "" {
+		return ""
+	}
+	return "<secret>"
+}
+
+// GoString keeps %#v from revealing the value.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalText keeps every text encoder (JSON, YAML) from revealing the value.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a plaintext secret from a configuration file.
+func (s *Secret) UnmarshalText(b []byte) error { s.v = string(b); return nil }
