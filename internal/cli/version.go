@@ -17,6 +17,11 @@ func (a *App) newVersionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(a.Stdout, "routerwatch %s\n", buildinfo.String())
+			_, info, err := a.openAdvisories()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "advisory data: %s\n", dataVersionLine(info))
 			return nil
 		},
 	}

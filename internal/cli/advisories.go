@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/routerwatch/routerwatch/internal/advisory"
+	"github.com/routerwatch/routerwatch/internal/advisory/datastore"
+)
+
+func (a *App) newAdvisoriesCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "advisories",
+		Short: "List, show, import and update advisory data",
+		Long: `Advisory data is the built-in CSAF documents plus what you import or download
+into the data directory (--data-dir, default $XDG_DATA_HOME/routerwatch).
+'update' is the only routerwatch command that downloads anything.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(a.newAdvisoriesListCmd(), a.newAdvisoriesShowCmd(), a.newAdvisoriesImportCmd(), a.newAdvisoriesUpdateCmd())
+	return cmd
+}
+
+func (a *App) newAdvisoriesListCmd() *cobra.Command {
+	var format, cve, vendor string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List the advisories routerwatch knows",
+		Example: "  routerwatch advisories list\n  routerwatch advisories list --vendor tp-link --format json\n  routerwatch advisories list --cve CVE-2023-50224",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			ix, info, err := a.openAdvisories()
+			if err != nil {
+				return err
+			}
+			var rows []advisory.Advisory
+			for _, adv := range ix.Advisories() {
+				if cve != "" && !slices.Contains(adv.CVEs, strings.ToUpper(cve)) {
+					continue
+				}
+				if vendor != "" && !hasVendor(adv, vendor) {
+					continue
+				}
+				rows = append(rows, adv)
+			}
+			if format == "json" {
+				type row struct {
+					ID         string   `json:"id"`
+					Source     string   `json:"source"`
+					CVEs       []string `json:"cves"`
+					Products   int      `json:"products"`
+					Confidence string   `json:"confidence"`
+					Title      string   `json:"title"`
+				}
+				out := []row{}
+				for _, r := range rows {
+					out = append(out, row{r.ID, r.Source.String(), nonNil(r.CVEs), len(r.Products), r.Confidence.String(), r.Title})
+				}
+				return writeJSON(a.Stdout, out)
+			}
+			fmt.Fprintf(a.Stdout, "%-16s %-8s %-16s %-8s %s\n", "ID", "SOURCE", "CVE", "PRODUCTS", "TITLE")
+			for _, r := range rows {
+				c := strings.Join(r.CVEs, ",")
+				if c == "" {
+					c = "-"
+				}
+				fmt.Fprintf(a.Stdout, "%-16s %-8s %-16s %-8d %s\n", r.ID, r.Source, c, len(r.Products), r.Title)
+			}
+			fmt.Fprintf(a.Stdout, "\n%d advisories. Data: %s\n", len(rows), dataVersionLine(info))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&cve, "cve", "", "only advisories about this CVE")
+	cmd.Flags().StringVar(&vendor, "vendor", "", "only advisories naming this vendor")
+	return cmd
+}
+
+func hasVendor(adv advisory.Advisory, vendor string) bool {
+	k := advisory.VendorKey(vendor)
+	for _, p := range adv.Products {
+		if advisory.VendorKey(p.Vendor) == k {
+			return true
+		}
+	}
+	return false
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func checkFormat(f string) error {
+	if f != "text" && f != "json" {
+		return usagef("--format: %q is not one of text, json", f)
+	}
+	return nil
+}
+
+func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *App) newAdvisoriesShowCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:     "show ID",
+		Short:   "Show one advisory (by advisory ID or CVE ID) with every product rule and source",
+		Example: "  routerwatch advisories show CVE-2025-9377\n  routerwatch advisories show RW-2026-0001 --format json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			ix, _, err := a.openAdvisories()
+			if err != nil {
+				return err
+			}
+			want := strings.ToUpper(strings.TrimSpace(args[0]))
+			var found []advisory.Advisory
+			for _, adv := range ix.Advisories() {
+				if strings.ToUpper(adv.ID) == want || slices.Contains(adv.CVEs, want) {
+					found = append(found, adv)
+				}
+			}
+			if len(found) == 0 {
+				return usagef("advisories show: no advisory or CVE %q in the data (see 'routerwatch advisories list')", args[0])
+			}
+			if format == "json" {
+				return writeJSON(a.Stdout, found)
+			}
+			for i, adv := range found {
+				if i > 0 {
+					fmt.Fprintln(a.Stdout)
+				}
+				writeAdvisoryText(a, adv, ix)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func writeAdvisoryText(a *App, adv advisory.Advisory, ix *advisory.Index) {
+	w := a.Stdout
+	fmt.Fprintf(w, "%s  %s\n", adv.ID, adv.Title)
+	fmt.Fprintf(w, "  source: %s (%s), confidence %s\n", adv.Source, adv.Publisher, adv.Confidence)
+	if len(adv.CVEs) > 0 {
+		fmt.Fprintf(w, "  CVEs: %s\n", strings.Join(adv.CVEs, ", "))
+	}
+	if adv.CVSS > 0 {
+		fmt.Fprintf(w, "  CVSS: %.1f %s\n", adv.CVSS, adv.CVSSVector)
+	}
+	if !adv.Updated.IsZero() {
+		fmt.Fprintf(w, "  updated: %s\n", adv.Updated.Format("2006-01-02"))
+	}
+	if adv.Summary != "" {
+		fmt.Fprintf(w, "  summary: %s\n", adv.Summary)
+	}
+	for _, cve := range adv.CVEs {
+		if e, ok := ix.KEV(cve); ok {
+			fmt.Fprintf(w, "  CISA KEV (catalog %s): %s added %s, due %s\n", ix.KEVVersion(), cve, e.DateAdded, e.DueDate)
+		}
+	}
+	for _, e := range adv.Exploited {
+		fmt.Fprintf(w, "  exploited: %s %s added %s %s\n", e.CVE, e.Source, e.DateAdded, e.Details)
+	}
+	if len(adv.Products) > 0 {
+		fmt.Fprintln(w, "  products:")
+	}
+	for _, p := range adv.Products {
+		name := strings.TrimSpace(p.Vendor + " " + p.Model)
+		if p.Region != "" {
+			name += "(" + p.Region + ")"
+		}
+		if p.HWRev != "" {
+			name += " V" + p.HWRev
+		}
+		fmt.Fprintf(w, "    %s [firmware scheme %s; builds not listed: %s]\n", name, p.Scheme, p.Default)
+		for _, r := range p.Ranges {
+			fmt.Fprintf(w, "      %-12s %s\n", r.Status, describeRange(r))
+		}
+		if p.FixedIn != "" {
+			fmt.Fprintf(w, "      fixed in %s\n", p.FixedIn)
+		}
+		if p.Remediation != "" {
+			fmt.Fprintf(w, "      advice: %s\n", p.Remediation)
+		}
+	}
+	for _, r := range adv.References {
+		fmt.Fprintf(w, "  ref: %s %s\n", r.URL, r.Summary)
+	}
+	for _, wn := range adv.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", wn)
+	}
+}
+
+func describeRange(r advisory.Range) string {
+	var parts []string
+	switch {
+	case r.All:
+		parts = append(parts, "every build")
+	case r.Exact != "":
+		parts = append(parts, "build "+r.Exact)
+	}
+	if r.Introduced != "" {
+		parts = append(parts, ">= "+r.Introduced)
+	}
+	if r.LessThan != "" {
+		parts = append(parts, "< "+r.LessThan)
+	}
+	if r.LessThanOrEqual != "" {
+		parts = append(parts, "<= "+r.LessThanOrEqual)
+	}
+	if r.Text != "" {
+		parts = append(parts, fmt.Sprintf("free text %q (not interpreted)", r.Text))
+	}
+	if r.Scheme != "" {
+		parts = append(parts, "("+r.Scheme+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+func (a *App) newAdvisoriesImportCmd() *cobra.Command {
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "import PATH...",
+		Short: "Import CSAF 2.0 documents, CVE JSON 5 records or the CISA KEV catalog from files or directories",
+		Long: `import reads each PATH (a file, or a directory searched for *.json), recognises
+every document by its content, checks it (CSAF documents against the CSAF 2.0
+schema) and adds it to the local store. If any document is invalid, nothing is
+imported and the failing path is named. A document replaces a stored one with
+the same ID. Versions a CVE record gives only in words are kept as text and
+listed; they never decide a verdict.`,
+		Example: "  routerwatch advisories import ./csaf/\n  routerwatch advisories import CVE-2025-9377.json known_exploited_vulnerabilities.json\n  routerwatch advisories import --dry-run ./feed/",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files, err := collectJSON(args)
+			if err != nil {
+				return err
+			}
+			var parsed []datastore.Parsed
+			var problems []string
+			for _, f := range files {
+				b, err := readBounded(f, 64<<20)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s: %v", f, err))
+					continue
+				}
+				abs, _ := filepath.Abs(f)
+				p, err := datastore.Parse(b, abs)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s: %v", f, err))
+					continue
+				}
+				parsed = append(parsed, p)
+			}
+			if len(problems) > 0 {
+				for _, p := range problems {
+					fmt.Fprintf(a.Stderr, "routerwatch: %s\n", p)
+				}
+				return fmt.Errorf("advisories import: %d of %d files rejected; nothing was imported", len(problems), len(files))
+			}
+			if err := dupIDs(parsed); err != nil {
+				return err
+			}
+			reportImport(a, parsed)
+			if dryRun {
+				fmt.Fprintf(a.Stdout, "dry run: %d documents checked, nothing imported\n", len(parsed))
+				return nil
+			}
+			items := make([]datastore.Item, len(parsed))
+			for i, p := range parsed {
+				items[i] = p.Item
+			}
+			st := datastore.New(a.cfg.DataDir)
+			m, err := st.Put(items, nil)
+			if err != nil {
+				return fmt.Errorf("advisories import: %w", err)
+			}
+			fmt.Fprintf(a.Stdout, "imported %d documents into %s (store now holds %d)\n", len(items), st.Dir, len(m.Entries))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check and report, import nothing")
+	return cmd
+}
+
+// dupIDs refuses two different files with the same document ID in one
+// import: which one should win is the user's call.
+func dupIDs(ps []datastore.Parsed) error {
+	seen := map[string]string{}
+	for _, p := range ps {
+		k := string(p.Item.Kind) + " " + p.Item.ID
+		if prev, ok := seen[k]; ok && prev != p.Item.Source {
+			return usagef("advisories import: %s and %s both hold %s %s; import one of them", prev, p.Item.Source, p.Item.Kind, p.Item.ID)
+		}
+		seen[k] = p.Item.Source
+	}
+	return nil
+}
+
+func reportImport(a *App, ps []datastore.Parsed) {
+	for _, p := range ps {
+		switch {
+		case p.CSAF != nil:
+			adv := p.CSAF.Advisory
+			fmt.Fprintf(a.Stdout, "csaf  %-28s %d products, CVEs %s  (%s)\n", adv.ID, len(adv.Products), strings.Join(adv.CVEs, ","), p.Item.Source)
+			for _, w := range adv.Warnings {
+				fmt.Fprintf(a.Stdout, "      warning: %s\n", w)
+			}
+		case p.CVE != nil:
+			adv := p.CVE.Advisory
+			fmt.Fprintf(a.Stdout, "cve   %-28s %d products  (%s)\n", adv.ID, len(adv.Products), p.Item.Source)
+			for _, t := range p.CVE.FreeText {
+				fmt.Fprintf(a.Stdout, "      free-text version kept as unknown: %s\n", t)
+			}
+			for _, w := range adv.Warnings {
+				if !strings.Contains(w, "is free text") {
+					fmt.Fprintf(a.Stdout, "      note: %s\n", w)
+				}
+			}
+		case p.KEV != nil:
+			fmt.Fprintf(a.Stdout, "kev   catalog %-20s %d entries  (%s)\n", p.KEV.Version, len(p.KEV.Entries), p.Item.Source)
+			for _, v := range []string{"tplink", "mikrotik"} {
+				es := p.KEV.ByVendor(v)
+				if len(es) == 0 {
+					continue
+				}
+				ids := make([]string, len(es))
+				for i, e := range es {
+					ids[i] = e.CVE + " (" + e.DateAdded + ")"
+				}
+				fmt.Fprintf(a.Stdout, "      %s in KEV: %s\n", advisory.VendorName(v), strings.Join(ids, ", "))
+			}
+		}
+	}
+}
+
+// collectJSON expands directories into their *.json files, sorted.
+func collectJSON(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, usagef("advisories import: %v", err)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		n := 0
+		err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(q), ".json") {
+				out = append(out, q)
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("advisories import: %w", err)
+		}
+		if n == 0 {
+			return nil, usagef("advisories import: %s holds no .json files", p)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("file is %d bytes, above the %d byte limit", st.Size(), limit)
+	}
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+var errUpdateNotBuilt = errors.New("advisories update: not built yet")
+
+func (a *App) newAdvisoriesUpdateCmd() *cobra.Command {
+	return &cobra.Command{Use: "update", Short: "Download advisory feeds", RunE: func(*cobra.Command, []string) error { return errUpdateNotBuilt }}
+}
