@@ -3,20 +3,26 @@
 package cli
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/advisory/datastore"
+	"github.com/routerwatch/routerwatch/internal/advisory/feed"
+	"github.com/routerwatch/routerwatch/internal/config"
 )
 
 func (a *App) newAdvisoriesCmd() *cobra.Command {
@@ -408,8 +414,124 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 
-var errUpdateNotBuilt = errors.New("advisories update: not built yet")
-
 func (a *App) newAdvisoriesUpdateCmd() *cobra.Command {
-	return &cobra.Command{Use: "update", Short: "Download advisory feeds", RunE: func(*cobra.Command, []string) error { return errUpdateNotBuilt }}
+	var (
+		sources []string
+		timeout time.Duration
+		maxDocs int
+		trustCA string
+		dryRun  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "Download advisory feeds (CISA KEV, CSAF providers, ROLIE feeds) into the local store",
+		Long: `update is the only routerwatch command that downloads. It fetches each source
+(default: the sources in the config file, else the CISA KEV JSON feed), checks
+every document (CSAF against the schema; hashes where the provider publishes
+.sha256/.sha512 files) and then replaces what earlier updates stored from the
+same sources, atomically: if any source fails, nothing changes.
+
+A source is the URL of the CISA KEV JSON feed, a CSAF provider-metadata.json,
+a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
+		Example: `  routerwatch advisories update
+  routerwatch advisories update --source https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json
+  routerwatch advisories update --source https://mirror.example.org/.well-known/csaf/provider-metadata.json --trust-ca mirror-ca.pem`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(sources) == 0 {
+				sources = a.cfg.Advisories.Sources
+			}
+			if len(sources) == 0 {
+				return usagef("advisories update: no sources (give --source URL or set advisories.sources in the config)")
+			}
+			for _, s := range sources {
+				if err := config.ValidateSourceURL(s); err != nil {
+					return usagef("--source: %v", err)
+				}
+			}
+			client, err := downloadClient(trustCA)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			fc := &feed.Client{HTTP: client, MaxDocuments: maxDocs, Progress: func(src string, done, total int) {
+				if done == total || done%25 == 0 {
+					fmt.Fprintf(a.Stderr, "  %s: %d/%d documents\n", src, done, total)
+				}
+			}}
+			var items []datastore.Item
+			for _, src := range sources {
+				fmt.Fprintf(a.Stderr, "fetching %s\n", src)
+				res, err := fc.Fetch(ctx, src)
+				if err != nil {
+					return fmt.Errorf("advisories update: %w; nothing was changed", err)
+				}
+				fmt.Fprintf(a.Stdout, "%-8s %s: %d documents (%d hash-verified, %d without a published hash)\n",
+					res.Kind, src, len(res.Documents), res.Verified, res.Unverified)
+				reportImport(a, res.Documents)
+				for _, d := range res.Documents {
+					items = append(items, d.Item)
+				}
+			}
+			if err := dupIDs(items2parsed(items)); err != nil {
+				return err
+			}
+			if dryRun {
+				fmt.Fprintf(a.Stdout, "dry run: %d documents checked, nothing stored\n", len(items))
+				return nil
+			}
+			st := datastore.New(a.cfg.DataDir)
+			m, err := st.Put(items, sources)
+			if err != nil {
+				return fmt.Errorf("advisories update: %w", err)
+			}
+			fmt.Fprintf(a.Stdout, "stored %d documents in %s (store now holds %d)\n", len(items), st.Dir, len(m.Entries))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&sources, "source", nil, "feed URL (repeatable); https only, plain http only for loopback mirrors")
+	f.DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long")
+	f.IntVar(&maxDocs, "max-documents", feed.DefaultMaxDocuments, "refuse a source listing more documents than this")
+	f.StringVar(&trustCA, "trust-ca", "", "PEM file of an extra CA to trust (a private mirror)")
+	f.BoolVar(&dryRun, "dry-run", false, "download and check, store nothing")
+	return cmd
+}
+
+func items2parsed(items []datastore.Item) []datastore.Parsed {
+	out := make([]datastore.Parsed, len(items))
+	for i, it := range items {
+		out[i] = datastore.Parsed{Item: it}
+	}
+	return out
+}
+
+// downloadClient is the HTTP client of 'advisories update': system roots
+// plus an optional extra CA, bounded time per request, proxies from the
+// environment (a normal download, unlike probes, which never use one).
+func downloadClient(caFile string) (*http.Client, error) {
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, usagef("--trust-ca: %v", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usagef("--trust-ca: %s holds no PEM certificate", caFile)
+		}
+		tlsCfg.RootCAs = pool
+	}
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		TLSClientConfig:        tlsCfg,
+		TLSHandshakeTimeout:    15 * time.Second,
+		ResponseHeaderTimeout:  60 * time.Second,
+		MaxResponseHeaderBytes: 1 << 20,
+	}
+	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}, nil
 }
