@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLoadInvalid: one testdata file per invalid case, with the error it
+// must give (blackbox_exporter's pattern).
+func TestLoadInvalid(t *testing.T) {
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"invalid-unknown-key.yml", `unknown field "fail_onn"`},
+		{"invalid-log-level.yml", `log_level: "loud" is not one of debug, info, warn, error`},
+		{"invalid-format.yml", `format: "xml" is not one of text, json`},
+		{"invalid-fail-on.yml", `fail_on: "severe" is not one of info, low, medium, high, critical`},
+		{"invalid-data-dir.yml", `data_dir: "data" must be an absolute path`},
+		{"invalid-source-http.yml", `advisories.sources[0]: "http://198.51.100.1/feed.json": plain http is only allowed for loopback mirrors; use https`},
+		{"invalid-duplicate-key.yml", `duplicate`},
+		{"invalid-type.yml", `[1:12]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			_, err := Load(filepath.Join("testdata", tc.file), true)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.file) {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	c, err := Load(filepath.Join("testdata", "valid.yml"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Format != "json" || c.FailOn != "critical" || c.LogLevel != "warn" || len(c.Advisories.Sources) != 2 {
+		t.Errorf("config %+v", c)
+	}
+}
+
+func TestLoadMissing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "none.yaml")
+	if c, err := Load(p, false); err != nil || c.Format != "text" {
+		t.Errorf("optional missing file: %+v %v", c, err)
+	}
+	if _, err := Load(p, true); err == nil {
+		t.Error("named missing file accepted")
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := NewSecret("hunter2")
+	for _, out := range []string{s.String(), fmt.Sprintf("%v %+v %#v %s", s, s, s, s)} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("secret printed: %q", out)
+		}
+	}
+	b, _ := s.MarshalText()
+	if string(b) != "<secret>" || s.Reveal() != "hunter2" {
+		t.Errorf("MarshalText %q, Reveal %q", b, s.Reveal())
+	}
+}
+
+func TestDefaultPaths(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	if got := DefaultPath(env(map[string]string{"XDG_CONFIG_HOME": "/x"})); got != "/x/routerwatch/config.yaml" {
+		t.Errorf("DefaultPath = %s", got)
+	}
+	if got := DefaultDataDir(env(map[string]string{"HOME": "/h"})); got != "/h/.local/share/routerwatch" {
+		t.Errorf("DefaultDataDir = %s", got)
+	}
+}
