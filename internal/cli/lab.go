@@ -3,18 +3,558 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/routerwatch/routerwatch/internal/lab"
 )
 
-// newLabCmd is a placeholder; internal/lab provides the real command.
+// exitStatusError carries the exit status of the command `lab exec` ran, so
+// that routerwatch exits with it. Its message is not printed: the command
+// already wrote its own output.
+type exitStatusError struct{ code int }
+
+func (e *exitStatusError) Error() string { return fmt.Sprintf("command exited with status %d", e.code) }
+
+// ExitCode returns the command's exit status.
+func (e *exitStatusError) ExitCode() int { return e.code }
+
+// labFlags are the flags every lab subcommand shares.
+type labFlags struct {
+	stateDir string
+}
+
 func (a *App) newLabCmd() *cobra.Command {
-	return &cobra.Command{
+	f := &labFlags{}
+	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "Run a demo network of real daemons in Linux network namespaces",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("lab: not built yet")
+		Long: `lab builds a small network in Linux network namespaces that runs real Debian
+daemons: a client (the user's laptop), a SOHO router (DHCP, DNS forwarder, SSH,
+telnet, web UI, UPnP, SNMP) and an ISP that plays "the Internet" (a validating
+resolver, a DNSSEC-signed zone, a trusted DoT/DoH resolver, HTTPS servers and,
+in attack scenarios, the attacker's resolver and AitM server).
+
+Scenarios are declarative (see 'routerwatch lab scenarios'). The lab is
+isolated: no namespace is connected to the host's network, and nothing inside
+reaches the Internet. It needs root and the packages that
+scripts/install-lab-deps installs.`,
+		Example: `  routerwatch lab scenarios
+  sudo routerwatch lab demo --scenario apt28
+  sudo routerwatch lab up --scenario apt28 --name demo
+  sudo routerwatch lab exec --name demo -- dig outlook.office365.com
+  sudo routerwatch lab down --name demo`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("lab: unknown command %q (one of scenarios, up, down, status, demo, exec)", args[0])
+			}
+			return cmd.Help()
 		},
 	}
+	cmd.PersistentFlags().StringVar(&f.stateDir, "state-dir", lab.DefaultStateDir, "directory of the labs' state, configurations and logs")
+	cmd.AddCommand(
+		a.newLabScenariosCmd(),
+		a.newLabUpCmd(f),
+		a.newLabDownCmd(f),
+		a.newLabStatusCmd(f),
+		a.newLabDemoCmd(f),
+		a.newLabExecCmd(f),
+	)
+	return cmd
+}
+
+// labUpError maps lab.Up's errors: an unknown scenario or bad name is a
+// usage error (exit 2); not root and missing programs are "could not
+// complete" (exit 3), with the message naming what to install.
+func labUpError(err error) error {
+	if errors.Is(err, lab.ErrUnknownScenario) || errors.Is(err, lab.ErrBadName) {
+		return &usageError{err}
+	}
+	return err
+}
+
+func (a *App) newLabScenariosCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "scenarios",
+		Short: "List the lab's scenarios with their descriptions",
+		Long: `scenarios lists the scenarios 'lab up', 'lab demo' and 'lab exec' accept, the
+services each runs, and the roles (named addresses) of the lab.`,
+		Example: `  routerwatch lab scenarios`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scs, err := lab.Scenarios()
+			if err != nil {
+				return err
+			}
+			w := a.Stdout
+			for _, s := range scs {
+				fmt.Fprintf(w, "%s\n", s.Name)
+				fmt.Fprintf(w, "    %s\n", wrap(s.Description, 76, "    "))
+				for _, h := range lab.Hosts() {
+					if sv := s.Services[h]; len(sv) > 0 {
+						fmt.Fprintf(w, "    %-7s %s\n", h+":", strings.Join(sv, ", "))
+					}
+				}
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintln(w, "Roles (lab addresses):")
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			for _, r := range lab.Roles() {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", r, lab.RoleAddr(r), lab.RoleDoc(r))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func (a *App) newLabUpCmd(f *labFlags) *cobra.Command {
+	var scenario, name string
+	cmd := &cobra.Command{
+		Use:   "up --scenario NAME [--name N]",
+		Short: "Start a lab and leave it running",
+		Long: `up builds the scenario's network and starts its daemons, then returns and
+leaves them running (detached) until 'lab down'. It prints the lab's name,
+namespaces and addresses.`,
+		Example: `  sudo routerwatch lab up --scenario apt28
+  sudo routerwatch lab up --scenario clean --name home
+  sudo ip netns exec rw-home-cli dig @203.0.113.53 outlook.office365.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if scenario == "" {
+				return usagef("lab up: --scenario is required (one of %s)", strings.Join(lab.ScenarioNames(), ", "))
+			}
+			l, err := lab.Up(cmd.Context(), lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: true, Logger: a.logger})
+			if err != nil {
+				return labUpError(err)
+			}
+			a.printLab(l)
+			fmt.Fprintf(a.Stdout, "\nLab %s is up. Run commands in it with 'routerwatch lab exec --name %s --host client -- CMD'\nor 'ip netns exec %s CMD'; remove it with 'routerwatch lab down --name %s'.\n",
+				l.Name(), l.Name(), l.Namespace(lab.Client), l.Name())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&scenario, "scenario", "", "scenario to run (see 'lab scenarios')")
+	cmd.Flags().StringVar(&name, "name", "", "lab name, 1-20 of a-z 0-9 - (default: random)")
+	return cmd
+}
+
+func (a *App) newLabDownCmd(f *labFlags) *cobra.Command {
+	var name string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "down [--name N | --all]",
+		Short: "Stop a lab and remove its namespaces, processes and state",
+		Long: `down stops every process of a lab by PID, deletes its namespaces and state.
+Without --name it removes the only running lab; --all removes every lab,
+including leftovers of crashed runs.`,
+		Example: `  sudo routerwatch lab down --name demo
+  sudo routerwatch lab down --all`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if all && name != "" {
+				return usagef("lab down: --name and --all are exclusive")
+			}
+			labs, err := lab.List(f.stateDir)
+			if err != nil {
+				return err
+			}
+			if name != "" {
+				l, err := lab.Load(f.stateDir, name)
+				if errors.Is(err, lab.ErrBadName) {
+					return &usageError{err}
+				}
+				if err != nil {
+					return err
+				}
+				labs = []*lab.Lab{l}
+			} else if !all && len(labs) > 1 {
+				var names []string
+				for _, l := range labs {
+					names = append(names, l.Name())
+				}
+				return usagef("lab down: %d labs are running (%s): pick one with --name or use --all", len(labs), strings.Join(names, ", "))
+			}
+			if len(labs) == 0 {
+				fmt.Fprintln(a.Stdout, "no lab is running")
+				return nil
+			}
+			var errs []error
+			for _, l := range labs {
+				l.SetLogger(a.logger)
+				start := time.Now()
+				if err := l.Down(cmd.Context()); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(a.Stdout, "lab %s (%s) removed in %.2fs\n", l.Name(), l.ScenarioName(), time.Since(start).Seconds())
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "lab to remove")
+	cmd.Flags().BoolVar(&all, "all", false, "remove every lab")
+	return cmd
+}
+
+func (a *App) newLabStatusCmd(f *labFlags) *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "status [--name N]",
+		Short: "Show the labs, their namespaces and whether their daemons run",
+		Example: `  sudo routerwatch lab status
+  sudo routerwatch lab status --name demo`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var labs []*lab.Lab
+			if name != "" {
+				l, err := lab.Load(f.stateDir, name)
+				if errors.Is(err, lab.ErrBadName) {
+					return &usageError{err}
+				}
+				if err != nil {
+					return err
+				}
+				labs = []*lab.Lab{l}
+			} else {
+				var err error
+				if labs, err = lab.List(f.stateDir); err != nil {
+					return err
+				}
+			}
+			if len(labs) == 0 {
+				fmt.Fprintln(a.Stdout, "no lab is running")
+				return nil
+			}
+			for i, l := range labs {
+				if i > 0 {
+					fmt.Fprintln(a.Stdout)
+				}
+				a.printStatus(l.Status())
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "show only this lab")
+	return cmd
+}
+
+func (a *App) newLabDemoCmd(f *labFlags) *cobra.Command {
+	var scenario, name string
+	var keep bool
+	cmd := &cobra.Command{
+		Use:   "demo --scenario NAME [--keep]",
+		Short: "Bring a lab up, show what it built and what a DHCP client gets, then remove it",
+		Long: `demo brings the scenario up, prints its hosts, addresses and daemons, runs a
+DHCP client (udhcpc) on the client and prints the lease with the DNS servers it
+got, then compares what those resolvers answer for the canary names with the
+trusted resolver (over DoT, lab CA). It removes the lab unless --keep.`,
+		Example: `  sudo routerwatch lab demo --scenario apt28
+  sudo routerwatch lab demo --scenario clean --keep --name home`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			if scenario == "" {
+				return usagef("lab demo: --scenario is required (one of %s)", strings.Join(lab.ScenarioNames(), ", "))
+			}
+			ctx := cmd.Context()
+			start := time.Now()
+			l, err := lab.Up(ctx, lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: keep, Logger: a.logger})
+			if err != nil {
+				return labUpError(err)
+			}
+			upTime := time.Since(start)
+			if !keep {
+				defer func() {
+					start := time.Now()
+					derr := l.Down(context.WithoutCancel(ctx))
+					if derr == nil {
+						fmt.Fprintf(a.Stdout, "\nLab %s removed in %.2fs.\n", l.Name(), time.Since(start).Seconds())
+					}
+					err = errors.Join(err, derr)
+				}()
+			}
+			fmt.Fprintf(a.Stdout, "Scenario %s: %s\n\n", scenario, wrap(l.Scenario().Description, 78, ""))
+			a.printLab(l)
+			fmt.Fprintf(a.Stdout, "\nUp in %.2fs.\n", upTime.Seconds())
+			if err := a.demoDHCP(ctx, l); err != nil {
+				return err
+			}
+			if keep {
+				fmt.Fprintf(a.Stdout, "\nLab %s kept: 'routerwatch lab exec --name %s -- CMD' runs commands on the client;\n'routerwatch lab down --name %s' removes it.\n", l.Name(), l.Name(), l.Name())
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&scenario, "scenario", "", "scenario to run (see 'lab scenarios')")
+	cmd.Flags().StringVar(&name, "name", "", "lab name (default: random)")
+	cmd.Flags().BoolVar(&keep, "keep", false, "leave the lab running")
+	return cmd
+}
+
+// demoDHCP runs the DHCP client and compares the answers of the resolvers it
+// got with the trusted resolver's.
+func (a *App) demoDHCP(ctx context.Context, l *lab.Lab) error {
+	w := a.Stdout
+	start := time.Now()
+	lease, err := l.DHCP(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nDHCP on the client (udhcpc with the lab's own script, %.2fs):\n", time.Since(start).Seconds())
+	fmt.Fprintf(w, "  address  %s, router %s, server %s, lease %s\n", lease.Addr, lease.Router, lease.ServerID, lease.Duration)
+	for i, d := range lease.DNS {
+		label := "secondary"
+		if i == 0 {
+			label = "primary"
+		}
+		fmt.Fprintf(w, "  dns      %-15s %-9s %s\n", d, label, roleLabel(d))
+	}
+	if len(lease.DNS) == 0 {
+		return nil
+	}
+	trusted := l.Addr("trusted.resolver")
+	sc := l.Scenario()
+	if sc == nil || !sc.HasService("trusted-resolver") {
+		return nil
+	}
+	fmt.Fprintf(w, "\nWhat the client's resolvers answer, against the trusted resolver (DoT %s, lab CA):\n", trusted)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  NAME\tTRUSTED")
+	for _, d := range lease.DNS {
+		fmt.Fprintf(tw, "\t%s", d)
+	}
+	fmt.Fprintln(tw)
+	for _, r := range lab.Records() {
+		want, err := l.LookupDoT(ctx, lab.Client, r.Name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "  %s\t%s", r.Name, addrsString(want))
+		for _, d := range lease.DNS {
+			got, err := l.LookupA(ctx, lab.Client, d, r.Name)
+			cell := addrsString(got)
+			switch {
+			case err != nil:
+				cell = "error: " + err.Error()
+			case !slices.Equal(got, want):
+				cell += "  HIJACKED (" + roleLabel(got...) + ")"
+			}
+			fmt.Fprintf(tw, "\t%s", cell)
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
+
+func (a *App) newLabExecCmd(f *labFlags) *cobra.Command {
+	var scenario, name, host string
+	var down bool
+	cmd := &cobra.Command{
+		Use:   "exec (--scenario NAME | --name N) [--host client|router|isp] -- CMD [ARGS...]",
+		Short: "Run a command inside one lab host, bringing the scenario up first if needed",
+		Long: `exec runs CMD inside a lab host's network namespace (default: the client),
+with the host's private /etc/resolv.conf. With --name it uses that lab; with
+--scenario it uses a running lab of that scenario, or brings one up and leaves
+it running (--down removes it afterwards). The command's exit status becomes
+routerwatch's.`,
+		Example: `  sudo routerwatch lab exec --scenario apt28 -- dig outlook.office365.com
+  sudo routerwatch lab exec --scenario apt28 --host isp -- ss -lntu
+  sudo routerwatch lab exec --name demo -- curl --cacert /run/routerwatch/lab/demo/ca.pem https://outlook.office365.com/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if scenario == "" && name == "" {
+				return usagef("lab exec: --scenario or --name is required")
+			}
+			h := lab.Host(host)
+			if !slices.Contains(lab.Hosts(), h) {
+				return usagef("lab exec: --host %q is not one of client, router, isp", host)
+			}
+			if cmd.ArgsLenAtDash() != 0 {
+				return usagef("lab exec: put the command after --, e.g. 'lab exec --scenario apt28 -- dig example.org'")
+			}
+			ctx := cmd.Context()
+			l, created, err := a.findOrStartLab(ctx, f, scenario, name)
+			if err != nil {
+				return err
+			}
+			if created {
+				if down {
+					defer func() { _ = l.Down(context.WithoutCancel(ctx)) }()
+				} else {
+					fmt.Fprintf(a.Stderr, "routerwatch: started lab %s (%s); 'routerwatch lab down --name %s' removes it\n", l.Name(), l.ScenarioName(), l.Name())
+				}
+			}
+			c := l.Command(ctx, h, args[0], args[1:]...)
+			c.Stdin, c.Stdout, c.Stderr = a.Stdin, a.Stdout, a.Stderr
+			err = c.Run()
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return &exitStatusError{code: ee.ExitCode()}
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&scenario, "scenario", "", "scenario of the lab (started if none runs)")
+	cmd.Flags().StringVar(&name, "name", "", "lab to use")
+	cmd.Flags().StringVar(&host, "host", string(lab.Client), "host to run on: client, router or isp")
+	cmd.Flags().BoolVar(&down, "down", false, "remove the lab afterwards if exec started it")
+	return cmd
+}
+
+// findOrStartLab returns the lab named name, else a healthy running lab of
+// scenario, else a new one (created reports that).
+func (a *App) findOrStartLab(ctx context.Context, f *labFlags, scenario, name string) (*lab.Lab, bool, error) {
+	if scenario != "" {
+		if _, err := lab.LoadScenario(scenario); err != nil {
+			return nil, false, &usageError{err}
+		}
+	}
+	if name != "" {
+		l, err := lab.Load(f.stateDir, name)
+		switch {
+		case errors.Is(err, lab.ErrBadName):
+			return nil, false, &usageError{err}
+		case err == nil && scenario != "" && l.ScenarioName() != scenario:
+			return nil, false, usagef("lab exec: lab %s runs scenario %s, not %s", name, l.ScenarioName(), scenario)
+		case err == nil:
+			return l, false, nil
+		case !errors.Is(err, lab.ErrNoLab) || scenario == "":
+			return nil, false, err
+		}
+	} else {
+		labs, err := lab.List(f.stateDir)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, l := range labs {
+			if l.ScenarioName() == scenario && l.Status().Healthy() {
+				return l, false, nil
+			}
+		}
+	}
+	l, err := lab.Up(ctx, lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: true, Logger: a.logger})
+	if err != nil {
+		return nil, false, labUpError(err)
+	}
+	return l, true, nil
+}
+
+// printLab prints a lab's hosts, addresses and daemons.
+func (a *App) printLab(l *lab.Lab) {
+	w := a.Stdout
+	st := l.Status()
+	fmt.Fprintf(w, "Lab %s, scenario %s, state in %s\n\nHosts:\n", l.Name(), l.ScenarioName(), l.Dir())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, h := range lab.Hosts() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", h, l.Namespace(h), hostSummary(l, h))
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nDaemons:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, p := range st.Processes {
+		fmt.Fprintf(tw, "  %s\t%s\tpid %d\t%s\n", p.Host, p.Service, p.PID, serviceAddr(p.Service))
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "\nLab CA: %s\n", l.CAFile())
+}
+
+func hostSummary(l *lab.Lab, h lab.Host) string {
+	switch h {
+	case lab.Client:
+		if a := l.Addr("client.lan"); a.IsValid() {
+			return fmt.Sprintf("eth0 %s/24, default via %s", a, l.Addr("router.lan"))
+		}
+		return "eth0 (no address until DHCP)"
+	case lab.Router:
+		return fmt.Sprintf("lan0 %s/24, wan0 %s/24, default via %s, forwarding on, no NAT", l.Addr("router.lan"), l.Addr("router.wan"), l.Addr("isp.wan"))
+	default:
+		return fmt.Sprintf("eth0 %s/24 + %s, lo %s, no default route (dead end)", l.Addr("isp.wan"), l.Addr("isp.resolver"), lab.InternetPrefix)
+	}
+}
+
+// serviceAddr says where a service listens, for listings.
+func serviceAddr(service string) string {
+	for _, s := range lab.Services() {
+		if s.Name == service {
+			return s.Doc
+		}
+	}
+	return ""
+}
+
+func (a *App) printStatus(s lab.Status) {
+	w := a.Stdout
+	health := "healthy"
+	if !s.Healthy() {
+		health = "NOT healthy"
+	}
+	kept := ""
+	if s.Keep {
+		kept = ", kept"
+	}
+	fmt.Fprintf(w, "lab %s: scenario %s, %s (%s%s), created %s, state %s\n", s.Name, s.Scenario, s.Phase, health, kept,
+		s.Created.Local().Format(time.DateTime), s.Dir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, n := range s.Namespaces {
+		fmt.Fprintf(tw, "  namespace\t%s\t%s\t%s\n", n.Host, n.Name, yesNo(n.Exists, "exists", "MISSING"))
+	}
+	for _, p := range s.Processes {
+		fmt.Fprintf(tw, "  process\t%s\t%s\tpid %d %s\n", p.Host, p.Service, p.PID, yesNo(p.Alive, "running", "NOT RUNNING, see "+p.Log))
+	}
+	_ = tw.Flush()
+}
+
+func yesNo(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}
+
+func roleLabel(addrs ...netip.Addr) string {
+	var out []string
+	for _, a := range addrs {
+		if r := lab.RoleOf(a); r != "" {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func addrsString(as []netip.Addr) string {
+	if len(as) == 0 {
+		return "-"
+	}
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// wrap folds text at width, indenting continuation lines.
+func wrap(text string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(text) {
+		if i > 0 && n+1+len(word) > width {
+			b.WriteString("\n" + indent)
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
 }

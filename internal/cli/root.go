@@ -84,6 +84,11 @@ func (a *App) exitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
+	// lab exec passes the command's own exit status through.
+	var xe *exitStatusError
+	if errors.As(err, &xe) {
+		return xe.code
+	}
 	var fe *findingsError
 	if errors.As(err, &fe) {
 		return ExitFindings

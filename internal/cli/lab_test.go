@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/routerwatch/routerwatch/internal/lab"
+	"github.com/routerwatch/routerwatch/internal/lab/labtest"
+)
+
+// labRun runs routerwatch with args and returns the exit code and output.
+func labRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	a := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(k string) string {
+		if k == "XDG_CONFIG_HOME" || k == "HOME" {
+			return t.TempDir() // no user configuration
+		}
+		return ""
+	}}
+	code = a.Run(t.Context(), args)
+	return code, out.String(), errOut.String()
+}
+
+func TestLabUsageErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantStderr string
+	}{
+		{name: "up_without_scenario", args: []string{"lab", "up"}, wantStderr: "lab up: --scenario is required (one of apt28, clean"},
+		{name: "up_unknown_scenario", args: []string{"lab", "up", "--scenario", "nope"}, wantStderr: `unknown scenario "nope"`},
+		{name: "up_bad_name", args: []string{"lab", "up", "--scenario", "clean", "--name", "Bad_Name"}, wantStderr: `bad lab name "Bad_Name"`},
+		{name: "up_extra_arg", args: []string{"lab", "up", "apt28"}, wantStderr: "unknown command"},
+		{name: "demo_without_scenario", args: []string{"lab", "demo"}, wantStderr: "lab demo: --scenario is required"},
+		{name: "demo_unknown_scenario", args: []string{"lab", "demo", "--scenario", "apt29"}, wantStderr: `unknown scenario "apt29"`},
+		{name: "exec_without_lab", args: []string{"lab", "exec", "--", "true"}, wantStderr: "--scenario or --name is required"},
+		{name: "exec_bad_host", args: []string{"lab", "exec", "--scenario", "apt28", "--host", "cloud", "--", "true"}, wantStderr: `--host "cloud" is not one of client, router, isp`},
+		{name: "exec_without_dash", args: []string{"lab", "exec", "--scenario", "apt28", "true"}, wantStderr: "put the command after --"},
+		{name: "exec_without_command", args: []string{"lab", "exec", "--scenario", "apt28"}, wantStderr: "requires at least 1 arg"},
+		{name: "exec_unknown_scenario", args: []string{"lab", "exec", "--scenario", "nope", "--", "true"}, wantStderr: `unknown scenario "nope"`},
+		{name: "down_name_and_all", args: []string{"lab", "down", "--name", "x", "--all"}, wantStderr: "--name and --all are exclusive"},
+		{name: "status_bad_name", args: []string{"lab", "status", "--name", "../etc"}, wantStderr: `bad lab name "../etc"`},
+		{name: "unknown_subcommand", args: []string{"lab", "bogus"}, wantStderr: `unknown command "bogus"`},
+		{name: "unknown_flag", args: []string{"lab", "up", "--scenari", "apt28"}, wantStderr: "unknown flag: --scenari"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := labRun(t, append(tt.args, "--state-dir", t.TempDir())...)
+			if code != ExitUsage {
+				t.Errorf("exit code %d, want %d (usage); stderr:\n%s", code, ExitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, stderr)
+			}
+		})
+	}
+}
+
+func TestLabScenarios(t *testing.T) {
+	code, stdout, stderr := labRun(t, "lab", "scenarios")
+	if code != ExitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"apt28\n    APT28-style DNS hijack", "clean\n", "isp:    resolver, authoritative",
+		"attacker.resolver  203.0.113.66", "trusted.dot        203.0.113.53"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestLabHelp(t *testing.T) {
+	for _, sub := range []string{"up", "down", "status", "demo", "exec", "scenarios"} {
+		t.Run(sub, func(t *testing.T) {
+			code, stdout, _ := labRun(t, "lab", sub, "--help")
+			if code != ExitOK || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "routerwatch lab "+sub) {
+				t.Errorf("lab %s --help: exit %d, output:\n%s", sub, code, stdout)
+			}
+		})
+	}
+}
+
+func TestLabNotRoot(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("runs as root")
+	}
+	code, _, stderr := labRun(t, "lab", "up", "--scenario", "clean", "--state-dir", t.TempDir())
+	if code != ExitIncomplete || !strings.Contains(stderr, "needs root") {
+		t.Errorf("exit %d, stderr %q; want %d and a root message", code, stderr, ExitIncomplete)
+	}
+}
+
+// TestLabLifecycle runs up, status, exec and down as a user would.
+func TestLabLifecycle(t *testing.T) {
+	t.Parallel()
+	labtest.RequireRoot(t, "apt28")
+	dir := t.TempDir()
+	// Unique: namespaces are global, and a crashed run's would collide.
+	name := fmt.Sprintf("cli%06x", rand.Uint32()&0xffffff)
+	t.Cleanup(func() {
+		if l, err := lab.Load(dir, name); err == nil {
+			_ = l.Down(context.Background())
+		}
+	})
+	code, stdout, stderr := labRun(t, "lab", "up", "--scenario", "apt28", "--name", name, "--state-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("up: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"rw-" + name + "-cli", "rw-" + name + "-rtr", "rw-" + name + "-isp", "attacker-resolver", "Lab " + name + " is up"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("up output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, _ := labRun(t, "lab", "up", "--scenario", "apt28", "--name", name, "--state-dir", dir); code != ExitIncomplete {
+		t.Errorf("second up with the same name: exit %d, want %d", code, ExitIncomplete)
+	}
+	code, stdout, _ = labRun(t, "lab", "status", "--state-dir", dir)
+	if code != ExitOK || !strings.Contains(stdout, "lab "+name+": scenario apt28, up (healthy, kept)") {
+		t.Errorf("status: exit %d\n%s", code, stdout)
+	}
+	code, stdout, stderr = labRun(t, "lab", "exec", "--name", name, "--state-dir", dir, "--", "cat", "/etc/resolv.conf")
+	if code != ExitOK || !strings.Contains(stdout, "nameserver 203.0.113.66") {
+		t.Errorf("exec cat /etc/resolv.conf: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// --scenario finds the running lab instead of starting another.
+	code, stdout, stderr = labRun(t, "lab", "exec", "--scenario", "apt28", "--state-dir", dir, "--host", "isp", "--", "ip", "-4", "addr", "show", "dev", "lo")
+	if code != ExitOK || !strings.Contains(stdout, "203.0.113.66/32") || strings.Contains(stderr, "started lab") {
+		t.Errorf("exec on isp: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// The command's exit status comes back as an exitStatusError.
+	a := &App{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	root := a.newRootCmd()
+	root.SetArgs([]string{"lab", "exec", "--name", name, "--state-dir", dir, "--", "sh", "-c", "exit 7"})
+	err := root.ExecuteContext(t.Context())
+	var es *exitStatusError
+	if !errors.As(err, &es) || es.ExitCode() != 7 {
+		t.Errorf("exec 'exit 7' = %v, want exit status 7", err)
+	}
+	code, stdout, stderr = labRun(t, "lab", "down", "--state-dir", dir)
+	if code != ExitOK || !strings.Contains(stdout, "lab "+name+" (apt28) removed") {
+		t.Errorf("down: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = labRun(t, "lab", "status", "--state-dir", dir)
+	if code != ExitOK || !strings.Contains(stdout, "no lab is running") {
+		t.Errorf("status after down: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestLabExecStartsScenario checks that exec brings a scenario up when none
+// runs and removes it with --down.
+func TestLabExecStartsScenario(t *testing.T) {
+	t.Parallel()
+	labtest.RequireRoot(t, "clean")
+	dir := t.TempDir()
+	code, stdout, stderr := labRun(t, "lab", "exec", "--scenario", "clean", "--state-dir", dir, "--down", "--", "ip", "route", "show", "default")
+	if code != ExitOK || !strings.Contains(stdout, "default via 10.77.0.1") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if labs, _ := lab.List(dir); len(labs) != 0 {
+		t.Errorf("%d lab(s) left after exec --down", len(labs))
+	}
+}
+
+func TestLabDemo(t *testing.T) {
+	t.Parallel()
+	labtest.RequireRoot(t, "apt28")
+	dir := t.TempDir()
+	code, stdout, stderr := labRun(t, "lab", "demo", "--scenario", "apt28", "--state-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"Scenario apt28: APT28-style DNS hijack",
+		"Daemons:",
+		"dns      203.0.113.66    primary   attacker.resolver",
+		"dns      198.51.100.53   secondary isp.resolver",
+		"outlook.office365.com       203.0.113.10  203.0.113.99  HIJACKED (aitm.https)  203.0.113.10",
+		"removed in",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if labs, _ := lab.List(dir); len(labs) != 0 {
+		t.Errorf("%d lab(s) left after demo", len(labs))
+	}
+}
