@@ -36,19 +36,33 @@ func ModuleRoot(t testing.TB) string {
 	}
 }
 
-// SharedData returns the path of ../shared/data next to the repository
-// (or $ROUTERWATCH_SHARED/data). Tests that need it skip when it is
+// SharedData returns the path of the shared reference data:
+// $ROUTERWATCH_SHARED/data, else shared/data next to the repository or
+// next to one of its parent directories, else /work/shared/data (the
+// development machines' layout). Tests that need it skip when it is
 // missing, except in CI (CI=true), where they fail: CI must run them.
 func SharedData(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("ROUTERWATCH_SHARED")
-	if base == "" {
-		base = filepath.Join(ModuleRoot(t), "..", "shared")
+	var candidates []string
+	if base := os.Getenv("ROUTERWATCH_SHARED"); base != "" {
+		candidates = append(candidates, filepath.Join(base, "data"))
 	}
-	dir := filepath.Join(base, "data")
-	if _, err := os.Stat(dir); err != nil {
+	for dir := ModuleRoot(t); ; dir = filepath.Dir(dir) {
+		candidates = append(candidates, filepath.Join(filepath.Dir(dir), "shared", "data"))
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	candidates = append(candidates, "/work/shared/data")
+	dir := candidates[0]
+	for _, c := range candidates {
+		if _, err := os.Stat(filepath.Join(c, "csaf")); err == nil {
+			return c
+		}
+	}
+	{
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("testutil: shared data not found at %s (set ROUTERWATCH_SHARED)", dir)
+			t.Fatalf("testutil: shared data not found (tried %v; set ROUTERWATCH_SHARED)", candidates)
 		}
 		t.Skipf("testutil: shared data not found at %s (set ROUTERWATCH_SHARED)", dir)
 	}
