@@ -123,7 +123,9 @@ func TestFetchRejects(t *testing.T) {
 		is     error
 	}{
 		{name: "hash_mismatch", path: "/rolie/feed.json", is: feed.ErrHashMismatch,
-			mutate: func() { p.files["/rolie/icsa-20-196-02.json"] = append([]byte(" "), p.files["/rolie/icsa-20-196-02.json"]...) }},
+			mutate: func() {
+				p.files["/rolie/icsa-20-196-02.json"] = append([]byte(" "), p.files["/rolie/icsa-20-196-02.json"]...)
+			}},
 		{name: "invalid_csaf_in_feed", path: "/rolie/feed.json", want: "not valid CSAF 2.0",
 			mutate: func() {
 				b := []byte(strings.Replace(string(p.files["/rolie/icsa-23-131-08.json"]), `"csaf_version": "2.0"`, `"csaf_version": "2.0", "extra": 1`, 1))
