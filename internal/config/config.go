@@ -123,14 +123,31 @@ func Parse(data []byte) (Config, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return c, nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField(), yaml.Strict())
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, errors.New(strings.TrimSpace(yaml.FormatError(err, false, false)))
+	if err := DecodeStrict(data, &c); err != nil {
+		return Config{}, err
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// DecodeStrict decodes one YAML document into v: unknown fields and
+// duplicate keys are errors, reported with line and column. The YAML
+// library has panicked on some malformed input (found by fuzzing: a tag
+// on a sequence item); that is turned into an error here so that no
+// user-written file can crash routerwatch.
+func DecodeStrict(data []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed YAML (the parser failed: %v)", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField(), yaml.Strict())
+	if err := dec.Decode(v); err != nil {
+		return errors.New(strings.TrimSpace(yaml.FormatError(err, false, false)))
+	}
+	return nil
 }
 
 // Levels of severity accepted by FailOn, lowest first.

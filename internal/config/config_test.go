@@ -83,3 +83,29 @@ func TestDefaultPaths(t *testing.T) {
 		t.Errorf("DefaultDataDir = %s", got)
 	}
 }
+
+// FuzzParse: a config file is user input; no content may crash routerwatch.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("format: json\nfail_on: critical\n"))
+	f.Add([]byte("advisories:\n  sources: [https://example.org/feed.json]\n"))
+	// Found by fuzzing the lab scenarios: it made the YAML library panic.
+	f.Add([]byte("description: 0\nservices:\n isp: !0000000000000000000000000000000000000\n0000000:0000000000000000"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b)
+		if err == nil {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("Parse accepted a config that does not validate: %v", verr)
+			}
+		}
+	})
+}
+
+func TestDecodeStrictRecoversFromParserPanic(t *testing.T) {
+	var v struct {
+		Services map[string][]string `yaml:"services"`
+	}
+	err := DecodeStrict([]byte("services:\n isp: !0000000000000000000000000000000000000\n0000000:0000000000000000"), &v)
+	if err == nil {
+		t.Fatal("malformed YAML accepted")
+	}
+}

@@ -3,7 +3,6 @@
 package lab
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/goccy/go-yaml"
+	"github.com/routerwatch/routerwatch/internal/config"
 )
 
 // Scenario is one lab network described as data: which services run on which
@@ -234,9 +233,8 @@ var scenarioNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // name is file without ".yaml".
 func ParseScenario(file string, data []byte) (*Scenario, error) {
 	s := &Scenario{Name: strings.TrimSuffix(path.Base(file), ".yaml")}
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
-	if err := dec.Decode(s); err != nil {
-		return nil, fmt.Errorf("scenario %s: %s", file, strings.TrimSpace(yaml.FormatError(err, false, false)))
+	if err := config.DecodeStrict(data, s); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", file, err)
 	}
 	if err := s.validate(); err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", file, err)
