@@ -4,6 +4,8 @@ package advisory
 
 import (
 	"strings"
+
+	"github.com/routerwatch/routerwatch/internal/version"
 )
 
 // Identity is what is known about one device. Empty fields are unknown.
@@ -57,6 +59,20 @@ func VendorKey(s string) string {
 		}
 	}
 	return out
+}
+
+// SchemeFor returns how a vendor writes firmware builds: TP-Link builds
+// and dates, RouterOS releases, OpenWrt releases, else the generic scheme.
+func SchemeFor(vendor string) version.Scheme {
+	switch VendorKey(vendor) {
+	case "tplink":
+		return version.TPLink
+	case "mikrotik":
+		return version.RouterOS
+	case "openwrt":
+		return version.OpenWrt
+	}
+	return version.Generic
 }
 
 // VendorName returns the display name for a vendor key, or s unchanged.

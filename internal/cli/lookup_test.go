@@ -15,17 +15,12 @@ import (
 // TestLookupRenderers pins the text and JSON output of lookup with golden
 // files (go test ./internal/cli -run TestLookupRenderers -update).
 func TestLookupRenderers(t *testing.T) {
-	rs, err := builtin.Load()
+	ds, err := builtin.Dataset()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := &advisory.Dataset{}
-	for _, r := range rs {
-		ds.Advisories = append(ds.Advisories, r.Advisory)
-		ds.Lifecycle = append(ds.Lifecycle, r.Lifecycle...)
-	}
 	ix := advisory.NewIndex(ds)
-	info := datastore.Info{BuiltinVersion: "TEST", BuiltinDocs: len(rs)}
+	info := datastore.Info{BuiltinVersion: "TEST", BuiltinDocs: len(ds.Advisories)}
 	tests := []struct {
 		name string
 		id   advisory.Identity

@@ -67,3 +67,18 @@ func Load() ([]csafsrc.Result, error) {
 	}
 	return out, nil
 }
+
+// Dataset returns the embedded documents as a Dataset, for callers (and
+// tests) that need only the built-in data.
+func Dataset() (*advisory.Dataset, error) {
+	rs, err := Load()
+	if err != nil {
+		return nil, err
+	}
+	ds := &advisory.Dataset{}
+	for _, r := range rs {
+		ds.Advisories = append(ds.Advisories, r.Advisory)
+		ds.Lifecycle = append(ds.Lifecycle, r.Lifecycle...)
+	}
+	return ds, nil
+}

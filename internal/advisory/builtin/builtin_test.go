@@ -126,14 +126,9 @@ func TestEveryValueHasASource(t *testing.T) {
 
 func index(t *testing.T) *advisory.Index {
 	t.Helper()
-	rs, err := builtin.Load()
+	ds, err := builtin.Dataset()
 	if err != nil {
 		t.Fatal(err)
-	}
-	ds := &advisory.Dataset{}
-	for _, r := range rs {
-		ds.Advisories = append(ds.Advisories, r.Advisory)
-		ds.Lifecycle = append(ds.Lifecycle, r.Lifecycle...)
 	}
 	ix := advisory.NewIndex(ds)
 	if len(ix.Warnings) > 0 {

@@ -501,7 +501,7 @@ func (b *builder) productsFor(pid string) ([]*advisory.Product, leaf, bool) {
 		p, ok := b.byKey[key]
 		if !ok {
 			p = &advisory.Product{Vendor: advisory.VendorName(vendor), Model: model, HWRev: pn.HWRev,
-				Region: pn.Region, Scheme: schemeFor(vendor), Default: advisory.StatusUnknown,
+				Region: pn.Region, Scheme: advisory.SchemeFor(vendor), Default: advisory.StatusUnknown,
 				SourceURL: b.a.SourceURL}
 			b.byKey[key] = p
 			b.order = append(b.order, key)
@@ -606,18 +606,6 @@ func (b *builder) products() []advisory.Product {
 		out = append(out, *p)
 	}
 	return out
-}
-
-func schemeFor(vendor string) version.Scheme {
-	switch advisory.VendorKey(vendor) {
-	case "tplink":
-		return version.TPLink
-	case "mikrotik":
-		return version.RouterOS
-	case "openwrt":
-		return version.OpenWrt
-	}
-	return version.Generic
 }
 
 func versScheme(name string) (version.Scheme, bool) {

@@ -236,7 +236,7 @@ func convertAffected(a *advisory.Advisory, res *Result, af affected) {
 	if isNA(vendor) {
 		vendor = pn.Vendor
 	}
-	scheme := schemeFor(vendor)
+	scheme := advisory.SchemeFor(vendor)
 	base := advisory.Product{
 		Vendor: advisory.VendorName(vendor), HWRev: pn.HWRev, Region: pn.Region,
 		Scheme: scheme, Default: statusOf(af.DefaultStatus), SourceURL: a.SourceURL,
@@ -321,18 +321,6 @@ func describe(v verItem) string {
 		b.WriteString(" <= " + v.LessThanOrEqual)
 	}
 	return b.String()
-}
-
-func schemeFor(vendor string) version.Scheme {
-	switch advisory.VendorKey(vendor) {
-	case "tplink":
-		return version.TPLink
-	case "mikrotik":
-		return version.RouterOS
-	case "openwrt":
-		return version.OpenWrt
-	}
-	return version.Generic
 }
 
 func parseTime(s string) time.Time {
