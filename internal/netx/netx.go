@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -218,7 +219,10 @@ type limitedConn struct {
 	net.Conn
 	left    int64
 	release func()
-	closed  bool
+	// once guards release: crypto/tls closes the conn from its own
+	// goroutine when a handshake is cancelled while DialTLS closes it too,
+	// and a second release would free another connection's slot.
+	once sync.Once
 }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
@@ -234,10 +238,7 @@ func (c *limitedConn) Read(p []byte) (int, error) {
 }
 
 func (c *limitedConn) Close() error {
-	if !c.closed {
-		c.closed = true
-		c.release()
-	}
+	c.once.Do(c.release)
 	return c.Conn.Close()
 }
 
