@@ -58,6 +58,11 @@ func TestNoProbeBypassesTheDialer(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, filepath.Dir(path))
 		rel = filepath.ToSlash(rel)
+		// Test-support packages (…test, imported only from _test.go
+		// files, which TestLayering enforces) run loopback fakes.
+		if strings.HasSuffix(filepath.Base(rel), "test") {
+			return nil
+		}
 		for pkg := range mayDial {
 			if rel == pkg || strings.HasPrefix(rel, pkg+"/") {
 				return nil

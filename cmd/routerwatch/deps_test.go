@@ -52,6 +52,9 @@ func TestBinaryDeps(t *testing.T) {
 	}
 	pkgs := listPackages(t, "-deps", "./")
 	for _, p := range pkgs {
+		if strings.HasPrefix(p.ImportPath, module+"/") && strings.HasSuffix(p.ImportPath, "test") {
+			t.Errorf("the binary depends on the test-support package %s", p.ImportPath)
+		}
 		for ban, why := range banned {
 			if p.ImportPath == ban || strings.HasPrefix(p.ImportPath, ban+"/") {
 				t.Errorf("the binary depends on %s: %s", p.ImportPath, why)
@@ -96,8 +99,8 @@ func TestLayering(t *testing.T) {
 				t.Errorf("%s imports internal/cli: only cmd/routerwatch may", rel)
 			case rel == "cmd/routerwatch" && irel != "internal/cli":
 				t.Errorf("cmd/routerwatch imports %s: it may import only internal/cli", irel)
-			case strings.HasPrefix(irel, "internal/testutil") || strings.HasPrefix(irel, "internal/lab/labtest"):
-				t.Errorf("%s imports %s outside tests", rel, irel)
+			case strings.HasPrefix(irel, "internal/testutil") || strings.HasSuffix(irel, "test") && !strings.HasSuffix(rel, "test"):
+				t.Errorf("%s imports the test-support package %s outside tests", rel, irel)
 			case strings.HasPrefix(rel, "internal/probe/") && strings.HasPrefix(irel, "internal/probe/"):
 				t.Errorf("probe %s imports probe %s: probes never import each other", rel, irel)
 			}
