@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package dnsprobe asks DNS servers questions and reports what they
+// answered, as typed observations: plain DNS over UDP (falling back to TCP
+// on truncation) and TCP, DNS over TLS (RFC 7858) and DNS over HTTPS
+// (RFC 8484), CHAOS fingerprints (version.bind and friends) and the TLS
+// certificate an answered address presents (ProveTLS).
+//
+// The contract: dnsprobe measures, it never judges. Every exchange goes
+// through the netx.Dialer it is given, so only in-scope addresses are
+// contacted and every read is bounded. Every reply is validated strictly
+// (ValidateReply): a malformed, oversized, mismatched or truncated reply
+// is a *ReplyError, never a half-trusted answer, and never a panic or a
+// hang — each exchange is bounded by the caller's context and by
+// QueryTimeout.
+package dnsprobe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/routerwatch/routerwatch/internal/netx"
+)
+
+// Timeouts.
+const (
+	// QueryTimeout bounds one exchange, retransmission and TCP fallback
+	// included. A resolver answers a cached name on a LAN in
+	// milliseconds and an uncached one through a slow ISP in well under
+	// a second; one that needs more than 2 s is broken for its users too.
+	QueryTimeout = 2 * time.Second
+	// udpRetransmit is when an unanswered UDP query is sent once more:
+	// one lost datagram must not turn into "unknown".
+	udpRetransmit = 700 * time.Millisecond
+	// badReplyGrace is how long to keep listening after a reply that
+	// failed validation (wrong ID, garbage) for the genuine one. An
+	// off-path spoofer must not win by being first; a server that only
+	// sends garbage must not cost the full QueryTimeout.
+	badReplyGrace = 250 * time.Millisecond
+)
+
+// ednsSize is the UDP payload size we advertise: the DNS flag day 2020
+// value, which avoids IP fragmentation on every common path.
+const ednsSize = 1232
+
+// Transport is how a query reaches a server.
+type Transport string
+
+// Transports.
+const (
+	UDP Transport = "udp" // plain DNS over UDP, TCP when the reply is truncated
+	TCP Transport = "tcp" // plain DNS over TCP
+	DoT Transport = "dot" // DNS over TLS, RFC 7858
+	DoH Transport = "doh" // DNS over HTTPS, RFC 8484 (POST application/dns-message)
+)
+
+// Server is a DNS server and how to reach it.
+type Server struct {
+	Transport Transport
+	// Addr is the server's address; for DoH, the address in URL.
+	Addr netip.AddrPort
+	// URL is the DoH endpoint ("https://192.0.2.53/dns-query"); DoH only.
+	URL string
+	// ServerName is the TLS name to verify (DoT, DoH); empty means the
+	// certificate must carry Addr's IP address.
+	ServerName string
+	// RootCAs verifies the server's certificate; nil means the system
+	// roots.
+	RootCAs *x509.CertPool
+}
+
+// String names the server the way a user writes it.
+func (s Server) String() string {
+	switch s.Transport {
+	case DoH:
+		if s.ServerName != "" {
+			return s.URL + "#" + s.ServerName
+		}
+		return s.URL
+	case DoT:
+		if s.ServerName != "" {
+			return "tls://" + s.Addr.String() + "#" + s.ServerName
+		}
+		return "tls://" + s.Addr.String()
+	case TCP:
+		return "tcp://" + s.Addr.String()
+	}
+	return s.Addr.String()
+}
+
+// ParsePlain reads a plain DNS server: "192.0.2.1", "192.0.2.1:5353",
+// "2001:db8::1", "[2001:db8::1]:53" or "fe80::1%eth0". The port defaults to 53.
+func ParsePlain(s string) (Server, error) {
+	ap, err := parseAddrDefaultPort(s, 53)
+	if err != nil {
+		return Server{}, err
+	}
+	return Server{Transport: UDP, Addr: ap}, nil
+}
+
+// ParseDoT reads a DoT server: "IP", "IP:PORT", or either followed by
+// "#servername" to verify the certificate against a name instead of the
+// address. The port defaults to 853. Host names are refused: netx never
+// resolves names, and resolving the trusted resolver's name through the
+// resolver under test would defeat the point.
+func ParseDoT(s string) (Server, error) {
+	hostport, name, _ := strings.Cut(s, "#")
+	hostport = strings.TrimPrefix(hostport, "tls://")
+	ap, err := parseAddrDefaultPort(hostport, 853)
+	if err != nil {
+		return Server{}, err
+	}
+	return Server{Transport: DoT, Addr: ap, ServerName: name}, nil
+}
+
+// ParseDoH reads a DoH endpoint "https://IP[:PORT]/path", optionally
+// followed by "#servername" for the certificate name. The URL must name
+// an IP address, for the reason ParseDoT gives.
+func ParseDoH(s string) (Server, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: %w", s, err)
+	}
+	if u.Scheme != "https" {
+		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: scheme must be https", s)
+	}
+	host := u.Hostname()
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: %w: name the resolver by its IP address (add #%s to verify its certificate by name)", s, netx.ErrNotAddress, host)
+	}
+	port := uint16(443)
+	if p := u.Port(); p != "" {
+		var n int
+		if _, err := fmt.Sscanf(p, "%d", &n); err != nil || n <= 0 || n > 65535 {
+			return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: bad port", s)
+		}
+		port = uint16(n)
+	}
+	if u.Path == "" {
+		u.Path = "/dns-query"
+	}
+	name := u.Fragment
+	u.Fragment, u.RawFragment = "", ""
+	return Server{Transport: DoH, Addr: netip.AddrPortFrom(a.Unmap(), port), URL: u.String(), ServerName: name}, nil
+}
+
+func parseAddrDefaultPort(s string, port uint16) (netip.AddrPort, error) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return netip.AddrPortFrom(a.Unmap(), port), nil
+	}
+	ap, err := netx.ParseAddrPort(s)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("dnsprobe: %q is not IP or IP:PORT: %w", s, err)
+	}
+	return ap, nil
+}
+
+// Query is one question.
+type Query struct {
+	Name  string // with or without the trailing dot
+	Type  uint16 // dns.TypeA, ...
+	Class uint16 // 0 means IN
+	// DNSSEC sets the DO bit (and AD), asking for signatures.
+	DNSSEC bool
+}
+
+func (q Query) String() string {
+	return fmt.Sprintf("%s %s", dns.Fqdn(q.Name), dns.TypeToString[q.Type])
+}
+
+// Record is one answer record, simplified for evidence.
+type Record struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	TTL  uint32 `json:"ttl"`
+	Data string `json:"data"`
+}
+
+// Response is what a server answered to one query.
+type Response struct {
+	Server    string    `json:"server"`
+	Transport Transport `json:"transport"`
+	// Rcode is the response code ("NOERROR", "NXDOMAIN", ...).
+	Rcode              string `json:"rcode"`
+	Authoritative      bool   `json:"aa"`
+	AuthenticatedData  bool   `json:"ad"`
+	RecursionAvailable bool   `json:"ra"`
+	// Answers is the answer section.
+	Answers []Record `json:"answers,omitempty"`
+	// Addrs are the A/AAAA addresses in the answer section, CNAME
+	// targets included.
+	Addrs []netip.Addr `json:"addrs,omitempty"`
+	// MinTTL is the smallest TTL in the answer section; meaningful only
+	// when Answers is not empty.
+	MinTTL uint32 `json:"min_ttl"`
+	// HasRRSIG reports an RRSIG in the answer section.
+	HasRRSIG bool `json:"rrsig"`
+	// TXT holds the TXT strings of the answer (CHAOS fingerprints).
+	TXT []string `json:"txt,omitempty"`
+	// FellBackToTCP is set when the UDP reply was truncated and the
+	// answer came over TCP.
+	FellBackToTCP bool `json:"tcp_fallback,omitempty"`
+	// Ignored lists replies that failed validation before the one
+	// accepted (a spoofer or a broken middlebox racing the server).
+	Ignored []string      `json:"ignored,omitempty"`
+	Size    int           `json:"size"`
+	RTT     time.Duration `json:"rtt_ns"`
+}
+
+// NoData reports NOERROR without an answer of the asked type.
+func (r *Response) NoData() bool { return r.Rcode == "NOERROR" && len(r.Addrs) == 0 && len(r.TXT) == 0 }
+
+// httpDoer is what DoH needs of an HTTP client; the only one ever used is
+// netx.Dialer.HTTPClient's.
+type httpDoer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Client sends queries through a netx.Dialer. It is safe for concurrent
+// use; build it with NewClient.
+type Client struct {
+	dialer   *netx.Dialer
+	sessions tls.ClientSessionCache
+
+	mu  sync.Mutex          // guards doh
+	doh map[string]httpDoer // DoH clients (netx.Dialer.HTTPClient) by server, built once
+}
+
+// NewClient returns a Client that reaches servers only through d, which
+// must be non-nil.
+func NewClient(d *netx.Dialer) *Client {
+	return &Client{dialer: d, doh: make(map[string]httpDoer), sessions: tls.NewLRUClientSessionCache(64)}
+}
+
+// Exchange asks srv the question q and returns the validated answer. The
+// exchange is bounded by ctx and QueryTimeout. A server that does not
+// understand EDNS (FORMERR) is asked once more without it.
+func (c *Client) Exchange(ctx context.Context, srv Server, q Query) (*Response, error) {
+	if c == nil || c.dialer == nil {
+		return nil, errors.New("dnsprobe: Client without a dialer")
+	}
+	if _, ok := dns.IsDomainName(q.Name); !ok || q.Name == "" {
+		return nil, fmt.Errorf("dnsprobe: %q is not a domain name", q.Name)
+	}
+	ctx, cancel := context.WithTimeout(ctx, QueryTimeout)
+	defer cancel()
+	start := time.Now()
+	m := newQuery(srv, q, true)
+	r, meta, err := c.exchange(ctx, srv, m)
+	if err == nil && r.Rcode == dns.RcodeFormatError {
+		m = newQuery(srv, q, false)
+		r, meta, err = c.exchange(ctx, srv, m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dnsprobe: %s to %s: %w", q, srv, err)
+	}
+	resp := newResponse(srv, r, meta)
+	resp.RTT = time.Since(start)
+	return resp, nil
+}
+
+// newQuery builds the message for q. DoH queries carry ID 0 so caches can
+// share them (RFC 8484 §4.1).
+func newQuery(srv Server, q Query, edns bool) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(q.Name), q.Type)
+	if q.Class != 0 {
+		m.Question[0].Qclass = q.Class
+	}
+	m.RecursionDesired = true
+	if edns {
+		m.SetEdns0(ednsSize, q.DNSSEC)
+	}
+	// AD in a query asks a validating resolver to report validation
+	// (RFC 6840 §5.7).
+	m.AuthenticatedData = q.DNSSEC
+	if srv.Transport == DoH {
+		m.Id = 0
+	}
+	return m
+}
+
+// exchangeMeta is what the transport learned besides the message.
+type exchangeMeta struct {
+	size     int
+	fellBack bool
+	ignored  []string
+}
+
+func (c *Client) exchange(ctx context.Context, srv Server, m *dns.Msg) (*dns.Msg, exchangeMeta, error) {
+	switch srv.Transport {
+	case UDP, "":
+		r, meta, err := c.exchangeUDP(ctx, srv.Addr, m)
+		if err != nil || !r.Truncated {
+			return r, meta, err
+		}
+		// RFC 7766: a truncated UDP answer is retried over TCP.
+		r, meta2, err := c.exchangeTCP(ctx, srv.Addr, m)
+		meta2.fellBack, meta2.ignored = true, append(meta.ignored, meta2.ignored...)
+		return r, meta2, err
+	case TCP:
+		return c.exchangeTCP(ctx, srv.Addr, m)
+	case DoT:
+		return c.exchangeDoT(ctx, srv, m)
+	case DoH:
+		return c.exchangeDoH(ctx, srv, m)
+	}
+	return nil, exchangeMeta{}, fmt.Errorf("dnsprobe: unknown transport %q", srv.Transport)
+}
+
+func newResponse(srv Server, r *dns.Msg, meta exchangeMeta) *Response {
+	resp := &Response{
+		Server: srv.String(), Transport: srv.Transport,
+		Rcode:         rcodeName(r.Rcode),
+		Authoritative: r.Authoritative, AuthenticatedData: r.AuthenticatedData, RecursionAvailable: r.RecursionAvailable,
+		FellBackToTCP: meta.fellBack, Ignored: meta.ignored, Size: meta.size,
+	}
+	if resp.Transport == "" {
+		resp.Transport = UDP
+	}
+	var qtype uint16
+	if len(r.Question) == 1 {
+		qtype = r.Question[0].Qtype
+	}
+	for i, rr := range r.Answer {
+		h := rr.Header()
+		data := strings.TrimPrefix(rr.String(), h.String())
+		resp.Answers = append(resp.Answers, Record{Name: strings.ToLower(h.Name), Type: dns.TypeToString[h.Rrtype], TTL: h.Ttl, Data: data})
+		if i == 0 || h.Ttl < resp.MinTTL {
+			resp.MinTTL = h.Ttl
+		}
+		switch v := rr.(type) {
+		// Addresses of another type than asked are kept in Answers
+		// only: an A record in an AAAA answer is not an answer.
+		case *dns.A:
+			if a, ok := netip.AddrFromSlice(v.A); ok && qtype == dns.TypeA {
+				resp.Addrs = append(resp.Addrs, a.Unmap())
+			}
+		case *dns.AAAA:
+			if a, ok := netip.AddrFromSlice(v.AAAA); ok && qtype == dns.TypeAAAA {
+				resp.Addrs = append(resp.Addrs, a)
+			}
+		case *dns.TXT:
+			resp.TXT = append(resp.TXT, strings.Join(v.Txt, ""))
+		case *dns.RRSIG:
+			resp.HasRRSIG = true
+		}
+	}
+	return resp
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package dnsprobetest runs fake DNS resolvers, DoT/DoH servers, a test CA
+// and TLS web servers on loopback addresses (127.0.0.0/8, never ":0"), for
+// the tests of dnsprobe, dnshijack and the dns command. It is imported
+// only from _test.go files.
+//
+// Every server listens on its own 127.0.0.x address with a kernel-chosen
+// port and is closed through t.Cleanup.
+package dnsprobetest
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// nextHost hands out 127.0.0.x addresses so that servers of one test are
+// told apart by address, as real resolvers are.
+var nextHost atomic.Uint32
+
+// LoopbackAddr returns a fresh address in 127.0.0.0/8 (never 127.0.0.1,
+// which the judge treats as a blocking answer).
+func LoopbackAddr() netip.Addr {
+	n := nextHost.Add(1)
+	// 127.0.x.y with y in 2..254: spread over 127.0.1.0–127.0.200.0.
+	return netip.AddrFrom4([4]byte{127, 0, byte(1 + (n/253)%200), byte(2 + n%253)})
+}
+
+// Zone is a fake resolver's view of the world. Names are lowercase FQDNs.
+// The zero Zone answers NXDOMAIN for everything.
+type Zone struct {
+	mu sync.Mutex // guards all fields during serving
+	// A and AAAA are honest, forwarded-looking answers (TTL, no AA).
+	A    map[string][]netip.Addr
+	AAAA map[string][]netip.Addr
+	// TTL of honest answers; 0 means 300.
+	TTL uint32
+	// Signed names get an RRSIG when the query has the DO bit, and the
+	// AD bit.
+	Signed map[string]bool
+	// Hijack answers A with TTL 0 and the AA bit, AAAA with NODATA and
+	// never an RRSIG: what dnsmasq's address=/name/ip produces.
+	Hijack map[string]netip.Addr
+	// Chaos answers CHAOS TXT names ("version.bind.": "dnsmasq-2.85").
+	Chaos map[string]string
+	// NXRewrite, when valid, answers unknown names with this address
+	// instead of NXDOMAIN (an ISP's "search assist").
+	NXRewrite netip.Addr
+	// Servfail names answer SERVFAIL.
+	Servfail map[string]bool
+	// Queries counts the questions served.
+	Queries atomic.Int64
+}
+
+// ServeDNS implements dns.Handler.
+func (z *Zone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	z.Queries.Add(1)
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.RecursionAvailable = true
+	if len(r.Question) != 1 {
+		m.Rcode = dns.RcodeFormatError
+		w.WriteMsg(m)
+		return
+	}
+	q := r.Question[0]
+	name := strings.ToLower(q.Name)
+	do := false
+	if opt := r.IsEdns0(); opt != nil {
+		do = opt.Do()
+		m.SetEdns0(1232, do)
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	ttl := z.TTL
+	if ttl == 0 {
+		ttl = 300
+	}
+	hdr := func(t uint16, ttl uint32) dns.RR_Header {
+		return dns.RR_Header{Name: q.Name, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+	}
+	switch {
+	case q.Qclass == dns.ClassCHAOS:
+		if v, ok := z.Chaos[name]; ok && q.Qtype == dns.TypeTXT {
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS}, Txt: []string{v}})
+		} else {
+			m.Rcode = dns.RcodeRefused
+		}
+	case z.Servfail[name]:
+		m.Rcode = dns.RcodeServerFailure
+	case z.Hijack[name].IsValid():
+		m.Authoritative = true
+		if q.Qtype == dns.TypeA {
+			m.Answer = append(m.Answer, &dns.A{Hdr: hdr(dns.TypeA, 0), A: z.Hijack[name].AsSlice()})
+		}
+	case z.A[name] != nil || z.AAAA[name] != nil:
+		addrs := z.A[name]
+		t := dns.TypeA
+		if q.Qtype == dns.TypeAAAA {
+			addrs, t = z.AAAA[name], dns.TypeAAAA
+		}
+		for _, a := range addrs {
+			if t == dns.TypeA {
+				m.Answer = append(m.Answer, &dns.A{Hdr: hdr(t, ttl), A: a.AsSlice()})
+			} else {
+				m.Answer = append(m.Answer, &dns.AAAA{Hdr: hdr(t, ttl), AAAA: a.AsSlice()})
+			}
+		}
+		if z.Signed[name] && do && len(m.Answer) > 0 {
+			m.Answer = append(m.Answer, fakeRRSIG(q.Name, t, ttl))
+			m.AuthenticatedData = true
+		}
+	case z.NXRewrite.IsValid() && q.Qtype == dns.TypeA:
+		m.Answer = append(m.Answer, &dns.A{Hdr: hdr(dns.TypeA, 60), A: z.NXRewrite.AsSlice()})
+	default:
+		m.Rcode = dns.RcodeNameError
+	}
+	w.WriteMsg(m)
+}
+
+// fakeRRSIG is a syntactically valid signature: the judge checks presence,
+// not cryptography (that is the validating resolver's job).
+func fakeRRSIG(name string, covered uint16, ttl uint32) *dns.RRSIG {
+	return &dns.RRSIG{
+		Hdr:         dns.RR_Header{Name: name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: ttl},
+		TypeCovered: covered, Algorithm: dns.ECDSAP256SHA256, Labels: uint8(dns.CountLabel(name)), OrigTtl: ttl,
+		Expiration: uint32(time.Now().Add(24 * time.Hour).Unix()), Inception: uint32(time.Now().Add(-time.Hour).Unix()),
+		KeyTag: 12345, SignerName: name, Signature: "dGVzdA==",
+	}
+}
+
+// Server is a DNS server on UDP and TCP at the same address.
+type Server struct {
+	Addr netip.AddrPort
+}
+
+// NewServer serves h on a fresh loopback address, UDP and TCP on the same
+// port, until the test ends.
+func NewServer(t testing.TB, h dns.Handler) *Server {
+	t.Helper()
+	ip := LoopbackAddr()
+	pc, l := listenBoth(t, ip)
+	udp := &dns.Server{PacketConn: pc, Handler: h}
+	tcp := &dns.Server{Listener: l, Handler: h}
+	start(t, udp)
+	start(t, tcp)
+	return &Server{Addr: pc.LocalAddr().(*net.UDPAddr).AddrPort()}
+}
+
+// listenBoth binds UDP on ip:0, then TCP on the same port (retrying with a
+// new port when TCP's is taken).
+func listenBoth(t testing.TB, ip netip.Addr) (net.PacketConn, net.Listener) {
+	t.Helper()
+	for range 20 {
+		pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+		if err != nil {
+			t.Fatalf("listen udp %s: %v", ip, err)
+		}
+		l, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(pc.LocalAddr().(*net.UDPAddr).AddrPort()))
+		if err != nil {
+			pc.Close()
+			continue
+		}
+		t.Cleanup(func() { pc.Close(); l.Close() })
+		return pc, l
+	}
+	t.Fatalf("no free UDP+TCP port on %s", ip)
+	return nil, nil
+}
+
+func start(t testing.TB, s *dns.Server) {
+	t.Helper()
+	started := make(chan struct{})
+	s.NotifyStartedFunc = func() { close(started) }
+	go s.ActivateAndServe()
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("dns server did not start")
+	}
+	t.Cleanup(func() { s.Shutdown() })
+}
+
+// Fqdn lowercases name and adds the trailing dot.
+func Fqdn(name string) string { return strings.ToLower(dns.Fqdn(name)) }
+
+// Addrs parses addresses, failing the test on a bad one.
+func Addrs(t testing.TB, ss ...string) []netip.Addr {
+	t.Helper()
+	out := make([]netip.Addr, len(ss))
+	for i, s := range ss {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			t.Fatal(fmt.Errorf("dnsprobetest: %w", err))
+		}
+		out[i] = a
+	}
+	return out
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package dnsprobe
+
+import (
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+func query(name string, t uint16) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(name, t)
+	m.Id = 4242
+	m.SetEdns0(ednsSize, true)
+	return m
+}
+
+func packed(t *testing.T, m *dns.Msg) []byte {
+	t.Helper()
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestValidateReply(t *testing.T) {
+	q := query("outlook.office365.com.", dns.TypeA)
+	ok := func() *dns.Msg {
+		r := new(dns.Msg)
+		r.SetReply(q)
+		r.Answer = append(r.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, 1)})
+		return r
+	}
+	tests := []struct {
+		name    string
+		wire    func(t *testing.T) []byte
+		max     int
+		wantErr error
+	}{
+		{name: "valid", wire: func(t *testing.T) []byte { return packed(t, ok()) }},
+		{name: "valid_0x20_case", wire: func(t *testing.T) []byte {
+			r := ok()
+			r.Question[0].Name = "OutLook.Office365.COM."
+			return packed(t, r)
+		}},
+		{name: "refused_without_question", wire: func(t *testing.T) []byte {
+			r := new(dns.Msg)
+			r.Id, r.Response, r.Rcode = q.Id, true, dns.RcodeRefused
+			return packed(t, r)
+		}},
+		{name: "noerror_without_question", wire: func(t *testing.T) []byte {
+			r := new(dns.Msg)
+			r.Id, r.Response = q.Id, true
+			return packed(t, r)
+		}, wantErr: ErrQuestionMismatch},
+		{name: "short", wire: func(*testing.T) []byte { return []byte{0x10, 0x92, 0x81} }, wantErr: ErrMalformed},
+		{name: "id_mismatch", wire: func(t *testing.T) []byte { r := ok(); r.Id++; return packed(t, r) }, wantErr: ErrIDMismatch},
+		{name: "not_response", wire: func(t *testing.T) []byte { return packed(t, q) }, wantErr: ErrNotResponse},
+		{name: "other_type", wire: func(t *testing.T) []byte { r := ok(); r.Question[0].Qtype = dns.TypeAAAA; return packed(t, r) }, wantErr: ErrQuestionMismatch},
+		{name: "other_class", wire: func(t *testing.T) []byte { r := ok(); r.Question[0].Qclass = dns.ClassCHAOS; return packed(t, r) }, wantErr: ErrQuestionMismatch},
+		{name: "two_questions", wire: func(t *testing.T) []byte {
+			r := ok()
+			r.Question = append(r.Question, r.Question[0])
+			return packed(t, r)
+		}, wantErr: ErrQuestionMismatch},
+		{name: "opcode", wire: func(t *testing.T) []byte { r := ok(); r.Opcode = dns.OpcodeNotify; return packed(t, r) }, wantErr: ErrQuestionMismatch},
+		{name: "oversized", wire: func(t *testing.T) []byte { return packed(t, ok()) }, max: 20, wantErr: ErrOversized},
+		{name: "cut_mid_record", wire: func(t *testing.T) []byte { b := packed(t, ok()); return b[:len(b)-3] }, wantErr: ErrMalformed},
+		{name: "too_many_records", wire: func(t *testing.T) []byte {
+			r := ok()
+			for range maxRecords {
+				r.Answer = append(r.Answer, r.Answer[0])
+			}
+			return packed(t, r)
+		}, max: MaxStreamReply, wantErr: ErrOversized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			max := tt.max
+			if max == 0 {
+				max = MaxUDPReply
+			}
+			r, err := ValidateReply(q, tt.wire(t), max)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("ValidateReply error = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && r == nil {
+				t.Fatal("nil reply without error")
+			}
+			var re *ReplyError
+			if err != nil && !errors.As(err, &re) {
+				t.Errorf("error %T is not a *ReplyError", err)
+			}
+		})
+	}
+}
+
+// FuzzValidateReply feeds arbitrary bytes as the reply to a fixed query:
+// no input may panic, and an accepted reply must really answer the query.
+func FuzzValidateReply(f *testing.F) {
+	q := query("outlook.office365.com.", dns.TypeA)
+	r := new(dns.Msg)
+	r.SetReply(q)
+	r.Authoritative = true
+	r.Answer = append(r.Answer,
+		&dns.CNAME{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 60}, Target: "x.example.net."},
+		&dns.A{Hdr: dns.RR_Header{Name: "x.example.net.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 0}, A: net.IPv4(192, 0, 2, 1)})
+	r.SetEdns0(1232, true)
+	good, _ := r.Pack()
+	f.Add(good)
+	f.Add(good[:len(good)-5])
+	tc := r.Copy()
+	tc.Truncated, tc.Answer = true, nil
+	b, _ := tc.Pack()
+	f.Add(b)
+	f.Add([]byte{0x10, 0x92, 0x81, 0x80, 0, 1, 0, 7, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		m, err := ValidateReply(q, wire, MaxUDPReply)
+		if err != nil {
+			var re *ReplyError
+			if !errors.As(err, &re) {
+				t.Fatalf("error %T is not a *ReplyError", err)
+			}
+			return
+		}
+		if m.Id != q.Id || !m.Response {
+			t.Fatalf("accepted reply with id %d response %v", m.Id, m.Response)
+		}
+		if len(m.Question) == 1 && m.Question[0].Qtype != dns.TypeA {
+			t.Fatalf("accepted reply for type %d", m.Question[0].Qtype)
+		}
+		// What the probe builds from it must not panic either.
+		newResponse(Server{}, m, exchangeMeta{size: len(wire)})
+	})
+}
