@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package dnshijack
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/routerwatch/routerwatch/internal/finding"
+)
+
+// CheckInfo describes one kind of finding this package emits.
+type CheckInfo struct {
+	ID       string
+	Title    string
+	Severity finding.Severity // when failing, unless the finding says otherwise
+	// Trigger says, in one sentence, what makes it fail.
+	Trigger string
+}
+
+// The checks, one literal list (STYLE.md R8).
+var (
+	checkDiscovery = CheckInfo{"dns.resolver_discovery", "Resolvers handed out to this machine", finding.SeverityInfo,
+		"never fails; unknown when a source (OS, DHCPv4, router advertisements, DHCPv6) could not be read or was skipped"}
+	checkTrusted = CheckInfo{"dns.trusted_resolver", "Trusted encrypted resolver reachable", finding.SeverityHigh,
+		"unknown when no trusted DoH/DoT resolver answered: answers can then only be judged by certificates and indicators"}
+	checkHijacked = CheckInfo{"dns.resolver_hijacked", "Resolver answers login names honestly", finding.SeverityCritical,
+		"a canary answer differs from the trusted one and its address fails the TLS proof (critical, high), or carries the marks of a forged answer (critical, medium); differing unproved answers, blocked canaries, candidate indicators or selective signature loss make it suspicious (medium)"}
+	checkKnownBad = CheckInfo{"dns.resolver_known_bad", "Resolver and its answers are not known attacker addresses", finding.SeverityHigh,
+		"the resolver's address or an address it answered is in the indicator list (exact addresses; confidence from the entry)"}
+	checkUnknownResolver = CheckInfo{"dns.dhcp_resolver_unknown", "Handed-out resolver is the router or a known resolver", finding.SeverityMedium,
+		"a discovered resolver is a public address that is neither the router nor a well-known public resolver, and it lies; unknown (probably the ISP's) when it answers honestly"}
+	checkAnomaly = CheckInfo{"dns.answer_anomaly", "Answers look forwarded, not forged", finding.SeverityMedium,
+		"a canary answer not confirmed by the trusted side has TTL 0, the authoritative flag, no AAAA where the name has some, or no signature where it has one"}
+	checkDNSSEC = CheckInfo{"dns.dnssec_stripped", "DNSSEC signatures reach this machine", finding.SeverityMedium,
+		"signatures the trusted side sees are missing through the resolver: for some names only (medium) or for all (low)"}
+	checkNX = CheckInfo{"dns.nxdomain_rewritten", "Names that do not exist stay non-existent", finding.SeverityLow,
+		"a random name under a zone without wildcard gets an address (usually the ISP)"}
+	checkFingerprint = CheckInfo{"dns.resolver_fingerprint", "Resolver software", finding.SeverityLow,
+		"fails (low severity, low confidence) only when an unknown public resolver reports dnsmasq-2.85, the campaign's banner; informational otherwise"}
+	checkPrimarySecondary = CheckInfo{"dns.primary_secondary_disagree", "Primary and secondary resolvers agree", finding.SeverityMedium,
+		"resolvers from the same list answer a canary with unrelated addresses and at least one answer is not confirmed by the trusted side or a valid certificate"}
+)
+
+// Checks lists every finding ID this package emits, in report order.
+func Checks() []CheckInfo {
+	return []CheckInfo{checkDiscovery, checkTrusted, checkHijacked, checkKnownBad, checkUnknownResolver,
+		checkAnomaly, checkDNSSEC, checkNX, checkFingerprint, checkPrimarySecondary}
+}
+
+// campaignRefs are the primary sources on the campaign.
+var campaignRefs = []finding.Reference{
+	{Kind: "advisory", ID: "NCSC 2026-04-07", URL: "https://www.ncsc.gov.uk/news/apt28-exploit-routers-to-enable-dns-hijacking-operations"},
+	{Kind: "advisory", ID: "PSA260407", URL: "https://www.ic3.gov/PSA/2026/PSA260407"},
+	{Kind: "url", URL: "https://www.microsoft.com/en-us/security/blog/2026/04/07/soho-router-compromise-leads-to-dns-hijacking-and-adversary-in-the-middle-attacks/"},
+}
+
+// emitter builds findings with a shared clock.
+type emitter struct {
+	at  time.Time
+	out []finding.Finding
+}
+
+func (e *emitter) add(c CheckInfo, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
+	e.out = append(e.out, finding.Finding{
+		ID: c.ID + "@" + key, CheckID: c.ID, Subject: subject, Status: st, Severity: sev, Confidence: conf,
+		Title: c.Title, Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at,
+	})
+}
+
+func ev(k, v string) finding.Evidence { return finding.Evidence{Key: k, Value: v} }
+
+func findings(in *Input, obs *Observations, vs []ResolverVerdict) []finding.Finding {
+	e := &emitter{at: obs.Finished}
+	discoveryFindings(e, in)
+	trustedFinding(e, obs)
+	for i := range vs {
+		resolverFindings(e, &vs[i])
+	}
+	groupFindings(e, vs)
+	return e.out
+}
+
+// DiscoveryFindings returns the dns.resolver_discovery findings alone,
+// for a run that found no resolver to test.
+func DiscoveryFindings(st []SourceStatus, at time.Time) []finding.Finding {
+	e := &emitter{at: at}
+	discoveryFindings(e, &Input{Discovery: st})
+	return e.out
+}
+
+func discoveryFindings(e *emitter, in *Input) {
+	for _, s := range in.Discovery {
+		key := string(s.Kind)
+		if s.Detail != "" {
+			key += ":" + s.Detail
+		}
+		subject := "resolver source " + strings.TrimSpace(string(s.Kind)+" "+s.Detail)
+		if s.Kind == SourceAll {
+			subject = "resolver discovery (OS, DHCPv4, router advertisements, DHCPv6)"
+		}
+		evs := []finding.Evidence{ev("source", string(s.Kind)), ev("found", fmt.Sprint(s.Found))}
+		switch {
+		case s.Skipped != "":
+			e.add(checkDiscovery, key, subject, finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceHigh,
+				"Not consulted: "+s.Skipped+".", "", append(evs, ev("skipped", s.Skipped)))
+		case s.Err != "":
+			e.add(checkDiscovery, key, subject, finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceHigh,
+				"Could not be read: "+s.Err+". Resolvers this source hands out were not tested.",
+				"Run again with enough privileges (DHCP and router-advertisement probes need root), or name the resolvers with --resolver.",
+				append(evs, ev("error", s.Err)))
+		default:
+			e.add(checkDiscovery, key, subject, finding.StatusPass, finding.SeverityInfo, finding.ConfidenceHigh,
+				fmt.Sprintf("Read; it names %d resolver(s).", s.Found), "", evs)
+		}
+	}
+}
+
+func trustedFinding(e *emitter, obs *Observations) {
+	var evs []finding.Evidence
+	ok := 0
+	for _, t := range obs.Trusted {
+		v := fmt.Sprintf("%d answered, %d failed", t.Answered, t.Failed)
+		if t.Err != "" {
+			v += " (" + t.Status + ": " + t.Err + ")"
+		}
+		evs = append(evs, ev("trusted "+t.Server, v))
+		if t.Answered > 0 {
+			ok++
+		}
+	}
+	switch {
+	case len(obs.Trusted) == 0:
+		e.add(checkTrusted, "trusted", "trusted resolvers", finding.StatusUnknown, checkTrusted.Severity, finding.ConfidenceHigh,
+			"No trusted resolver was configured, so answers were judged by certificates and indicators only.",
+			"Give a trusted resolver with --trusted-doh or --trusted-dot.", evs)
+	case ok == 0:
+		e.add(checkTrusted, "trusted", "trusted resolvers", finding.StatusUnknown, checkTrusted.Severity, finding.ConfidenceHigh,
+			"No trusted resolver answered, so answers were judged by certificates and indicators only. Something on this network may block encrypted DNS.",
+			"Check that DNS over HTTPS (443) and DNS over TLS (853) to the trusted resolvers are not blocked, or name reachable ones with --trusted-doh/--trusted-dot.", evs)
+	default:
+		e.add(checkTrusted, "trusted", "trusted resolvers", finding.StatusPass, checkTrusted.Severity, finding.ConfidenceHigh,
+			fmt.Sprintf("%d of %d trusted resolvers answered over an encrypted channel the router cannot change.", ok, len(obs.Trusted)), "", evs)
+	}
+}
+
+// nameEvidence summarises one canary for the evidence list.
+func nameEvidence(nr NameResult) finding.Evidence {
+	var b strings.Builder
+	b.WriteString(string(nr.Outcome))
+	if len(nr.Addrs) > 0 {
+		b.WriteString(": " + addrList(nr.Addrs))
+	}
+	if len(nr.TrustedAddrs) > 0 && nr.Outcome != OutcomeMatch {
+		b.WriteString(" (trusted: " + addrList(nr.TrustedAddrs) + ")")
+	}
+	if len(nr.Anomalies) > 0 {
+		b.WriteString("; " + strings.Join(nr.Anomalies, ", "))
+	}
+	for _, p := range nr.Proofs {
+		fmt.Fprintf(&b, "; TLS %s %s", p.Addr, p.Outcome)
+		if p.Reason != "" {
+			b.WriteString(": " + p.Reason)
+		}
+	}
+	if nr.Detail != "" {
+		b.WriteString(" [" + nr.Detail + "]")
+	}
+	return ev("canary "+nr.Name, b.String())
+}
+
+func resolverEvidence(v *ResolverVerdict) []finding.Evidence {
+	evs := []finding.Evidence{ev("resolver", v.Resolver.Addr.String()), ev("class", string(v.Class))}
+	for _, s := range v.Resolver.Sources {
+		evs = append(evs, ev("source", s.String()))
+	}
+	return evs
+}
+
+func resolverFindings(e *emitter, v *ResolverVerdict) {
+	key, subject := v.Resolver.Key(), "resolver "+v.Resolver.Label()
+	base := resolverEvidence(v)
+	detail := strings.Join(v.Reasons, "; ")
+	if detail != "" {
+		detail = strings.ToUpper(detail[:1]) + detail[1:] + "."
+	}
+
+	// dns.resolver_hijacked
+	evs := append(slices.Clone(base), ev("verdict", string(v.Verdict)))
+	for _, nr := range v.Names {
+		evs = append(evs, nameEvidence(nr))
+	}
+	fix := "Reset the DNS settings where this resolver came from (see the steps), change the router's admin password and update its firmware."
+	switch v.Verdict {
+	case VerdictHijacked:
+		e.add(checkHijacked, key, subject, finding.StatusFail, finding.SeverityCritical, v.Confidence, detail, fix, evs, campaignRefs...)
+	case VerdictSuspicious:
+		e.add(checkHijacked, key, subject, finding.StatusFail, finding.SeverityMedium, v.Confidence,
+			"This resolver may be lying: "+detail, "Check the router's DNS settings against what your ISP documents; run routerwatch dns again later to see whether it persists.", evs, campaignRefs...)
+	case VerdictUnknown:
+		e.add(checkHijacked, key, subject, finding.StatusUnknown, checkHijacked.Severity, finding.ConfidenceLow, "Could not decide: "+detail, "", evs)
+	default:
+		e.add(checkHijacked, key, subject, finding.StatusPass, checkHijacked.Severity, v.Confidence, detail, "", evs)
+	}
+
+	knownBadFinding(e, v, key, subject, base)
+	unknownResolverFinding(e, v, key, subject, base)
+	anomalyFinding(e, v, key, subject, base)
+	e.add(checkDNSSEC, key, subject, v.DNSSEC.Status, v.DNSSEC.Severity, finding.ConfidenceHigh, v.DNSSEC.Detail,
+		ifFail(v.DNSSEC.Status, "Update the router's firmware; a resolver that keeps signatures (or DNS over HTTPS on your devices) restores DNSSEC."),
+		append(slices.Clone(base), v.DNSSEC.Evidence...))
+	e.add(checkNX, key, subject, v.NX.Status, v.NX.Severity, finding.ConfidenceHigh, v.NX.Detail,
+		ifFail(v.NX.Status, "Most ISPs let you turn \"search help\" / NXDOMAIN redirection off in the customer account; otherwise use another resolver."),
+		append(slices.Clone(base), v.NX.Evidence...))
+	fingerprintFinding(e, v, key, subject, base)
+}
+
+func ifFail(st finding.Status, s string) string {
+	if st == finding.StatusFail {
+		return s
+	}
+	return ""
+}
+
+func knownBadFinding(e *emitter, v *ResolverVerdict, key, subject string, base []finding.Evidence) {
+	if len(v.KnownBad) == 0 {
+		e.add(checkKnownBad, key, subject, finding.StatusPass, checkKnownBad.Severity, finding.ConfidenceMedium,
+			"Neither the resolver nor any address it answered is a published indicator of the campaign. (Lists are incomplete: absence proves little.)", "", base)
+		return
+	}
+	evs := slices.Clone(base)
+	conf := finding.ConfidenceLow
+	var what []string
+	for _, h := range v.KnownBad {
+		conf = max(conf, h.Confidence)
+		in := h.Indicator
+		src := in.SourceURL
+		if src == "" {
+			src = in.Source
+		}
+		seen := "first/last seen unknown"
+		if !in.FirstSeen.IsZero() {
+			seen = "seen " + in.FirstSeen.Format(time.DateOnly) + " to " + in.LastSeen.Format(time.DateOnly)
+		}
+		if h.Stale {
+			seen += " (long ago: the address may have a new tenant)"
+		}
+		evs = append(evs, ev("indicator "+h.Addr.String(), fmt.Sprintf("%s; %s; list %s, role %s, %s confidence; source %s", h.Where, seen, in.List, in.Role, h.Confidence, src)))
+		what = append(what, h.Where+" "+h.Addr.String())
+	}
+	e.add(checkKnownBad, key, subject, finding.StatusFail, checkKnownBad.Severity, conf,
+		"Published indicators of the APT28 router campaign: "+strings.Join(what, "; ")+". No legitimate home network uses these addresses for DNS.",
+		"Reset the router's DNS settings and treat passwords typed on this network as exposed (see the steps).", evs, campaignRefs...)
+}
+
+func unknownResolverFinding(e *emitter, v *ResolverVerdict, key, subject string, base []finding.Evidence) {
+	if !v.Resolver.fromDiscovery() {
+		return
+	}
+	evs := append(slices.Clone(base), ev("class_note", v.ClassNote))
+	switch {
+	case v.Class != ClassPublicUnknown:
+		e.add(checkUnknownResolver, key, subject, finding.StatusPass, checkUnknownResolver.Severity, finding.ConfidenceHigh,
+			"The resolver handed out is "+v.ClassNote+".", "", evs)
+	case v.Verdict == VerdictHijacked || v.Verdict == VerdictSuspicious:
+		e.add(checkUnknownResolver, key, subject, finding.StatusFail, checkUnknownResolver.Severity, finding.ConfidenceMedium,
+			"This network hands out a resolver that is neither the router nor a well-known public resolver, and it does not answer honestly. That is the pattern of the 2025-2026 router attacks: an attacker's server as primary DNS.",
+			"Log in to the router and set the DNS servers (DHCP/LAN and Internet/WAN pages) back to automatic or to your ISP's.", evs, campaignRefs...)
+	case v.Verdict == VerdictUnknown:
+		e.add(checkUnknownResolver, key, subject, finding.StatusUnknown, finding.SeverityMedium, finding.ConfidenceLow,
+			"This resolver is a public address that is neither the router nor a well-known public resolver, and its answers could not be judged. Compare it with the DNS servers your ISP documents.",
+			"", evs)
+	default:
+		e.add(checkUnknownResolver, key, subject, finding.StatusUnknown, finding.SeverityLow, finding.ConfidenceLow,
+			"This resolver is a public address that is neither the router nor a well-known public resolver. It is most likely your ISP's, and it answered every canary honestly; compare it with the DNS servers your ISP documents.",
+			"", evs)
+	}
+}
+
+func anomalyFinding(e *emitter, v *ResolverVerdict, key, subject string, base []finding.Evidence) {
+	evs := slices.Clone(base)
+	var bad, explained []string
+	for _, nr := range v.Names {
+		if len(nr.Anomalies) == 0 {
+			continue
+		}
+		evs = append(evs, ev("anomalies "+nr.Name, strings.Join(nr.Anomalies, ", ")+" ("+string(nr.Outcome)+")"))
+		if nr.Outcome == OutcomeMatch || nr.Outcome == OutcomeVerified {
+			explained = append(explained, nr.Name)
+		} else {
+			bad = append(bad, nr.Name)
+		}
+	}
+	switch {
+	case len(bad) > 0:
+		e.add(checkAnomaly, key, subject, finding.StatusFail, checkAnomaly.Severity, finding.ConfidenceMedium,
+			"Answers for "+strings.Join(bad, ", ")+" look made up by the resolver itself (dnsmasq's address= gives TTL 0, the authoritative flag and no IPv6 answer), not forwarded from the real DNS.",
+			"See dns.resolver_hijacked for this resolver.", evs)
+	case v.Measured == 0:
+		e.add(checkAnomaly, key, subject, finding.StatusUnknown, checkAnomaly.Severity, finding.ConfidenceLow, "The resolver gave no usable answer.", "", evs)
+	case len(explained) > 0:
+		e.add(checkAnomaly, key, subject, finding.StatusPass, checkAnomaly.Severity, finding.ConfidenceMedium,
+			"Some answers carry unusual marks ("+strings.Join(explained, ", ")+"), but their addresses are confirmed by the trusted resolvers or valid certificates.", "", evs)
+	default:
+		e.add(checkAnomaly, key, subject, finding.StatusPass, checkAnomaly.Severity, finding.ConfidenceHigh,
+			"No answer carries the marks of a forged answer.", "", evs)
+	}
+}
+
+func fingerprintFinding(e *emitter, v *ResolverVerdict, key, subject string, base []finding.Evidence) {
+	evs := slices.Clone(base)
+	for _, c := range v.obs.Finger.Entries {
+		val := c.Value
+		if val == "" {
+			val = "(" + firstNonEmpty(c.Rcode, c.Status) + ")"
+		}
+		evs = append(evs, ev(c.Name, val))
+	}
+	switch {
+	case !v.obs.Finger.Reachable():
+		e.add(checkFingerprint, key, subject, finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceLow,
+			"The resolver did not answer the CHAOS queries: "+v.obs.FingerErr, "", evs)
+	case strings.HasPrefix(strings.ToLower(v.Software), weakBanner) && v.Class == ClassPublicUnknown:
+		e.add(checkFingerprint, key, subject, finding.StatusFail, finding.SeverityLow, finding.ConfidenceLow,
+			"An unknown public resolver reports "+v.Software+", the banner of the campaign's resolvers. It is also the stock RHEL 9 package: on its own this decides nothing.", "", evs)
+	default:
+		sw := v.Software
+		if sw == "" {
+			sw = "not revealed"
+		}
+		e.add(checkFingerprint, key, subject, finding.StatusPass, finding.SeverityInfo, finding.ConfidenceHigh,
+			"Software: "+sw+".", "", evs)
+	}
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// groupFindings compares the resolvers of each list (DHCP option 6, the
+// OS list, ...): the campaign replaced the primary and left the
+// secondary honest.
+func groupFindings(e *emitter, vs []ResolverVerdict) {
+	type member struct {
+		v   *ResolverVerdict
+		src Source
+	}
+	groups := map[string][]member{}
+	var order []string
+	for i := range vs {
+		for _, s := range vs[i].Resolver.Sources {
+			if s.Kind == SourceUser {
+				continue
+			}
+			g := s.Group()
+			if _, ok := groups[g]; !ok {
+				order = append(order, g)
+			}
+			groups[g] = append(groups[g], member{&vs[i], s})
+		}
+	}
+	compared := false
+	for _, g := range order {
+		ms := groups[g]
+		if len(ms) < 2 {
+			continue
+		}
+		compared = true
+		slices.SortStableFunc(ms, func(a, b member) int { return a.src.Index - b.src.Index })
+		primary := ms[0]
+		var evs []finding.Evidence
+		var disagree []string
+		for _, other := range ms[1:] {
+			evs = append(evs, ev(primary.src.Role(), primary.v.Resolver.Key()), ev(other.src.Role(), other.v.Resolver.Key()))
+			for i := range primary.v.Names {
+				p, o := primary.v.Names[i], other.v.Names[i]
+				if len(p.Addrs) == 0 || len(o.Addrs) == 0 || overlaps(p.Addrs, o.Addrs) {
+					continue
+				}
+				if confirmed(p) && confirmed(o) {
+					continue
+				}
+				disagree = append(disagree, p.Name)
+				evs = append(evs, ev("canary "+p.Name, fmt.Sprintf("%s says %s, %s says %s", primary.v.Resolver.Key(), addrList(p.Addrs), other.v.Resolver.Key(), addrList(o.Addrs))))
+			}
+		}
+		subject := "resolver list " + g
+		if len(disagree) > 0 {
+			e.add(checkPrimarySecondary, g, subject, finding.StatusFail, checkPrimarySecondary.Severity, finding.ConfidenceMedium,
+				"The resolvers of this list give different addresses for "+strings.Join(dedupe(disagree), ", ")+", and not both answers are genuine. In the 2025-2026 attacks the primary DNS was the attacker's and the secondary stayed the ISP's.",
+				"See dns.resolver_hijacked for which one lies.", evs, campaignRefs...)
+			continue
+		}
+		e.add(checkPrimarySecondary, g, subject, finding.StatusPass, checkPrimarySecondary.Severity, finding.ConfidenceHigh,
+			"The resolvers of this list agree on every canary (or their differing answers are both genuine).", "", evs)
+	}
+	if !compared {
+		// Not applicable rather than undecided: info severity.
+		e.add(checkPrimarySecondary, "all", "resolver lists", finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceHigh,
+			"No discovered list named two resolvers, so there was no primary and secondary to compare.", "", nil)
+	}
+}
+
+func overlaps(a, b []netip.Addr) bool {
+	return slices.ContainsFunc(a, func(x netip.Addr) bool { return slices.Contains(b, x) })
+}
+
+// confirmed reports an answer the trusted side or a certificate vouches
+// for.
+func confirmed(nr NameResult) bool {
+	return nr.Outcome == OutcomeMatch || nr.Outcome == OutcomeVerified
+}
+
+func dedupe(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package dnshijack
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/routerwatch/routerwatch/internal/finding"
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
+)
+
+// staleAfter is how long after an indicator's last sighting a hit loses
+// one level of confidence: rented VPS addresses are handed to new
+// customers within months.
+const staleAfter = 180 * 24 * time.Hour
+
+// weakBanner is the dnsmasq version the campaign's resolvers reported. It
+// is also the stock RHEL 9 package and in router SDKs: it raises
+// confidence, it never decides (THREAT.md §1.2).
+const weakBanner = "dnsmasq-2.85"
+
+// NameOutcome is how one canary fared through one resolver.
+type NameOutcome string
+
+// Name outcomes.
+const (
+	OutcomeMatch        NameOutcome = "match"           // the trusted resolvers gave the same addresses
+	OutcomeVerified     NameOutcome = "verified"        // other addresses, each proving the name with a valid certificate (CDN variance)
+	OutcomeIntercepted  NameOutcome = "intercepted"     // an answered address presented an invalid certificate for the name
+	OutcomeHijackShaped NameOutcome = "hijack_shaped"   // other addresses, unproved, with the marks of a forged answer
+	OutcomeUnexplained  NameOutcome = "unexplained"     // other addresses that could not be proved either way
+	OutcomeBlocked      NameOutcome = "blocked"         // no address (NXDOMAIN, 0.0.0.0) where the trusted side has one
+	OutcomeFailed       NameOutcome = "resolver_failed" // no usable answer (timeout, SERVFAIL, REFUSED, malformed)
+	OutcomeNotCompared  NameOutcome = "not_compared"    // no trusted answer and no proof
+)
+
+// Anomalies of an answer.
+const (
+	AnomalyAA           = "aa"            // authoritative answer for a name the resolver cannot own
+	AnomalyTTL0         = "ttl_0"         // TTL 0 (dnsmasq address=)
+	AnomalyAAAANoData   = "aaaa_nodata"   // no AAAA while the trusted side has some
+	AnomalyRRSIGMissing = "rrsig_missing" // no signature while the trusted side has one
+	AnomalyServfail     = "servfail"      // SERVFAIL for a name the trusted side resolves (validation failed?)
+)
+
+// hijackMarks are the anomalies a forged answer leaves.
+var hijackMarks = []string{AnomalyAA, AnomalyTTL0, AnomalyAAAANoData, AnomalyRRSIGMissing}
+
+// NameResult is the judgement on one canary through one resolver.
+type NameResult struct {
+	Name         string           `json:"name"`
+	Outcome      NameOutcome      `json:"outcome"`
+	Addrs        []netip.Addr     `json:"addrs,omitempty"`
+	TrustedAddrs []netip.Addr     `json:"trusted_addrs,omitempty"`
+	Anomalies    []string         `json:"anomalies,omitempty"`
+	Proofs       []dnsprobe.Proof `json:"proofs,omitempty"`
+	// Detail explains a failure ("timeout", "SERVFAIL").
+	Detail string `json:"detail,omitempty"`
+}
+
+// Hit is a known-bad address seen in a run.
+type Hit struct {
+	Indicator  Indicator          `json:"-"`
+	Addr       netip.Addr         `json:"addr"`
+	Where      string             `json:"where"` // "resolver address" or "answer for NAME"
+	Confidence finding.Confidence `json:"confidence"`
+	Stale      bool               `json:"stale,omitempty"`
+}
+
+// CheckResult is a sub-judgement with a status (DNSSEC, NXDOMAIN).
+type CheckResult struct {
+	Status finding.Status `json:"status"`
+	// Severity when failing.
+	Severity finding.Severity `json:"severity"`
+	Detail   string           `json:"detail"`
+	Evidence []finding.Evidence
+}
+
+// ResolverVerdict is the judgement on one resolver.
+type ResolverVerdict struct {
+	Resolver   Resolver           `json:"resolver"`
+	Class      Class              `json:"class"`
+	ClassNote  string             `json:"class_note,omitempty"`
+	Verdict    Verdict            `json:"verdict"`
+	Confidence finding.Confidence `json:"confidence"`
+	// Reasons are the verdict's grounds, in plain words.
+	Reasons  []string     `json:"reasons"`
+	Names    []NameResult `json:"names"`
+	KnownBad []Hit        `json:"known_bad,omitempty"`
+	Software string       `json:"software,omitempty"` // version.bind
+	Upstream string       `json:"upstream,omitempty"` // servers.bind
+	// Measured counts canaries with a usable answer.
+	Measured int         `json:"measured"`
+	DNSSEC   CheckResult `json:"dnssec"`
+	NX       CheckResult `json:"nxdomain"`
+	obs      *ResolverObs
+}
+
+// Run measures and judges. The error is reserved for an unusable Input.
+func Run(ctx context.Context, in Input) (*Result, error) {
+	p, err := prepare(&in)
+	if err != nil {
+		return nil, err
+	}
+	return judge(&in, p, measure(ctx, &in, p)), nil
+}
+
+// Judge turns observations into verdicts, findings and steps. It is pure:
+// the same observations always give the same result.
+func Judge(in Input, obs *Observations) (*Result, error) {
+	p, err := prepare(&in)
+	if err != nil {
+		return nil, err
+	}
+	p.names, p.dnssec, p.nxName = obs.Names, obs.DNSSECNames, obs.NXName
+	return judge(&in, p, obs), nil
+}
+
+func judge(in *Input, p plan, obs *Observations) *Result {
+	ix, pub := in.Indicators, in.PublicResolvers
+	if ix == nil {
+		ix, _ = DefaultIndicators()
+	}
+	if pub == nil {
+		pub, _ = DefaultPublicResolvers()
+	}
+	res := &Result{Obs: obs, Canaries: p.canaries, Trusted: obs.Trusted}
+	for i := range obs.Resolvers {
+		v := judgeResolver(in, obs, &obs.Resolvers[i], ix, pub)
+		res.Verdicts = append(res.Verdicts, v)
+	}
+	res.Overall = overall(res.Verdicts)
+	res.Findings = findings(in, obs, res.Verdicts)
+	res.Steps = steps(in, res.Verdicts)
+	res.Headline = headline(res)
+	return res
+}
+
+// overall is the worst verdict; unknown only when nothing was judged.
+func overall(vs []ResolverVerdict) Verdict {
+	rank := map[Verdict]int{VerdictClean: 1, VerdictUnknown: 2, VerdictSuspicious: 3, VerdictHijacked: 4}
+	out := VerdictUnknown
+	best := 0
+	for _, v := range vs {
+		if rank[v.Verdict] > best {
+			out, best = v.Verdict, rank[v.Verdict]
+		}
+	}
+	return out
+}
+
+// classify says what kind of address a resolver is.
+func classify(a netip.Addr, gateways []netip.Addr, pub *PublicResolvers) (Class, string) {
+	a = a.Unmap()
+	bare := a.WithZone("")
+	for _, g := range gateways {
+		if g.Unmap().WithZone("") == bare {
+			return ClassGateway, "the router (default gateway)"
+		}
+	}
+	switch {
+	case a.IsLoopback():
+		return ClassThisHost, "a resolver on this machine"
+	case a.IsPrivate() || a.IsLinkLocalUnicast() || cgnat.Contains(bare):
+		return ClassPrivate, "a private address on the local network or the ISP's"
+	}
+	if r, ok := pub.Lookup(a); ok {
+		return ClassPublicKnown, r.Operator + " public DNS (" + r.SourceURL + ")"
+	}
+	return ClassPublicUnknown, "a public address that is not a well-known public resolver (often the ISP's resolver; also what a rented attacker server looks like)"
+}
+
+// cgnat is RFC 6598 shared address space; ISPs put resolvers there.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+func judgeResolver(in *Input, obs *Observations, ro *ResolverObs, ix *Indicators, pub *PublicResolvers) ResolverVerdict {
+	v := ResolverVerdict{Resolver: ro.Resolver, obs: ro}
+	v.Class, v.ClassNote = classify(ro.Resolver.Addr.Addr(), in.Gateways, pub)
+	v.Software = ro.Finger.Value("version.bind")
+	v.Upstream = ro.Finger.Value("servers.bind")
+	now := in.now()
+	hit := func(a netip.Addr, where string) {
+		ind, ok := ix.Lookup(a)
+		if !ok || slices.ContainsFunc(v.KnownBad, func(h Hit) bool { return h.Addr == ind.Address && h.Where == where }) {
+			return
+		}
+		h := Hit{Indicator: ind, Addr: ind.Address, Where: where, Confidence: ind.Confidence}
+		if !ind.LastSeen.IsZero() && now.Sub(ind.LastSeen) > staleAfter {
+			h.Stale = true
+			if h.Confidence > finding.ConfidenceLow {
+				h.Confidence--
+			}
+		}
+		v.KnownBad = append(v.KnownBad, h)
+	}
+	hit(ro.Resolver.Addr.Addr(), "resolver address")
+	for _, n := range obs.Names {
+		nr := judgeName(obs, ro, n)
+		if len(nr.Addrs) > 0 || nr.Outcome != OutcomeFailed {
+			v.Measured++
+		}
+		for _, a := range nr.Addrs {
+			hit(a, "answer for "+strings.TrimSuffix(n, "."))
+		}
+		v.Names = append(v.Names, nr)
+	}
+	v.DNSSEC = judgeDNSSEC(obs, ro)
+	v.NX = judgeNX(obs, ro)
+	decide(&v, len(obs.Names))
+	return v
+}
+
+// judgeName compares one canary's answers with the trusted side and the
+// TLS proofs.
+func judgeName(obs *Observations, ro *ResolverObs, name string) NameResult {
+	nr := NameResult{Name: strings.TrimSuffix(name, ".")}
+	kA, k6 := Key{name, dns.TypeA}, Key{name, dns.TypeAAAA}
+	a, a6 := ro.Answers[kA], ro.Answers[k6]
+	tA, t6 := obs.TrustedAns[kA], obs.TrustedAns[k6]
+	nr.TrustedAddrs = append(slices.Clone(tA.Addrs), t6.Addrs...)
+	if a.Resp == nil && a6.Resp == nil {
+		nr.Outcome, nr.Detail = OutcomeFailed, a.Status
+		return nr
+	}
+	main := a.Resp
+	if main == nil {
+		main = a6.Resp
+	}
+	markAnswers(&nr, a.Resp, a6.Resp, tA, t6)
+	trustedHas := len(nr.TrustedAddrs) > 0
+	compared := tA.Answered || t6.Answered
+	switch main.Rcode {
+	case "NOERROR":
+	case "NXDOMAIN":
+		switch {
+		case trustedHas:
+			nr.Outcome, nr.Detail = OutcomeBlocked, "NXDOMAIN"
+		case compared:
+			nr.Outcome = OutcomeMatch
+		default:
+			nr.Outcome = OutcomeNotCompared
+		}
+		return nr
+	default:
+		if trustedHas {
+			nr.Anomalies = addOnce(nr.Anomalies, AnomalyServfail)
+		}
+		nr.Outcome, nr.Detail = OutcomeFailed, main.Rcode
+		return nr
+	}
+	var differ []netip.Addr
+	for _, x := range nr.Addrs {
+		if !sinkhole(x) && (!compared || !slices.Contains(nr.TrustedAddrs, x)) {
+			differ = append(differ, x)
+		}
+	}
+	switch {
+	case len(differ) > 0:
+		nr.Outcome = proveName(obs, &nr, name, differ, compared)
+	case sinkholed(a.Resp, tA) || sinkholed(a6.Resp, t6):
+		nr.Outcome, nr.Detail = OutcomeBlocked, "sinkhole address"
+	case len(nr.Addrs) == 0 && trustedHas:
+		nr.Outcome, nr.Detail = OutcomeBlocked, "no address"
+	case !compared:
+		nr.Outcome = OutcomeNotCompared
+	default:
+		nr.Outcome = OutcomeMatch
+	}
+	return nr
+}
+
+// markAnswers collects the addresses of both families and the marks a
+// forged answer leaves.
+func markAnswers(nr *NameResult, a, a6 *dnsprobe.Response, tA, t6 TrustedAnswer) {
+	for _, r := range []*dnsprobe.Response{a, a6} {
+		if r == nil {
+			continue
+		}
+		nr.Addrs = append(nr.Addrs, r.Addrs...)
+		if r.Authoritative {
+			nr.Anomalies = addOnce(nr.Anomalies, AnomalyAA)
+		}
+		if len(r.Answers) > 0 && r.MinTTL == 0 {
+			nr.Anomalies = addOnce(nr.Anomalies, AnomalyTTL0)
+		}
+	}
+	if a6 != nil && a6.NoData() && len(t6.Addrs) > 0 {
+		nr.Anomalies = addOnce(nr.Anomalies, AnomalyAAAANoData)
+	}
+	if tA.Signed && a != nil && len(a.Addrs) > 0 && !a.HasRRSIG {
+		nr.Anomalies = addOnce(nr.Anomalies, AnomalyRRSIGMissing)
+	}
+}
+
+// proveName judges addresses the trusted side does not confirm by their
+// TLS proofs: one invalid certificate is an interception; all valid is
+// CDN variance; otherwise the answer's marks decide between forged-looking
+// and unexplained.
+func proveName(obs *Observations, nr *NameResult, name string, differ []netip.Addr, compared bool) NameOutcome {
+	valid, invalid := 0, 0
+	for _, x := range differ {
+		p, ok := obs.Proofs[ProofKey{x, name}]
+		if !ok {
+			continue
+		}
+		nr.Proofs = append(nr.Proofs, p)
+		switch p.Outcome {
+		case dnsprobe.ProofValid:
+			valid++
+		case dnsprobe.ProofInvalid:
+			invalid++
+		}
+	}
+	switch {
+	case invalid > 0:
+		return OutcomeIntercepted
+	case valid == len(differ):
+		return OutcomeVerified
+	case !compared:
+		return OutcomeNotCompared
+	case slices.ContainsFunc(nr.Anomalies, func(s string) bool { return slices.Contains(hijackMarks, s) }):
+		return OutcomeHijackShaped
+	}
+	return OutcomeUnexplained
+}
+
+// sinkholed reports a family answered only with blocking addresses where
+// the trusted side has real ones.
+func sinkholed(r *dnsprobe.Response, t TrustedAnswer) bool {
+	if r == nil || len(r.Addrs) == 0 || len(t.Addrs) == 0 {
+		return false
+	}
+	return !slices.ContainsFunc(r.Addrs, func(x netip.Addr) bool { return !sinkhole(x) })
+}
+
+func addOnce(ss []string, s string) []string {
+	if slices.Contains(ss, s) {
+		return ss
+	}
+	return append(ss, s)
+}
+
+// judgeDNSSEC checks whether signatures the trusted side sees survive the
+// resolver.
+func judgeDNSSEC(obs *Observations, ro *ResolverObs) CheckResult {
+	var present, stripped, validated []string
+	for _, n := range append(slices.Clone(obs.Names), obs.DNSSECNames...) {
+		k := Key{n, dns.TypeA}
+		if !obs.TrustedAns[k].Signed {
+			continue
+		}
+		r := ro.Answers[k].Resp
+		if r == nil || len(r.Addrs) == 0 {
+			continue
+		}
+		name := strings.TrimSuffix(n, ".")
+		if r.HasRRSIG {
+			present = append(present, name)
+			if r.AuthenticatedData {
+				validated = append(validated, name)
+			}
+		} else {
+			stripped = append(stripped, name)
+		}
+	}
+	c := CheckResult{Severity: finding.SeverityMedium}
+	c.Evidence = append(c.Evidence,
+		finding.Evidence{Key: "signed_names_with_rrsig", Value: listOrNone(present)},
+		finding.Evidence{Key: "signed_names_without_rrsig", Value: listOrNone(stripped)},
+		finding.Evidence{Key: "validated_ad", Value: listOrNone(validated)})
+	switch {
+	case len(present)+len(stripped) == 0:
+		c.Status = finding.StatusUnknown
+		c.Detail = "No signed name could be compared: the trusted resolvers returned no signature, or this resolver gave no answer for the signed names."
+	case len(stripped) == 0:
+		c.Status = finding.StatusPass
+		c.Detail = fmt.Sprintf("Signatures reach you through this resolver for every signed name tested (%d).", len(present))
+	case len(present) == 0:
+		c.Status, c.Severity = finding.StatusFail, finding.SeverityLow
+		c.Detail = "This resolver drops DNSSEC signatures for every name, so nothing behind it can validate answers. Old or limited forwarders do this; it is a weakness, not proof of an attack."
+	default:
+		c.Status = finding.StatusFail
+		c.Detail = fmt.Sprintf("This resolver passes signatures for some names but not for %s: answers it made up itself carry no signature.", strings.Join(stripped, ", "))
+	}
+	return c
+}
+
+// judgeNX checks whether a random name that cannot exist gets an address.
+func judgeNX(obs *Observations, ro *ResolverObs) CheckResult {
+	c := CheckResult{Severity: finding.SeverityLow}
+	t := obs.TrustedAns[Key{obs.NXName, dns.TypeA}]
+	c.Evidence = []finding.Evidence{{Key: "random_name", Value: strings.TrimSuffix(obs.NXName, ".")}}
+	r := ro.NX.Resp
+	switch {
+	case r == nil:
+		c.Status, c.Detail = finding.StatusUnknown, "The resolver gave no usable answer for the random name ("+ro.NX.Status+")."
+	case len(t.Addrs) > 0:
+		c.Status, c.Detail = finding.StatusUnknown, "The trusted resolvers answered the random name too (the parent zone has a wildcard); nothing to compare."
+	case len(r.Addrs) > 0:
+		c.Status = finding.StatusFail
+		c.Evidence = append(c.Evidence, finding.Evidence{Key: "rewritten_to", Value: addrList(r.Addrs)})
+		c.Detail = "A name that does not exist got an address. This is NXDOMAIN rewriting: usually the ISP's \"search help\" advertising, not an attacker, but it means the resolver changes answers."
+	default:
+		c.Status, c.Detail = finding.StatusPass, "A name that does not exist got no address ("+r.Rcode+")."
+	}
+	c.Evidence = append(c.Evidence, finding.Evidence{Key: "resolver_rcode", Value: rcodeOf(ro.NX)})
+	return c
+}
+
+func rcodeOf(a Answer) string {
+	if a.Resp == nil {
+		return a.Status
+	}
+	return a.Resp.Rcode
+}
+
+// decide sets the verdict, its confidence and its reasons.
+func decide(v *ResolverVerdict, total int) {
+	by := map[NameOutcome][]string{}
+	for _, nr := range v.Names {
+		by[nr.Outcome] = append(by[nr.Outcome], nr.Name)
+	}
+	var strong, weakBad []Hit
+	for _, h := range v.KnownBad {
+		if h.Confidence == finding.ConfidenceHigh {
+			strong = append(strong, h)
+		} else {
+			weakBad = append(weakBad, h)
+		}
+	}
+	banner := strings.HasPrefix(strings.ToLower(v.Software), weakBanner)
+	reason := func(format string, args ...any) { v.Reasons = append(v.Reasons, fmt.Sprintf(format, args...)) }
+	// Supporting facts come after the reason that decided.
+	var support []string
+	for _, h := range v.KnownBad {
+		support = append(support, fmt.Sprintf("%s %s is a published indicator of the campaign (%s, %s confidence)", h.Where, h.Addr, h.Indicator.List, h.Confidence))
+	}
+	if banner {
+		support = append(support, fmt.Sprintf("it reports %q, the version the campaign's resolvers reported (also stock on RHEL 9: a weak sign on its own)", v.Software))
+	}
+	defer func() { v.Reasons = append(v.Reasons, support...) }()
+	switch {
+	case len(by[OutcomeIntercepted]) > 0 || len(strong) > 0:
+		v.Verdict, v.Confidence = VerdictHijacked, finding.ConfidenceHigh
+		if n := by[OutcomeIntercepted]; len(n) > 0 {
+			reason("it sends %s to servers whose certificates are not valid for those names: interception", strings.Join(n, ", "))
+		}
+	case len(by[OutcomeHijackShaped]) > 0:
+		v.Verdict, v.Confidence = VerdictHijacked, finding.ConfidenceMedium
+		reason("it answers %s with other addresses than the trusted resolvers, marked like a forged answer (TTL 0, authoritative, no IPv6, no signature), and the certificate could not be checked", strings.Join(by[OutcomeHijackShaped], ", "))
+		if banner || len(weakBad) > 0 {
+			v.Confidence = finding.ConfidenceHigh
+		}
+	default:
+		signals := 0
+		if n := by[OutcomeUnexplained]; len(n) > 0 {
+			signals++
+			reason("it answers %s with other addresses than the trusted resolvers, and those could not be proved genuine", strings.Join(n, ", "))
+		}
+		if len(weakBad) > 0 {
+			signals++
+		}
+		if v.DNSSEC.Status == finding.StatusFail && v.DNSSEC.Severity == finding.SeverityMedium {
+			signals++
+			reason("signatures disappear for some names only")
+		}
+		if n := by[OutcomeBlocked]; len(n) > 0 {
+			signals++
+			reason("it gives no address for %s, which the trusted resolvers resolve", strings.Join(n, ", "))
+		}
+		if signals > 0 {
+			v.Verdict, v.Confidence = VerdictSuspicious, finding.ConfidenceLow
+			if signals > 1 || banner {
+				v.Confidence = finding.ConfidenceMedium
+			}
+			return
+		}
+		decideClean(v, total, by)
+	}
+}
+
+// decideClean judges a resolver without any sign of lying: clean if
+// enough was measured and compared, else unknown.
+func decideClean(v *ResolverVerdict, total int, by map[NameOutcome][]string) {
+	compared := len(by[OutcomeMatch]) + len(by[OutcomeVerified])
+	switch {
+	case v.Measured == 0:
+		v.Verdict = VerdictUnknown
+		detail := "no answer"
+		if len(v.Names) > 0 && v.Names[0].Detail != "" {
+			detail = v.Names[0].Detail
+		}
+		v.Reasons = append(v.Reasons, fmt.Sprintf("it gave no usable answer for any canary name (%s)", detail))
+	case compared*2 < total:
+		v.Verdict = VerdictUnknown
+		v.Reasons = append(v.Reasons, fmt.Sprintf("only %d of %d canary names could be compared with a trusted answer", compared, total))
+	default:
+		v.Verdict, v.Confidence = VerdictClean, finding.ConfidenceHigh
+		if compared < total {
+			v.Confidence = finding.ConfidenceMedium
+		}
+		msg := fmt.Sprintf("it answered %d of %d canary names like the trusted resolvers", compared, total)
+		if n := len(by[OutcomeVerified]); n > 0 {
+			msg += fmt.Sprintf(" (%d with other addresses that proved the name with a valid certificate: CDN variance)", n)
+		}
+		v.Reasons = append(v.Reasons, msg)
+	}
+}
+
+func listOrNone(ss []string) string {
+	if len(ss) == 0 {
+		return "none"
+	}
+	return strings.Join(ss, ", ")
+}
+
+func addrList(as []netip.Addr) string {
+	ss := make([]string, len(as))
+	for i, a := range as {
+		ss[i] = a.String()
+	}
+	return strings.Join(ss, ", ")
+}

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package dnshijack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
+)
+
+// In-flight limits. QueryTimeout and ProofTimeout start when an exchange
+// starts, so queueing here does not eat into them; the run as a whole is
+// bounded by the caller's context.
+const (
+	// maxPlainInFlight bounds plain DNS exchanges at once: enough to ask
+	// three resolvers everything in one round trip.
+	maxPlainInFlight = 128
+	// maxTLSInFlight bounds DoH/DoT exchanges and TLS proofs at once: a
+	// TLS handshake costs CPU, and a small machine running a hundred at
+	// once would push each past its timeout.
+	maxTLSInFlight = 24
+)
+
+// limiter is a counting semaphore that gives up with the context.
+type limiter chan struct{}
+
+func (l limiter) do(ctx context.Context, f func()) {
+	select {
+	case l <- struct{}{}:
+		defer func() { <-l }()
+		f()
+	case <-ctx.Done():
+		f() // runs at once and fails with the context's error
+	}
+}
+
+// maxProofs bounds the TLS proofs of one run: 3 resolvers × 12 canaries ×
+// 2 families lie well under it; a resolver answering hundreds of
+// addresses must not turn the check into a scan.
+const maxProofs = 64
+
+// Key is one question: a canonical name (lowercase, trailing dot) and a
+// type.
+type Key struct {
+	Name string
+	Type uint16
+}
+
+func (k Key) String() string { return strings.TrimSuffix(k.Name, ".") + " " + dns.TypeToString[k.Type] }
+
+// Answer is one resolver's reply to one question, or why there is none.
+type Answer struct {
+	Resp   *dnsprobe.Response `json:"response,omitempty"`
+	Err    string             `json:"error,omitempty"`
+	Status string             `json:"status,omitempty"`
+}
+
+func answerOf(r *dnsprobe.Response, err error) Answer {
+	if err != nil {
+		return Answer{Err: err.Error(), Status: dnsprobe.Classify(err)}
+	}
+	return Answer{Resp: r}
+}
+
+// TrustedStatus is how one trusted resolver fared.
+type TrustedStatus struct {
+	Server   string `json:"server"`
+	Answered int    `json:"answered"`
+	Failed   int    `json:"failed"`
+	// Err is the first failure, Status its class.
+	Err    string `json:"error,omitempty"`
+	Status string `json:"status,omitempty"`
+}
+
+// TrustedAnswer is the trusted resolvers' merged answer to one question.
+type TrustedAnswer struct {
+	// Addrs is the union of addresses over the trusted resolvers (they
+	// may see different CDN nodes).
+	Addrs []netip.Addr `json:"addrs,omitempty"`
+	// Answered: at least one trusted resolver gave a valid reply.
+	Answered bool `json:"answered"`
+	// NXDomain: a trusted resolver said the name does not exist and
+	// none gave records.
+	NXDomain bool `json:"nxdomain,omitempty"`
+	// Signed: a trusted reply carried an RRSIG.
+	Signed bool `json:"signed,omitempty"`
+	// Rcodes lists the response codes seen.
+	Rcodes []string `json:"rcodes,omitempty"`
+}
+
+// ResolverObs is everything measured about one resolver.
+type ResolverObs struct {
+	Resolver Resolver             `json:"resolver"`
+	Answers  map[Key]Answer       `json:"-"`
+	NX       Answer               `json:"nx"`
+	Finger   dnsprobe.Fingerprint `json:"fingerprint"`
+	// FingerErr is set when no CHAOS query got any reply.
+	FingerErr string `json:"fingerprint_error,omitempty"`
+}
+
+// ProofKey names one TLS proof: an address and the name sent as SNI.
+type ProofKey struct {
+	Addr netip.Addr
+	Name string
+}
+
+// Observations is everything Measure gathered.
+type Observations struct {
+	Started, Finished time.Time
+	// Names are the canary names, DNSSECNames the signed ones, NXName
+	// the random name that must not exist (all canonical).
+	Names       []string
+	DNSSECNames []string
+	NXName      string
+	Trusted     []TrustedStatus
+	TrustedAns  map[Key]TrustedAnswer
+	Resolvers   []ResolverObs
+	Proofs      map[ProofKey]dnsprobe.Proof
+	// ProofsSkipped counts differing answers not proved (limit, scope).
+	ProofsSkipped int
+}
+
+// plan is the normalised question list of a run.
+type plan struct {
+	canaries []Canary
+	names    []string // canonical canary names
+	dnssec   []string
+	nxName   string
+}
+
+// prepare validates in and fills its defaults.
+func prepare(in *Input) (plan, error) {
+	var p plan
+	if in.Dialer == nil {
+		return p, errors.New("dnshijack: Input.Dialer is required")
+	}
+	if len(in.Resolvers) == 0 {
+		return p, errors.New("dnshijack: no resolver to test")
+	}
+	data, err := DefaultCanaries()
+	if err != nil {
+		return p, err
+	}
+	p.canaries = in.Canaries
+	if p.canaries == nil {
+		p.canaries = data.Canaries
+	}
+	for _, c := range p.canaries {
+		n, err := CanonicalName(c.Name)
+		if err != nil {
+			return p, err
+		}
+		if !slices.Contains(p.names, n) {
+			p.names = append(p.names, n)
+		}
+	}
+	dnssecNames := in.DNSSECNames
+	if dnssecNames == nil {
+		for _, d := range data.DNSSECNames {
+			dnssecNames = append(dnssecNames, d.Name)
+		}
+	}
+	for _, d := range dnssecNames {
+		n, err := CanonicalName(d)
+		if err != nil {
+			return p, err
+		}
+		if !slices.Contains(p.names, n) && !slices.Contains(p.dnssec, n) {
+			p.dnssec = append(p.dnssec, n)
+		}
+	}
+	parent := in.NXParent
+	if parent == "" {
+		parent = data.NXParent.Name
+	}
+	if _, err := CanonicalName(parent); err != nil {
+		return p, err
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return p, fmt.Errorf("dnshijack: random label: %w", err)
+	}
+	// A fresh random label per run: no resolver can have it cached and
+	// no wildcard-free zone has it.
+	p.nxName = "rw-nx-" + hex.EncodeToString(rnd[:]) + "." + dns.Fqdn(strings.ToLower(parent))
+	return p, nil
+}
+
+// keys returns every question asked of every server.
+func (p plan) keys() []Key {
+	var ks []Key
+	for _, n := range p.names {
+		ks = append(ks, Key{n, dns.TypeA}, Key{n, dns.TypeAAAA})
+	}
+	for _, n := range p.dnssec {
+		ks = append(ks, Key{n, dns.TypeA})
+	}
+	return append(ks, Key{p.nxName, dns.TypeA})
+}
+
+// Measure asks every question of every resolver and trusted resolver in
+// parallel, then proves by TLS every canary answer the trusted side does
+// not confirm. Everything runs under ctx; measurement failures are
+// recorded in the observations, and the error is reserved for an unusable
+// Input.
+func Measure(ctx context.Context, in Input) (*Observations, error) {
+	p, err := prepare(&in)
+	if err != nil {
+		return nil, err
+	}
+	return measure(ctx, &in, p), nil
+}
+
+func measure(ctx context.Context, in *Input, p plan) *Observations {
+	obs := &Observations{Started: in.now(), Names: p.names, DNSSECNames: p.dnssec, NXName: p.nxName}
+	client := dnsprobe.NewClient(in.Dialer)
+	keys := p.keys()
+	var wg sync.WaitGroup
+	plain, tlsLim := make(limiter, maxPlainInFlight), make(limiter, maxTLSInFlight)
+
+	// Trusted side: per server, per key.
+	trusted := make([][]Answer, len(in.Trusted))
+	for i, srv := range in.Trusted {
+		trusted[i] = make([]Answer, len(keys))
+		for j, k := range keys {
+			wg.Go(func() {
+				lim := plain
+				if srv.Transport == dnsprobe.DoH || srv.Transport == dnsprobe.DoT {
+					lim = tlsLim
+				}
+				lim.do(ctx, func() {
+					r, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
+					trusted[i][j] = answerOf(r, err)
+				})
+			})
+		}
+	}
+	// Resolvers under test.
+	obs.Resolvers = make([]ResolverObs, len(in.Resolvers))
+	answers := make([][]Answer, len(in.Resolvers))
+	for i, res := range in.Resolvers {
+		srv := dnsprobe.Server{Transport: dnsprobe.UDP, Addr: res.Addr}
+		obs.Resolvers[i].Resolver = res
+		answers[i] = make([]Answer, len(keys))
+		for j, k := range keys {
+			wg.Go(func() {
+				plain.do(ctx, func() {
+					r, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
+					answers[i][j] = answerOf(r, err)
+				})
+			})
+		}
+		wg.Go(func() {
+			plain.do(ctx, func() {
+				fp, err := client.Fingerprint(ctx, srv)
+				obs.Resolvers[i].Finger = fp
+				if err != nil {
+					obs.Resolvers[i].FingerErr = err.Error()
+				}
+			})
+		})
+	}
+	wg.Wait()
+
+	obs.Trusted, obs.TrustedAns = mergeTrusted(in.Trusted, keys, trusted)
+	for i := range obs.Resolvers {
+		ro := &obs.Resolvers[i]
+		ro.Answers = make(map[Key]Answer, len(keys))
+		for j, k := range keys {
+			if k.Name == p.nxName {
+				ro.NX = answers[i][j]
+				continue
+			}
+			ro.Answers[k] = answers[i][j]
+		}
+	}
+	obs.Proofs, obs.ProofsSkipped = prove(ctx, in, obs)
+	obs.Finished = in.now()
+	return obs
+}
+
+// mergeTrusted folds the trusted resolvers' answers into one per key.
+func mergeTrusted(servers []dnsprobe.Server, keys []Key, ans [][]Answer) ([]TrustedStatus, map[Key]TrustedAnswer) {
+	st := make([]TrustedStatus, len(servers))
+	merged := make(map[Key]TrustedAnswer, len(keys))
+	for i, srv := range servers {
+		st[i].Server = srv.String()
+		for j, k := range keys {
+			a := ans[i][j]
+			ta := merged[k]
+			if a.Resp == nil {
+				st[i].Failed++
+				if st[i].Err == "" {
+					st[i].Err, st[i].Status = a.Err, a.Status
+				}
+				merged[k] = ta
+				continue
+			}
+			st[i].Answered++
+			ta.Answered = true
+			if !slices.Contains(ta.Rcodes, a.Resp.Rcode) {
+				ta.Rcodes = append(ta.Rcodes, a.Resp.Rcode)
+			}
+			for _, addr := range a.Resp.Addrs {
+				if !slices.Contains(ta.Addrs, addr) {
+					ta.Addrs = append(ta.Addrs, addr)
+				}
+			}
+			ta.Signed = ta.Signed || a.Resp.HasRRSIG
+			merged[k] = ta
+		}
+	}
+	for k, ta := range merged {
+		ta.NXDomain = slices.Contains(ta.Rcodes, "NXDOMAIN") && len(ta.Addrs) == 0
+		merged[k] = ta
+	}
+	return st, merged
+}
+
+// needsProof lists, per address, the names whose answers the trusted side
+// does not confirm (or cannot: when it has no answer, every canary
+// address is proved, so a run without a trusted resolver still catches
+// an interception).
+func needsProof(obs *Observations) map[ProofKey]bool {
+	want := map[ProofKey]bool{}
+	for _, ro := range obs.Resolvers {
+		for _, n := range obs.Names {
+			for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+				k := Key{n, t}
+				a := ro.Answers[k]
+				if a.Resp == nil {
+					continue
+				}
+				ta := obs.TrustedAns[k]
+				for _, addr := range a.Resp.Addrs {
+					if sinkhole(addr) || (ta.Answered && slices.Contains(ta.Addrs, addr)) {
+						continue
+					}
+					want[ProofKey{addr, n}] = true
+				}
+			}
+		}
+	}
+	return want
+}
+
+// sinkhole reports answers that block a name rather than redirect it:
+// the unspecified addresses and the loopback addresses blockers (Pi-hole,
+// AdGuard, hosts files) answer with. Nothing there is proved.
+func sinkhole(a netip.Addr) bool {
+	return a.IsUnspecified() || a == netip.AddrFrom4([4]byte{127, 0, 0, 1}) || a == netip.IPv6Loopback() ||
+		a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// prove runs the TLS proofs in parallel, through a dialer whose scope
+// also holds the answered addresses.
+func prove(ctx context.Context, in *Input, obs *Observations) (map[ProofKey]dnsprobe.Proof, int) {
+	want := needsProof(obs)
+	keys := make([]ProofKey, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b ProofKey) int {
+		if c := a.Addr.Compare(b.Addr); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	skipped := 0
+	if len(keys) > maxProofs {
+		skipped = len(keys) - maxProofs
+		keys = keys[:maxProofs]
+	}
+	d := in.Dialer
+	if in.ProofDialer != nil && len(keys) > 0 {
+		var extra []netip.Addr
+		for _, k := range keys {
+			if !slices.Contains(extra, k.Addr) {
+				extra = append(extra, k.Addr)
+			}
+		}
+		d = in.ProofDialer(extra)
+	}
+	port := in.TLSPort
+	if port == 0 {
+		port = DefaultTLSPort
+	}
+	out := make(map[ProofKey]dnsprobe.Proof, len(keys))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	now := in.now()
+	lim := make(limiter, maxTLSInFlight)
+	for _, k := range keys {
+		wg.Go(func() {
+			lim.do(ctx, func() {
+				p := dnsprobe.ProveTLS(ctx, d, netip.AddrPortFrom(k.Addr, port), k.Name, in.RootCAs, now)
+				mu.Lock()
+				out[k] = p
+				mu.Unlock()
+			})
+		})
+	}
+	wg.Wait()
+	return out, skipped
+}
