@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/routerwatch/routerwatch/internal/lab"
+	"github.com/routerwatch/routerwatch/internal/lab/fake"
 )
 
 // exitStatusError carries the exit status of the command `lab exec` ran, so
@@ -69,7 +71,34 @@ scripts/install-lab-deps installs.`,
 		a.newLabStatusCmd(f),
 		a.newLabDemoCmd(f),
 		a.newLabExecCmd(f),
+		a.newLabFakeCmd(),
 	)
+	return cmd
+}
+
+// newLabFakeCmd is the hidden command the lab runs inside a namespace for
+// the daemons no real program can play (package fake). Users never call
+// it; it is part of the binary so that the lab needs no extra executable.
+func (a *App) newLabFakeCmd() *cobra.Command {
+	var kind, config string
+	cmd := &cobra.Command{
+		Use:    "fake --kind KIND --config FILE",
+		Short:  "Run one of the lab's hostile fakes (started by the lab inside a namespace)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if kind == "" || config == "" {
+				return usagef("lab fake: --kind and --config are required")
+			}
+			err := fake.Run(cmd.Context(), fake.Kind(kind), config, a.Stderr)
+			if errors.Is(err, fake.ErrUnknownKind) || errors.Is(err, fake.ErrConfig) {
+				return &usageError{err}
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", "hostile-dns or hostile-device")
+	cmd.Flags().StringVar(&config, "config", "", "the fake's JSON configuration, written by the lab")
 	return cmd
 }
 
@@ -318,18 +347,30 @@ func (a *App) demoDHCP(ctx context.Context, l *lab.Lab) error {
 		}
 		fmt.Fprintf(w, "  dns      %-15s %-9s %s\n", d, label, roleLabel(d))
 	}
-	if len(lease.DNS) == 0 {
+	servers := lease.DNS
+	sc := l.Scenario()
+	if sc != nil && sc.HasService("ra") {
+		ra, err := l.RouterAdvertisement(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nIPv6 router advertisement from %s (RDNSS, RFC 8106):\n", ra.Source)
+		for _, d := range ra.RDNSS {
+			fmt.Fprintf(w, "  rdnss    %-15s %s\n", d, roleLabel(d))
+		}
+		servers = append(slices.Clone(servers), ra.RDNSS...)
+	}
+	if len(servers) == 0 {
 		return nil
 	}
 	trusted := l.Addr("trusted.resolver")
-	sc := l.Scenario()
 	if sc == nil || !sc.HasService("trusted-resolver") {
 		return nil
 	}
 	fmt.Fprintf(w, "\nWhat the client's resolvers answer, against the trusted resolver (DoT %s, lab CA):\n", trusted)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  NAME\tTRUSTED")
-	for _, d := range lease.DNS {
+	for _, d := range servers {
 		fmt.Fprintf(tw, "\t%s", d)
 	}
 	fmt.Fprintln(tw)
@@ -339,12 +380,15 @@ func (a *App) demoDHCP(ctx context.Context, l *lab.Lab) error {
 			return err
 		}
 		fmt.Fprintf(tw, "  %s\t%s", r.Name, addrsString(want))
-		for _, d := range lease.DNS {
+		for _, d := range servers {
 			got, err := l.LookupA(ctx, lab.Client, d, r.Name)
 			cell := addrsString(got)
 			switch {
 			case err != nil:
 				cell = "error: " + err.Error()
+			case !slices.Equal(got, want) && len(got) > 0 && validCert(ctx, l, got[0], r.Name):
+				// Another address with a valid certificate: a CDN, not an attack.
+				cell += "  differs, valid certificate (" + roleLabel(got...) + ")"
 			case !slices.Equal(got, want):
 				cell += "  HIJACKED (" + roleLabel(got...) + ")"
 			}
@@ -353,6 +397,24 @@ func (a *App) demoDHCP(ctx context.Context, l *lab.Lab) error {
 		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+// validCert reports whether addr:443 serves a certificate valid for name
+// (lab CA), connecting from the client.
+func validCert(ctx context.Context, l *lab.Lab, addr netip.Addr, name string) bool {
+	cfg, err := l.TLSConfig(name)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	conn, err := l.DialContext(ctx, lab.Client, "tcp", netip.AddrPortFrom(addr, 443).String())
+	if err != nil {
+		return false
+	}
+	tc := tls.Client(conn, cfg)
+	defer tc.Close()
+	return tc.HandshakeContext(ctx) == nil
 }
 
 func (a *App) newLabExecCmd(f *labFlags) *cobra.Command {
@@ -468,6 +530,18 @@ func (a *App) printLab(l *lab.Lab) {
 }
 
 func hostSummary(l *lab.Lab, h lab.Host) string {
+	s := hostSummary4(l, h)
+	v6 := map[lab.Host]string{lab.Client: "client.lan6", lab.Router: "router.lan6", lab.ISP: "isp.wan6"}[h]
+	if a := l.Addr(v6); a.IsValid() {
+		s += "; IPv6 " + a.String()
+		if h == lab.Router {
+			s += ", " + l.Addr("router.wan6").String()
+		}
+	}
+	return s
+}
+
+func hostSummary4(l *lab.Lab, h lab.Host) string {
 	switch h {
 	case lab.Client:
 		if a := l.Addr("client.lan"); a.IsValid() {

@@ -7,10 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/routerwatch/routerwatch/internal/lab"
 	"github.com/routerwatch/routerwatch/internal/lab/labtest"
@@ -36,7 +42,7 @@ func TestLabUsageErrors(t *testing.T) {
 		args       []string
 		wantStderr string
 	}{
-		{name: "up_without_scenario", args: []string{"lab", "up"}, wantStderr: "lab up: --scenario is required (one of apt28, clean"},
+		{name: "up_without_scenario", args: []string{"lab", "up"}, wantStderr: "lab up: --scenario is required (one of all-rogue, apt28, benign-forwarder, cdn-variance, clean, dnsdist-spoof"},
 		{name: "up_unknown_scenario", args: []string{"lab", "up", "--scenario", "nope"}, wantStderr: `unknown scenario "nope"`},
 		{name: "up_bad_name", args: []string{"lab", "up", "--scenario", "clean", "--name", "Bad_Name"}, wantStderr: `bad lab name "Bad_Name"`},
 		{name: "up_extra_arg", args: []string{"lab", "up", "apt28"}, wantStderr: "unknown command"},
@@ -51,6 +57,8 @@ func TestLabUsageErrors(t *testing.T) {
 		{name: "status_bad_name", args: []string{"lab", "status", "--name", "../etc"}, wantStderr: `bad lab name "../etc"`},
 		{name: "unknown_subcommand", args: []string{"lab", "bogus"}, wantStderr: `unknown command "bogus"`},
 		{name: "unknown_flag", args: []string{"lab", "up", "--scenari", "apt28"}, wantStderr: "unknown flag: --scenari"},
+		{name: "fake_without_flags", args: []string{"lab", "fake"}, wantStderr: "lab fake: --kind and --config are required"},
+		{name: "fake_bad_config", args: []string{"lab", "fake", "--kind", "hostile-dns", "--config", "/nonexistent/fake.json"}, wantStderr: "bad fake configuration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +79,7 @@ func TestLabScenarios(t *testing.T) {
 		t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
 	}
 	for _, want := range []string{"apt28\n    APT28-style DNS hijack", "clean\n", "isp:    resolver, authoritative",
-		"attacker.resolver  203.0.113.66", "trusted.dot        203.0.113.53"} {
+		"attacker.resolver   203.0.113.66", "trusted.dot         203.0.113.53", "attacker.resolver6  2001:db8:203::66"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -192,5 +200,54 @@ func TestLabDemo(t *testing.T) {
 	}
 	if labs, _ := lab.List(dir); len(labs) != 0 {
 		t.Errorf("%d lab(s) left after demo", len(labs))
+	}
+}
+
+// TestLabFake runs the hidden `lab fake` command in process, as the lab
+// starts it in a namespace: the hostile resolver on loopback answers a
+// query as configured and the command ends with exit 0 when its context
+// ends (SIGTERM, in the real binary).
+func TestLabFake(t *testing.T) {
+	free := func() string {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().String()
+	}
+	listen, spoof := free(), free()
+	cfg := fmt.Sprintf(`{"listen":%q,"spoof_from":%q,"answer":"203.0.113.99","default":"servfail","names":{}}`, listen, spoof)
+	file := filepath.Join(t.TempDir(), "hostile-dns.json")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	code := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		a := &App{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }}
+		code <- a.Run(ctx, []string{"lab", "fake", "--kind", "hostile-dns", "--config", file})
+	}()
+	m := new(dns.Msg)
+	m.SetQuestion("outlook.office365.com.", dns.TypeA)
+	var r *dns.Msg
+	var err error
+	for range 50 { // until the fake listens
+		if r, _, err = (&dns.Client{Timeout: 100 * time.Millisecond}).ExchangeContext(t.Context(), m, listen); err == nil {
+			break
+		}
+	}
+	if err != nil || r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("query: %v, %v; want SERVFAIL (the default)", r, err)
+	}
+	cancel()
+	select {
+	case c := <-code:
+		if c != ExitOK {
+			t.Errorf("exit %d, want 0; stderr:\n%s", c, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("lab fake did not stop when its context ended")
 	}
 }

@@ -3,6 +3,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -43,6 +44,8 @@ var debPackage = map[string]string{
 	"snmpd":           "snmpd",
 	"udhcpc":          "udhcpc",
 	progBusyboxStatic: "busybox-static",
+	"ncat":            "ncat",
+	"dnsdist":         "dnsdist",
 }
 
 // MissingError reports the programs a scenario needs that are not installed,
@@ -63,12 +66,45 @@ func (e *MissingError) Error() string {
 
 // depEnv is how dependency checks see the machine (tests replace it).
 type depEnv struct {
-	lookPath func(string) (string, error)
-	stat     func(string) (os.FileInfo, error)
-	getenv   func(string) string
+	lookPath   func(string) (string, error)
+	stat       func(string) (os.FileInfo, error)
+	getenv     func(string) string
+	executable func() (string, error)
 }
 
-var osDepEnv = depEnv{lookPath: exec.LookPath, stat: os.Stat, getenv: os.Getenv}
+var osDepEnv = depEnv{lookPath: exec.LookPath, stat: os.Stat, getenv: os.Getenv, executable: os.Executable}
+
+// ExecutableEnv names the environment variable that sets the routerwatch
+// binary running the fakes when Options.Executable is empty.
+const ExecutableEnv = "ROUTERWATCH_BIN"
+
+// ErrNoExecutable reports that no routerwatch binary is at hand to run a
+// scenario's fakes.
+var ErrNoExecutable = errors.New("lab: this scenario runs fakes from the routerwatch binary, and none was found")
+
+// routerwatch returns the binary that runs the fakes: explicit, else
+// $ROUTERWATCH_BIN, else the running binary. A Go test binary (name ending
+// in .test) is not routerwatch: it would run tests instead of the fake.
+func (e depEnv) routerwatch(explicit string) (string, error) {
+	exe, from := explicit, "Options.Executable"
+	if exe == "" {
+		exe, from = e.getenv(ExecutableEnv), ExecutableEnv
+	}
+	if exe == "" {
+		var err error
+		if exe, err = e.executable(); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrNoExecutable, err)
+		}
+		from = "the running program"
+		if strings.HasSuffix(exe, ".test") {
+			return "", fmt.Errorf("%w: %s is a Go test binary; build routerwatch and set %s (labtest does this)", ErrNoExecutable, exe, ExecutableEnv)
+		}
+	}
+	if _, err := e.stat(exe); err != nil {
+		return "", fmt.Errorf("%w: %s (%s): %w", ErrNoExecutable, exe, from, err)
+	}
+	return exe, nil
+}
 
 // busyboxStatic returns the path of the busybox-static binary.
 func (e depEnv) busyboxStatic() string {

@@ -5,6 +5,7 @@ package lab
 import (
 	"crypto"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,8 +17,9 @@ import (
 
 // Files of the signed zone in the lab directory.
 const (
-	zoneFile        = "corp.test.zone.signed" // served by nsd
-	trustAnchorFile = "corp.test.ta"          // the KSK, trusted by the lab's resolvers
+	zoneFile         = "corp.test.zone.signed"   // served by nsd
+	trustAnchorFile  = "corp.test.ta"            // the KSK, trusted by the lab's resolvers
+	unsignedZoneFile = "corp.test.zone.unsigned" // the attacker's copy (attacker-auth)
 )
 
 // zoneTTL is the TTL of every record in corp.test (and the SOA minimum).
@@ -143,4 +145,62 @@ func canonicalCompare(a, b string) int {
 		}
 	}
 	return len(la) - len(lb)
+}
+
+// writeUnsignedZone writes the attacker's copy of corp.test: the same
+// records as the signed zone, except that names under hijack rules point
+// at their targets, and no DNSKEY, RRSIG or NSEC. A resolver that takes
+// corp.test from this copy hands out answers a validator rejects as bogus
+// (the trust anchor says the zone is signed).
+func writeUnsignedZone(dir string, now time.Time, hijack []HijackRule) error {
+	origin := SignedZone
+	hdr := func(name string, t uint16) dns.RR_Header {
+		return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: zoneTTL}
+	}
+	ns1 := "ns1." + origin
+	rrs := []dns.RR{
+		&dns.SOA{Hdr: hdr(origin, dns.TypeSOA), Ns: ns1, Mbox: "hostmaster." + origin,
+			Serial: uint32(now.Unix()), Refresh: 3600, Retry: 600, Expire: 86400, Minttl: zoneTTL},
+		&dns.NS{Hdr: hdr(origin, dns.TypeNS), Ns: ns1},
+		&dns.A{Hdr: hdr(ns1, dns.TypeA), A: RoleAddr("attacker.auth").AsSlice()},
+	}
+	target := func(name string) (netip.Addr, bool) {
+		for _, h := range hijack {
+			for _, n := range h.Names {
+				if dns.IsSubDomain(dns.Fqdn(n), name) {
+					return resolve(h.To), true
+				}
+			}
+		}
+		return netip.Addr{}, false
+	}
+	for _, r := range records {
+		name := dns.Fqdn(r.Name)
+		if !dns.IsSubDomain(origin, name) {
+			continue
+		}
+		addr := r.Addr
+		if to, ok := target(name); ok {
+			addr = to
+		}
+		rrs = append(rrs, &dns.A{Hdr: hdr(name, dns.TypeA), A: addr.AsSlice()})
+	}
+	// Hijacked names the real zone lacks are added.
+	for _, h := range hijack {
+		for _, n := range h.Names {
+			name := dns.Fqdn(n)
+			known := slices.ContainsFunc(records, func(r Record) bool { return dns.Fqdn(r.Name) == name })
+			if dns.IsSubDomain(origin, name) && !known {
+				rrs = append(rrs, &dns.A{Hdr: hdr(name, dns.TypeA), A: resolve(h.To).AsSlice()})
+			}
+		}
+	}
+	var out strings.Builder
+	for _, rr := range rrs {
+		out.WriteString(rr.String() + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, unsignedZoneFile), []byte(out.String()), 0o644); err != nil {
+		return fmt.Errorf("lab: %w", err)
+	}
+	return nil
 }

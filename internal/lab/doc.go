@@ -12,6 +12,13 @@
 //	                              default via 198.51.100.1            lo   203.0.113.x/32 (the Internet's services)
 //	                              ip_forward=1, no NAT                route 10.77.0.0/24 via 198.51.100.2, no default
 //
+// With ipv6 (scenario field), the same links also carry IPv6 inside
+// 2001:db8::/32: LAN 2001:db8:77::/64 (router ::1, client ::10, static; the
+// router advertises the prefix from fe80::1 when the scenario runs ra), WAN
+// 2001:db8:198::/64 (ISP ::1, router ::2), the Internet's IPv6 addresses on
+// the ISP's lo in 2001:db8:203::/64; the router forwards IPv6, the client
+// does not configure itself from advertisements (accept_ra=0).
+//
 // Veth pairs are created directly inside lab namespaces; no interface of the
 // lab ever exists in the root namespace, no address is added to a host
 // interface, and no route leads out of the lab. Addresses are the same in
@@ -24,10 +31,14 @@
 //
 // Lab.Addr takes a role name; Roles lists them and RoleDoc describes each:
 // client.lan, router.lan, router.wan, router.dns, isp.wan, isp.resolver,
-// isp.auth, trusted.resolver (aliases trusted.dot, trusted.doh),
-// attacker.resolver, legit.https, aitm.https. Records lists the canary names
+// isp.auth, isp.nxpage, trusted.resolver (aliases trusted.dot, trusted.doh),
+// attacker.resolver, attacker.resolver2, attacker.dnsdist, attacker.auth,
+// hostile.dns, hostile.dns.spoof, legit.https, cdn.https, aitm.https, and
+// the IPv6 ones client.lan6, router.lan6, router.wan6, isp.wan6,
+// attacker.resolver6 (zero without ipv6). Records lists the canary names
 // with their true addresses; the ISP's and the trusted resolver answer them,
-// and the legit HTTPS server serves all of them with a lab CA certificate.
+// and the legit HTTPS server serves all of them, on their addresses and on
+// cdn.https, with a lab CA certificate.
 //
 // # Services
 //
@@ -35,23 +46,48 @@
 // foreground with `ip netns exec` in its own session, tracked by PID and
 // start time, logging to <service>.log in the lab directory. Every daemon is
 // configured offline: unbound has `local-zone: "." static` and only stub
-// zones, the dnsmasq instances have no-resolv and explicit servers, and the
-// DHCP client runs the lab's own script. Up returns once every daemon has
-// its sockets open (read from /proc/PID/net, no probing).
+// zones, the dnsmasq instances have no-resolv and explicit servers, dnsdist
+// polls no security status and runs no health check, and the DHCP client
+// runs the lab's own script. Up returns once every daemon has its sockets
+// open (read from /proc/PID/net, no probing).
+//
+// # Fakes
+//
+// Two services no real daemon can play run from the routerwatch binary's
+// hidden `lab fake` subcommand (package fake), started like any daemon:
+// hostile-dns (a resolver whose replies are malformed, truncated,
+// mismatched, spoofed, oversized, slow...) and hostile-device (router ports
+// that drip, send garbage, 100k headers, redirect loops, invalid UTF-8,
+// 50 MB or entity-expansion UPnP descriptions). Up finds the binary through
+// Options.Executable, $ROUTERWATCH_BIN or os.Executable; labtest builds it
+// for tests.
+//
+// # Router advertisements
+//
+// Lab.RouterAdvertisement solicits and reads an RA on the client (raw
+// ICMPv6), as a checker reads RDNSS (RFC 8106); ParseRA parses one.
 //
 // # Scenarios
 //
 // A scenario is a YAML file in scenarios/ (embedded) decoded strictly; see
 // Scenario for the schema. To add one, drop a file there: the unit tests
-// load and cross-check every embedded scenario, and
-// TestScenarioExpectations brings each up and checks its expect block. To
-// add a daemon, add an entry to the services table (services.go), a line in
-// deps.go if it needs a new program, and a role if it has an address.
+// load and cross-check every embedded scenario (the expect block against
+// the configuration it describes), and TestScenarioExpectations brings each
+// up and checks its expect block on the wire: DHCP option 6 and RA RDNSS;
+// per handed-out resolver, which canary names differ from the trusted
+// resolver and whether the answered addresses serve valid certificates,
+// RRSIGs, NXDOMAIN rewriting, version.bind, DoT; the router's open ports
+// from the LAN and from the WAN; web UI answers and service identities; the
+// fakes' behaviours; and that Down leaves nothing. To add a daemon, add an
+// entry to the services table (services.go), a line in deps.go if it needs
+// a new program, and a role if it has an address.
 //
-// IPv6 is planned (a scenario announcing a rogue resolver only through
-// router advertisements, RDNSS, 2001:db8::/32): roles carry netip.Addr,
-// /proc socket parsing reads tcp6/udp6, and the link setup is one batch per
-// host, so it needs a radvd-like service and v6 roles, not a redesign.
+// The scenarios model: the APT28 hijack (apt28) and its variants (all-rogue,
+// dnsdist-spoof, ipv6-rdnss, dnssec-strip), setups that must not raise an
+// alarm (clean, benign-forwarder, cdn-variance, nxdomain-rewrite), a
+// hostile resolver (hostile-dns), and routers to identify and audit for
+// exposure (tplink-legacy, mikrotik-exposed, hardened, hostile). Each file
+// says what a checker should conclude.
 //
 // # State and cleanup
 //

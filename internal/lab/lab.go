@@ -65,6 +65,12 @@ type Options struct {
 	Keep bool
 	// Logger receives progress at debug level; nil discards it.
 	Logger *slog.Logger
+	// Executable is the routerwatch binary whose hidden `lab fake`
+	// subcommand runs the fakes of scenarios that have them
+	// (Scenario.NeedsExecutable). Empty means $ROUTERWATCH_BIN, else the
+	// running binary (os.Executable), which is right for the CLI; a test
+	// binary is refused (labtest builds routerwatch and sets this).
+	Executable string
 }
 
 // Lab is a running lab network. Its methods are safe for concurrent use,
@@ -73,6 +79,7 @@ type Lab struct {
 	dir      string
 	logger   *slog.Logger
 	scenario *Scenario // nil if the state names a scenario this build lacks
+	exe      string    // the routerwatch binary for fakes ("" if none run)
 
 	mu sync.Mutex // guards the fields below
 	st state
@@ -107,6 +114,12 @@ func Up(ctx context.Context, opts Options) (*Lab, error) {
 	if err := CheckDeps(sc); err != nil {
 		return nil, err
 	}
+	var exe string
+	if sc.NeedsExecutable() {
+		if exe, err = osDepEnv.routerwatch(opts.Executable); err != nil {
+			return nil, err
+		}
+	}
 	stateDir := opts.StateDir
 	if stateDir == "" {
 		stateDir = DefaultStateDir
@@ -132,6 +145,7 @@ func Up(ctx context.Context, opts Options) (*Lab, error) {
 		dir:      dir,
 		logger:   loggerOr(opts.Logger).With("lab", name),
 		scenario: sc,
+		exe:      exe,
 		children: map[int]chan struct{}{},
 		st: state{
 			Version: stateVersion, Name: name, Scenario: sc.Name, Phase: phaseStarting, Keep: opts.Keep,
@@ -176,7 +190,7 @@ func (l *Lab) up(ctx context.Context) error {
 	}
 	l.logger.Debug("certificates and zone ready", "seconds", time.Since(now).Seconds())
 
-	b := &builder{dir: l.dir, sc: l.scenario, lab: l.st.Name, busybox: osDepEnv.busyboxStatic()}
+	b := &builder{dir: l.dir, sc: l.scenario, lab: l.st.Name, busybox: osDepEnv.busyboxStatic(), exe: l.exe}
 	var wanted []service
 	for _, sv := range services {
 		if l.scenario.HasService(sv.name) {
@@ -306,6 +320,7 @@ func (l *Lab) waitReady(ctx context.Context, sv service, pid int, startTime uint
 		return fmt.Errorf("lab: %w", err)
 	}
 	logPath := filepath.Join(l.dir, sv.name+".log")
+	ready := sv.ready(l.scenario)
 	for {
 		if !alive(pid, startTime) {
 			return fmt.Errorf("exited during start: %s", tail(logPath, 600))
@@ -314,13 +329,13 @@ func (l *Lab) waitReady(ctx context.Context, sv service, pid int, startTime uint
 		// the root namespace's sockets: never take those for the daemon's.
 		if in, err := procNetnsInode(pid); err == nil && in == ino {
 			socks, err := listeningSockets(pid)
-			if err == nil && allOpen(socks, sv.ready) {
+			if err == nil && allOpen(socks, ready) {
 				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("not ready (sockets %v) after %v: %w; log: %s", sv.ready, readyTimeout, ctx.Err(), tail(logPath, 600))
+			return fmt.Errorf("not ready (sockets %v) after %v: %w; log: %s", ready, readyTimeout, ctx.Err(), tail(logPath, 600))
 		case <-time.After(pollInterval):
 		}
 	}
@@ -415,13 +430,16 @@ func (l *Lab) nsName(h Host) string { return "rw-" + l.st.Name + "-" + h.short()
 
 // Addr returns the address of a role (see Roles), or the zero Addr for an
 // unknown role or one this lab does not have (client.lan with
-// client.dhcp_only).
+// client.dhcp_only, the v6 roles without ipv6).
 func (l *Lab) Addr(role string) netip.Addr {
 	r, ok := roleByName(role)
 	if !ok {
 		return netip.Addr{}
 	}
 	if role == "client.lan" && l.scenario != nil && l.scenario.Client.DHCPOnly {
+		return netip.Addr{}
+	}
+	if r.addr.Is6() && (l.scenario == nil || !l.scenario.IPv6) {
 		return netip.Addr{}
 	}
 	return r.addr
@@ -433,6 +451,14 @@ func (l *Lab) CAFile() string { return filepath.Join(l.dir, caFile) }
 
 // AitMCertFile returns the AitM server's self-signed certificate (PEM).
 func (l *Lab) AitMCertFile() string { return filepath.Join(l.dir, aitmCertOnly) }
+
+// AttackerDoTCertFile returns the attacker dnsdist's self-signed DoT
+// certificate (PEM, for AttackerDoTName).
+func (l *Lab) AttackerDoTCertFile() string { return filepath.Join(l.dir, attackerDoTPEM) }
+
+// DHCPLeaseFile returns the router's DHCP lease table (dnsmasq's lease
+// file), for tests that check a probe left it as it was.
+func (l *Lab) DHCPLeaseFile() string { return filepath.Join(l.dir, "dhcp.leases") }
 
 // TrustAnchorFile returns the DNSKEY (KSK) of corp.test, in zone-file form.
 func (l *Lab) TrustAnchorFile() string { return filepath.Join(l.dir, trustAnchorFile) }

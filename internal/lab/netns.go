@@ -52,40 +52,74 @@ func ipBatch(ctx context.Context, ns string, lines []string) error {
 // veths exist: addresses, links up, routes. Nothing here touches the root
 // namespace, and no default route leaves the lab: the client's goes to the
 // router, the router's to the ISP, and the ISP (the dead end) has none.
+//
+// With IPv6 (scenario ipv6) every address, link-local ones included, is
+// configured statically with nodad: duplicate address detection would
+// leave addresses tentative (unusable) for a second or more, and the
+// kernel's own link-local address (addrgenmode none) would not be the
+// fe80::1 the router's advertisements are documented to come from.
 func (l *Lab) hostLinks(h Host) []string {
 	lan := func(n string) string { r, _ := roleByName(n); return r.addr.String() }
+	v6 := l.scenario != nil && l.scenario.IPv6
+	// link6 prepares an interface for static IPv6 (before it goes up).
+	link6 := func(ifname, linkLocal string, global ...string) []string {
+		if !v6 {
+			return nil
+		}
+		out := []string{"link set " + ifname + " addrgenmode none", "addr add " + linkLocal + "/64 dev " + ifname + " nodad"}
+		for _, g := range global {
+			out = append(out, fmt.Sprintf("addr add %s/64 dev %s nodad", lan(g), ifname))
+		}
+		return out
+	}
+	route6 := func(line string) []string {
+		if !v6 {
+			return nil
+		}
+		return []string{line}
+	}
+	var lines []string
 	switch h {
 	case Client:
-		lines := []string{"link set lo up", "link set " + clientIf + " up"}
+		lines = append(lines, "link set lo up")
+		lines = append(lines, link6(clientIf, "fe80::10", "client.lan6")...)
+		lines = append(lines, "link set "+clientIf+" up")
 		if l.scenario == nil || !l.scenario.Client.DHCPOnly {
 			lines = append(lines,
 				fmt.Sprintf("addr add %s/24 dev %s", lan("client.lan"), clientIf),
 				fmt.Sprintf("route add default via %s dev %s", lan("router.lan"), clientIf))
 		}
-		return lines
+		lines = append(lines, route6(fmt.Sprintf("route add ::/0 via %s dev %s", lan("router.lan6"), clientIf))...)
 	case Router:
-		return []string{
-			"link set lo up",
+		lines = append(lines, "link set lo up",
 			fmt.Sprintf("addr add %s/24 dev %s", lan("router.lan"), routerLANIf),
-			fmt.Sprintf("addr add %s/24 dev %s", lan("router.wan"), routerWANIf),
-			"link set " + routerLANIf + " up",
-			"link set " + routerWANIf + " up",
-			fmt.Sprintf("route add default via %s dev %s", lan("isp.wan"), routerWANIf),
-		}
+			fmt.Sprintf("addr add %s/24 dev %s", lan("router.wan"), routerWANIf))
+		lines = append(lines, link6(routerLANIf, "fe80::1", "router.lan6")...)
+		lines = append(lines, link6(routerWANIf, "fe80::2", "router.wan6")...)
+		lines = append(lines,
+			"link set "+routerLANIf+" up",
+			"link set "+routerWANIf+" up",
+			fmt.Sprintf("route add default via %s dev %s", lan("isp.wan"), routerWANIf))
+		lines = append(lines, route6(fmt.Sprintf("route add ::/0 via %s dev %s", lan("isp.wan6"), routerWANIf))...)
 	default:
-		lines := []string{
-			"link set lo up",
+		lines = append(lines, "link set lo up",
 			fmt.Sprintf("addr add %s/24 dev %s", lan("isp.wan"), ispIf),
-			fmt.Sprintf("addr add %s/24 dev %s", lan("isp.resolver"), ispIf),
-			"link set " + ispIf + " up",
+			fmt.Sprintf("addr add %s/24 dev %s", lan("isp.resolver"), ispIf))
+		lines = append(lines, link6(ispIf, "fe80::1", "isp.wan6")...)
+		lines = append(lines,
+			"link set "+ispIf+" up",
 			// No NAT on the router: the ISP routes the LAN back to it.
-			fmt.Sprintf("route add %s via %s dev %s", LANPrefix, lan("router.wan"), ispIf),
+			fmt.Sprintf("route add %s via %s dev %s", LANPrefix, lan("router.wan"), ispIf))
+		lines = append(lines, route6(fmt.Sprintf("route add %s via %s dev %s", LAN6Prefix, lan("router.wan6"), ispIf))...)
+		for _, a := range ispLoAddrs(v6) {
+			bits := 32
+			if a.Is6() {
+				bits = 128
+			}
+			lines = append(lines, fmt.Sprintf("addr add %s/%d dev lo", a, bits))
 		}
-		for _, a := range ispLoAddrs() {
-			lines = append(lines, fmt.Sprintf("addr add %s/32 dev lo", a))
-		}
-		return lines
 	}
+	return lines
 }
 
 // resolvConf is the private /etc/resolv.conf of a host: `ip netns exec`
@@ -181,10 +215,38 @@ func (l *Lab) createNetwork(ctx context.Context) error {
 	if err := errors.Join(all...); err != nil {
 		return err
 	}
-	// The router forwards between LAN and WAN: set inside its namespace only.
-	return l.Do(Router, func() error {
-		return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1\n"), 0o644)
-	})
+	// Settings inside the lab's namespaces only (a /proc/sys/net file is
+	// the namespace's of the thread that opens it). The router forwards
+	// between LAN and WAN, and answers every probe of a closed port with
+	// an ICMP port unreachable: without a rate limit, exposure scans of
+	// UDP ports see "closed" at once instead of a timeout.
+	sysctls := map[Host][][2]string{
+		Router: {{"ipv4/ip_forward", "1"}, {"ipv4/icmp_ratelimit", "0"}},
+	}
+	if l.scenario != nil && l.scenario.IPv6 {
+		sysctls[Router] = append(sysctls[Router], [2]string{"ipv6/conf/all/forwarding", "1"}, [2]string{"ipv6/icmp/ratelimit", "0"})
+		// The client's IPv6 is static: the kernel must not also configure
+		// itself from the router's advertisements (SLAAC address, default
+		// route). Checkers read the RAs themselves (Lab.RouterAdvertisement).
+		sysctls[Client] = [][2]string{{"ipv6/conf/" + clientIf + "/accept_ra", "0"}}
+	}
+	for _, h := range Hosts() {
+		if len(sysctls[h]) == 0 {
+			continue
+		}
+		err := l.Do(h, func() error {
+			for _, kv := range sysctls[h] {
+				if err := os.WriteFile("/proc/sys/net/"+kv[0], []byte(kv[1]+"\n"), 0o644); err != nil {
+					return fmt.Errorf("lab: sysctl net/%s: %w", kv[0], err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Do runs fn on an OS thread switched into host's network namespace, then

@@ -33,11 +33,18 @@ const (
 	pkiCommonName = "routerwatch lab CA"
 )
 
+// The attacker dnsdist's DoT certificate and key (dnsdist reads them from
+// two files), self-signed like the AitM server's.
+const (
+	attackerDoTPEM = "attacker-dot.pem"
+	attackerDoTKey = "attacker-dot.key"
+)
+
 // writePKI generates the lab CA (ECDSA P-256, fast) and the leaf
 // certificates: the trusted resolver's and the legit HTTPS server's are
-// signed by the lab CA; the AitM server's is self-signed, so a client that
-// trusts only the lab CA rejects it, as a browser would reject the
-// attacker's.
+// signed by the lab CA; the AitM server's and the attacker dnsdist's are
+// self-signed, so a client that trusts only the lab CA rejects them, as a
+// browser would reject the attacker's.
 func writePKI(dir, labName string, now time.Time) error {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -97,7 +104,18 @@ func writePKI(dir, labName string, now time.Time) error {
 	if err := writePEMs(filepath.Join(dir, aitmCertOnly), cert); err != nil {
 		return err
 	}
-	return writePEMs(filepath.Join(dir, aitmPEM), cert, key)
+	if err := writePEMs(filepath.Join(dir, aitmPEM), cert, key); err != nil {
+		return err
+	}
+
+	cert, key, err = leaf(nil, nil, now, "attacker dot", []string{AttackerDoTName}, []netip.Addr{RoleAddr("attacker.dnsdist")})
+	if err != nil {
+		return err
+	}
+	if err := writePEMs(filepath.Join(dir, attackerDoTPEM), cert); err != nil {
+		return err
+	}
+	return writePEMs(filepath.Join(dir, attackerDoTKey), key)
 }
 
 // leaf makes a server certificate signed by ca, or self-signed if ca is nil.

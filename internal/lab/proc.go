@@ -165,7 +165,7 @@ func hasEnvEntry(pid int, entry string) bool {
 
 // sock is a socket a daemon must have open before it counts as ready.
 type sock struct {
-	proto string         // "tcp" (must listen) or "udp"
+	proto string         // "tcp" (must listen), "udp" or "raw" (IPv6 raw; the port is the IP protocol)
 	addr  netip.AddrPort // an unspecified address matches any address
 }
 
@@ -178,17 +178,18 @@ func udp(a string, port uint16) sock {
 }
 
 // listeningSockets reads the sockets of pid's network namespace from
-// /proc/PID/net/{tcp,udp,tcp6,udp6}. A sample line of /proc/PID/net/tcp:
+// /proc/PID/net/{tcp,udp,tcp6,udp6,raw6}. A sample line of /proc/PID/net/tcp:
 //
 //	sl  local_address rem_address   st tx_queue rx_queue ...
 //	 0: 0100000A:0016 00000000:0000 0A 00000000:00000000 ...
 //
 // Addresses are the in-memory (network order) words printed as host-order
-// hex; TCP state 0A is LISTEN. UDP sockets count whatever their state.
+// hex; TCP state 0A is LISTEN. UDP sockets count whatever their state. In
+// raw6 the "port" is the IP protocol (003A: ICMPv6, dnsmasq's RA socket).
 func listeningSockets(pid int) (map[sock]bool, error) {
 	out := map[sock]bool{}
 	for _, f := range []struct{ file, proto string }{
-		{"tcp", "tcp"}, {"tcp6", "tcp"}, {"udp", "udp"}, {"udp6", "udp"},
+		{"tcp", "tcp"}, {"tcp6", "tcp"}, {"udp", "udp"}, {"udp6", "udp"}, {"raw6", "raw"},
 	} {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, f.file))
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/routerwatch/routerwatch/internal/config"
+	"github.com/routerwatch/routerwatch/internal/lab/fake"
 )
 
 // Scenario is one lab network described as data: which services run on which
@@ -45,6 +46,26 @@ type Scenario struct {
 	Attacker AttackerSpec `yaml:"attacker"`
 	// Identity holds the strings the router's services announce.
 	Identity Identity `yaml:"identity"`
+	// IPv6 adds the lab's IPv6 network (2001:db8::/32, see LAN6Prefix):
+	// the v6 roles (client.lan6, router.lan6, router.wan6, isp.wan6,
+	// attacker.resolver6) get their addresses and routes, and the router
+	// forwards IPv6. Without it the v6 roles have no address.
+	IPv6 bool `yaml:"ipv6"`
+	// RA configures the router's IPv6 router advertisements (service ra).
+	RA RASpec `yaml:"ra"`
+	// Resolver configures the ISP's resolver (service resolver).
+	Resolver ResolverSpec `yaml:"resolver"`
+	// WANServices lists router services that also listen on router.wan,
+	// reachable from the ISP side (remote management): any of ssh, web,
+	// snmp, winbox, routeros-api.
+	WANServices []string `yaml:"wan_services"`
+	// Web configures the router's web UI beyond its identity (service web).
+	Web WebSpec `yaml:"web"`
+	// HostileDNS configures the hostile resolver (service hostile-dns).
+	HostileDNS HostileDNSSpec `yaml:"hostile_dns"`
+	// Hostile configures the hostile router services (service
+	// hostile-device).
+	Hostile HostileSpec `yaml:"hostile"`
 	// Expect holds facts that tests assert against the running lab.
 	Expect Expect `yaml:"expect"`
 }
@@ -67,16 +88,28 @@ type DHCPSpec struct {
 type ForwarderSpec struct {
 	// Upstream is where it forwards to (default isp.resolver).
 	Upstream []string `yaml:"upstream"`
+	// LocalDomain, if set, makes the forwarder what SOHO firmware usually
+	// runs (OpenWrt's defaults, less rebind protection): names under the
+	// domain are answered locally, router.<domain> is the router's LAN
+	// address, and the DHCP server hands the domain out (option 15). Local
+	// answers are authoritative with TTL 0, as dnsmasq gives them.
+	LocalDomain string `yaml:"local_domain"`
 }
 
-// AttackerSpec configures the attacker's selective-hijack resolver.
+// AttackerSpec configures the attacker's resolvers: attacker-resolver and
+// attacker-resolver-2 (dnsmasq) and attacker-dnsdist (dnsdist) share it.
 type AttackerSpec struct {
-	// Upstream is the resolver it forwards everything else to (default
+	// Upstream is the resolver they forward everything else to (default
 	// isp.resolver), as the campaign's resolvers did to stay unnoticed.
 	Upstream string `yaml:"upstream"`
 	// Hijack lists the rewritten names; each rule also covers subdomains
-	// (dnsmasq address=/name/addr).
+	// (dnsmasq address=/name/addr, dnsdist SuffixMatchNodeRule).
 	Hijack []HijackRule `yaml:"hijack"`
+	// UnsignedZone sends corp.test to the attacker's own unsigned copy of
+	// the zone (service attacker-auth) instead of upstream, so its
+	// answers lose their RRSIGs; hijack rules under corp.test are then
+	// written into that copy rather than answered by dnsmasq.
+	UnsignedZone bool `yaml:"unsigned_zone"`
 }
 
 // HijackRule sends Names to To.
@@ -84,6 +117,81 @@ type HijackRule struct {
 	Names []string `yaml:"names"`
 	// To is an address or role (usually aitm.https).
 	To string `yaml:"to"`
+}
+
+// RASpec configures the router's router advertisements on the LAN
+// (service ra; needs ipv6).
+type RASpec struct {
+	// RDNSS lists the recursive DNS servers the RAs announce (RFC 8106),
+	// as IPv6 addresses or v6 roles.
+	RDNSS []string `yaml:"rdnss"`
+}
+
+// ResolverSpec configures the ISP's resolver: the ways a real ISP's answers
+// differ from the trusted resolver's without any attack.
+type ResolverSpec struct {
+	// Answers gives canary names other addresses than the trusted
+	// resolver's, as a CDN does (unbound local-data).
+	Answers []HijackRule `yaml:"answers"`
+	// NXDomainRedirect rewrites names that do not exist to an address, as
+	// ISPs with "search assistance" do.
+	NXDomainRedirect *NXRedirect `yaml:"nxdomain_redirect"`
+}
+
+// NXRedirect rewrites nonexistent names under Zones to To.
+type NXRedirect struct {
+	// Zones are the parent zones (unbound local-zone redirect): every name
+	// under them that is not served otherwise gets To. A zone that
+	// contains corp.test leaves corp.test alone (it stays transparent).
+	Zones []string `yaml:"zones"`
+	// To is an address or role (usually isp.nxpage).
+	To string `yaml:"to"`
+}
+
+// WebSpec configures the router's web UI.
+type WebSpec struct {
+	// UI is the kind of web UI: "basic-auth" (the default: everything
+	// behind Basic auth with identity.web_realm), "login-page" (the index
+	// page with identity.web_title served without authentication, as
+	// RouterOS WebFig and most newer firmware do) or "tplink-legacy" (see
+	// WebTPLinkLegacy).
+	UI string `yaml:"ui"`
+}
+
+// Web UI kinds (WebSpec.UI).
+const (
+	WebBasicAuth = "basic-auth"
+	WebLoginPage = "login-page"
+	// WebTPLinkLegacy is a legacy TP-Link httpd as far as THREAT.md §4
+	// describes it: everything behind Basic auth except /loginFs/, where
+	// /loginFs/./dropbear/dropbearpwd answers like a TL-WR841N vulnerable
+	// to CVE-2023-50224 (200, text/plain, "username:admin" and the MD5 of
+	// "admin"; a lab fake of the credential file), and the real captured
+	// pages (StatusRpm.htm, MenuRpm.htm, Index.htm under /userRpm/)
+	// copied at up from the shared data, or a synthetic page saying so.
+	WebTPLinkLegacy = "tplink-legacy"
+)
+
+// HostileDNSSpec configures the hostile resolver: which behaviour (see
+// package fake, fake.DNSBehaviors) each query name gets.
+type HostileDNSSpec struct {
+	// Default is the behaviour for every name not in Names.
+	Default string `yaml:"default"`
+	// Names maps lowercase names to behaviours; a rule also covers
+	// subdomains.
+	Names map[string]string `yaml:"names"`
+}
+
+// HostileSpec configures the hostile router services on router.lan (see
+// package fake, fake.DeviceBehavior).
+type HostileSpec struct {
+	// TCP and UDP map ports to behaviours.
+	TCP map[uint16]string `yaml:"tcp"`
+	UDP map[uint16]string `yaml:"udp"`
+	// HTTP maps paths to behaviours on every "paths" port.
+	HTTP map[string]string `yaml:"http"`
+	// SSDP lists the description locations an M-SEARCH gets: "PORT/PATH".
+	SSDP []string `yaml:"ssdp"`
 }
 
 // Identity is what the router's services say about the device. Empty fields
@@ -124,26 +232,6 @@ func DefaultIdentity() Identity {
 		UPnPModelName:    "Router",
 		UPnPModelNumber:  "1",
 	}
-}
-
-// Expect are facts about a scenario that tests assert.
-type Expect struct {
-	// DHCPDNS is the DNS server list (option 6) a DHCP client must receive,
-	// in order, as IP literals.
-	DHCPDNS []string `yaml:"dhcp_dns"`
-	// Hijacked lists the names for which the DHCP primary resolver's answer
-	// differs from the trusted resolver's. Every other canary name (see
-	// Records) must get the same answer from both.
-	Hijacked []string `yaml:"hijacked"`
-}
-
-// ExpectedDHCPDNS returns Expect.DHCPDNS parsed.
-func (s *Scenario) ExpectedDHCPDNS() []netip.Addr {
-	out := make([]netip.Addr, 0, len(s.Expect.DHCPDNS))
-	for _, a := range s.Expect.DHCPDNS {
-		out = append(out, netip.MustParseAddr(a)) // validated at load
-	}
-	return out
 }
 
 // DHCPDNS returns dhcp.dns resolved to addresses (option 6, primary first).
@@ -245,6 +333,8 @@ func ParseScenario(file string, data []byte) (*Scenario, error) {
 var (
 	dnsNameRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	oidRE     = regexp.MustCompile(`^(\.[0-9]+){2,}$`)
+	// zoneRE also accepts single labels (invalid, test, lan).
+	zoneRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
 // validate checks every field, reports the first invalid one by its path,
@@ -277,7 +367,7 @@ func (s *Scenario) validate() error {
 		}
 	}
 
-	if err := s.checkSection("dhcp", "dhcp", len(s.DHCP.DNS) > 0); err != nil {
+	if err := s.checkSection("dhcp", len(s.DHCP.DNS) > 0, "dhcp"); err != nil {
 		return err
 	}
 	if s.HasService("dhcp") && len(s.DHCP.DNS) == 0 {
@@ -287,9 +377,12 @@ func (s *Scenario) validate() error {
 		if err := s.checkAddr(fmt.Sprintf("dhcp.dns[%d]", i), a); err != nil {
 			return err
 		}
+		if !resolve(a).Is4() {
+			return fmt.Errorf("dhcp.dns[%d]: %q is not an IPv4 address (DHCPv4 option 6)", i, a)
+		}
 	}
 
-	if err := s.checkSection("forwarder", "dns-forwarder", len(s.Forwarder.Upstream) > 0); err != nil {
+	if err := s.checkSection("forwarder", len(s.Forwarder.Upstream) > 0, "dns-forwarder"); err != nil {
 		return err
 	}
 	if s.HasService("dns-forwarder") && len(s.Forwarder.Upstream) == 0 {
@@ -301,10 +394,39 @@ func (s *Scenario) validate() error {
 		}
 	}
 
-	if err := s.checkSection("attacker", "attacker-resolver", s.Attacker.Upstream != "" || len(s.Attacker.Hijack) > 0); err != nil {
+	if err := s.validateAttacker(); err != nil {
 		return err
 	}
-	if s.HasService("attacker-resolver") {
+	if err := s.validateIPv6(); err != nil {
+		return err
+	}
+	if err := s.validateResolver(); err != nil {
+		return err
+	}
+	if err := s.validateRouter(); err != nil {
+		return err
+	}
+	if err := s.validateHostile(); err != nil {
+		return err
+	}
+	if err := s.Identity.validate(); err != nil {
+		return err
+	}
+	return s.Expect.validate()
+}
+
+// attackerServices are the services that read the attacker section.
+var attackerServices = []string{"attacker-resolver", "attacker-resolver-2", "attacker-dnsdist"}
+
+func (s *Scenario) validateAttacker() error {
+	set := s.Attacker.Upstream != "" || len(s.Attacker.Hijack) > 0 || s.Attacker.UnsignedZone
+	if err := s.checkSection("attacker", set, attackerServices...); err != nil {
+		return err
+	}
+	if s.HasService("attacker-auth") != s.Attacker.UnsignedZone {
+		return errors.New("attacker.unsigned_zone: set it exactly when service attacker-auth runs (the unsigned copy of corp.test)")
+	}
+	if slices.ContainsFunc(attackerServices, s.HasService) {
 		if s.Attacker.Upstream == "" {
 			s.Attacker.Upstream = "isp.resolver"
 		}
@@ -312,8 +434,14 @@ func (s *Scenario) validate() error {
 			return err
 		}
 	}
-	for i, r := range s.Attacker.Hijack {
-		field := fmt.Sprintf("attacker.hijack[%d]", i)
+	return s.checkRules("attacker.hijack", s.Attacker.Hijack)
+}
+
+// checkRules validates name → address rules (attacker.hijack,
+// resolver.answers).
+func (s *Scenario) checkRules(section string, rules []HijackRule) error {
+	for i, r := range rules {
+		field := fmt.Sprintf("%s[%d]", section, i)
 		if len(r.Names) == 0 {
 			return fmt.Errorf("%s.names: must list at least one name", field)
 		}
@@ -329,28 +457,160 @@ func (s *Scenario) validate() error {
 			return err
 		}
 	}
+	return nil
+}
 
-	if err := s.Identity.validate(); err != nil {
+func (s *Scenario) validateIPv6() error {
+	if err := s.checkSection("ra", len(s.RA.RDNSS) > 0, "ra"); err != nil {
 		return err
 	}
-
-	for i, a := range s.Expect.DHCPDNS {
-		if _, err := netip.ParseAddr(a); err != nil {
-			return fmt.Errorf("expect.dhcp_dns[%d]: %q is not an IP address", i, a)
+	if s.HasService("ra") {
+		if !s.IPv6 {
+			return errors.New("services: service ra needs ipv6: true")
+		}
+		if len(s.RA.RDNSS) == 0 {
+			return errors.New("ra.rdnss: service ra needs at least one DNS server")
 		}
 	}
-	for i, n := range s.Expect.Hijacked {
-		if !dnsNameRE.MatchString(n) {
-			return fmt.Errorf("expect.hijacked[%d]: %q is not a lowercase DNS name", i, n)
+	for i, a := range s.RA.RDNSS {
+		field := fmt.Sprintf("ra.rdnss[%d]", i)
+		if err := s.checkAddr(field, a); err != nil {
+			return err
+		}
+		if !resolve(a).Is6() {
+			return fmt.Errorf("%s: %q is not an IPv6 address", field, a)
 		}
 	}
 	return nil
 }
 
-// checkSection rejects configuration for a service the scenario does not run.
-func (s *Scenario) checkSection(section, service string, set bool) error {
-	if set && !s.HasService(service) {
-		return fmt.Errorf("%s: configured, but service %s is not in services.%s", section, service, mustService(service).host)
+func (s *Scenario) validateResolver() error {
+	r := s.Resolver
+	if err := s.checkSection("resolver", len(r.Answers) > 0 || r.NXDomainRedirect != nil, "resolver"); err != nil {
+		return err
+	}
+	if err := s.checkRules("resolver.answers", r.Answers); err != nil {
+		return err
+	}
+	if nx := r.NXDomainRedirect; nx != nil {
+		if len(nx.Zones) == 0 {
+			return errors.New("resolver.nxdomain_redirect.zones: must list at least one zone")
+		}
+		for i, z := range nx.Zones {
+			if !zoneRE.MatchString(z) {
+				return fmt.Errorf("resolver.nxdomain_redirect.zones[%d]: %q is not a lowercase DNS name", i, z)
+			}
+		}
+		if err := s.checkAddr("resolver.nxdomain_redirect.to", nx.To); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wanCapable are the services that can also listen on router.wan.
+var wanCapable = []string{"ssh", "web", "snmp", "winbox", "routeros-api"}
+
+func (s *Scenario) validateRouter() error {
+	if err := s.checkSection("forwarder", s.Forwarder.LocalDomain != "", "dns-forwarder"); err != nil {
+		return err
+	}
+	if d := s.Forwarder.LocalDomain; d != "" && !zoneRE.MatchString(d) {
+		return fmt.Errorf("forwarder.local_domain: %q is not a lowercase DNS name", d)
+	}
+	for i, sv := range s.WANServices {
+		field := fmt.Sprintf("wan_services[%d]", i)
+		if !slices.Contains(wanCapable, sv) {
+			return fmt.Errorf("%s: %q cannot listen on the WAN (one of %s)", field, sv, strings.Join(wanCapable, ", "))
+		}
+		if !s.HasService(sv) {
+			return fmt.Errorf("%s: service %s is not in services.router", field, sv)
+		}
+	}
+	if err := s.checkSection("web", s.Web.UI != "", "web"); err != nil {
+		return err
+	}
+	switch s.Web.UI {
+	case "":
+		s.Web.UI = WebBasicAuth
+	case WebBasicAuth, WebLoginPage, WebTPLinkLegacy:
+	default:
+		return fmt.Errorf("web.ui: %q is not one of %s, %s, %s", s.Web.UI, WebBasicAuth, WebLoginPage, WebTPLinkLegacy)
+	}
+	return nil
+}
+
+func (s *Scenario) validateHostile() error {
+	h := s.HostileDNS
+	if err := s.checkSection("hostile_dns", h.Default != "" || len(h.Names) > 0, "hostile-dns"); err != nil {
+		return err
+	}
+	if s.HasService("hostile-dns") {
+		c := s.hostileDNSConfig()
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("hostile_dns: %w", err)
+		}
+		for n := range h.Names {
+			if !dnsNameRE.MatchString(n) {
+				return fmt.Errorf("hostile_dns.names: %q is not a lowercase DNS name", n)
+			}
+		}
+	}
+	d := s.Hostile
+	if err := s.checkSection("hostile", len(d.TCP)+len(d.UDP)+len(d.HTTP)+len(d.SSDP) > 0, "hostile-device"); err != nil {
+		return err
+	}
+	if s.HasService("hostile-device") {
+		c := s.hostileDeviceConfig()
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("hostile: %w", err)
+		}
+	}
+	return nil
+}
+
+// hostileDNSConfig is the hostile resolver's configuration.
+func (s *Scenario) hostileDNSConfig() fake.DNSConfig {
+	c := fake.DNSConfig{
+		Listen:    netip.AddrPortFrom(RoleAddr("hostile.dns"), 53),
+		SpoofFrom: netip.AddrPortFrom(RoleAddr("hostile.dns.spoof"), 53),
+		Answer:    RoleAddr("aitm.https"),
+		Default:   fake.DNSBehavior(s.HostileDNS.Default),
+		Names:     map[string]fake.DNSBehavior{},
+	}
+	for n, b := range s.HostileDNS.Names {
+		c.Names[n] = fake.DNSBehavior(b)
+	}
+	return c
+}
+
+// hostileDeviceConfig is the hostile router services' configuration.
+func (s *Scenario) hostileDeviceConfig() fake.DeviceConfig {
+	c := fake.DeviceConfig{Addr: RoleAddr("router.lan"), TCP: map[uint16]fake.DeviceBehavior{},
+		UDP: map[uint16]fake.DeviceBehavior{}, HTTP: map[string]fake.DeviceBehavior{}, SSDP: s.Hostile.SSDP}
+	for p, b := range s.Hostile.TCP {
+		c.TCP[p] = fake.DeviceBehavior(b)
+	}
+	for p, b := range s.Hostile.UDP {
+		c.UDP[p] = fake.DeviceBehavior(b)
+	}
+	for p, b := range s.Hostile.HTTP {
+		c.HTTP[p] = fake.DeviceBehavior(b)
+	}
+	return c
+}
+
+// NeedsExecutable reports whether the scenario runs a fake, which the lab
+// starts from the routerwatch binary (see Options.Executable).
+func (s *Scenario) NeedsExecutable() bool {
+	return s.HasService("hostile-dns") || s.HasService("hostile-device")
+}
+
+// checkSection rejects configuration for services the scenario does not
+// run: set must be false unless one of services runs.
+func (s *Scenario) checkSection(section string, set bool, services ...string) error {
+	if set && !slices.ContainsFunc(services, s.HasService) {
+		return fmt.Errorf("%s: configured, but service %s is not in services.%s", section, strings.Join(services, " or "), mustService(services[0]).host)
 	}
 	return nil
 }
@@ -366,6 +626,9 @@ func (s *Scenario) checkAddr(field, v string) error {
 	}
 	if r.service != "" && !s.HasService(r.service) {
 		return fmt.Errorf("%s: role %s needs service %s, which is not in services.%s", field, v, r.service, mustService(r.service).host)
+	}
+	if r.addr.Is6() && !s.IPv6 {
+		return fmt.Errorf("%s: role %s is an IPv6 address: it needs ipv6: true", field, v)
 	}
 	return nil
 }

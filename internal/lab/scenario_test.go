@@ -6,10 +6,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/miekg/dns"
 )
 
 func TestParseScenarioInvalid(t *testing.T) {
@@ -27,17 +30,17 @@ func TestParseScenarioInvalid(t *testing.T) {
 		{name: "unknown_host", file: "invalid-unknown-host.yaml",
 			wantErr: `scenario invalid-unknown-host.yaml: services: unknown host "cloud" (known: client, router, isp)`},
 		{name: "unknown_service", file: "invalid-unknown-service.yaml",
-			wantErr: `scenario invalid-unknown-service.yaml: services.router[1]: unknown service "sshd" (known: aitm-https, attacker-resolver, authoritative, dhcp, dns-forwarder, legit-https, resolver, snmp, ssh, telnet, trusted-resolver, upnp, web)`},
+			wantErr: `scenario invalid-unknown-service.yaml: services.router[1]: unknown service "sshd" (known: aitm-https, attacker-auth, attacker-dnsdist, attacker-resolver, attacker-resolver-2, authoritative, dhcp, dns-forwarder, hostile-device, hostile-dns, legit-https, ra, resolver, routeros-api, snmp, ssh, telnet, trusted-resolver, upnp, web, winbox)`},
 		{name: "wrong_host", file: "invalid-wrong-host.yaml",
 			wantErr: `scenario invalid-wrong-host.yaml: services.router[0]: service "attacker-resolver" runs on host isp, not router`},
 		{name: "duplicate_service", file: "invalid-duplicate-service.yaml",
 			wantErr: `scenario invalid-duplicate-service.yaml: services.router[1]: service "dhcp" listed twice`},
 		{name: "bad_address", file: "invalid-bad-address.yaml",
-			wantErr: `scenario invalid-bad-address.yaml: dhcp.dns[0]: "203.0.113.666" is neither an IP address nor a role (roles: aitm.https, attacker.resolver, client.lan, isp.auth, isp.resolver, isp.wan, legit.https, router.dns, router.lan, router.wan, trusted.doh, trusted.dot, trusted.resolver)`},
+			wantErr: `scenario invalid-bad-address.yaml: dhcp.dns[0]: "203.0.113.666" is neither an IP address nor a role (roles: aitm.https, attacker.auth, attacker.dnsdist, attacker.resolver, attacker.resolver2, attacker.resolver6, cdn.https, client.lan, client.lan6, hostile.dns, hostile.dns.spoof, isp.auth, isp.nxpage, isp.resolver, isp.wan, isp.wan6, legit.https, router.dns, router.lan, router.lan6, router.wan, router.wan6, trusted.doh, trusted.dot, trusted.resolver)`},
 		{name: "role_not_served", file: "invalid-role-not-served.yaml",
 			wantErr: `scenario invalid-role-not-served.yaml: dhcp.dns[0]: role attacker.resolver needs service attacker-resolver, which is not in services.isp`},
 		{name: "section_without_service", file: "invalid-section-without-service.yaml",
-			wantErr: `scenario invalid-section-without-service.yaml: attacker: configured, but service attacker-resolver is not in services.isp`},
+			wantErr: `scenario invalid-section-without-service.yaml: attacker: configured, but service attacker-resolver or attacker-resolver-2 or attacker-dnsdist is not in services.isp`},
 		{name: "dhcp_without_dns", file: "invalid-dhcp-without-dns.yaml",
 			wantErr: `scenario invalid-dhcp-without-dns.yaml: dhcp.dns: service dhcp needs at least one DNS server`},
 		{name: "bad_hijack_name", file: "invalid-bad-hijack-name.yaml",
@@ -48,6 +51,26 @@ func TestParseScenarioInvalid(t *testing.T) {
 			wantErr: `scenario invalid-bad-oid.yaml: identity.snmp_sys_object_id: "enterprises.14988" is not a dotted OID such as .1.3.6.1.4.1.11863.1`},
 		{name: "expect_role", file: "invalid-expect-role.yaml",
 			wantErr: `scenario invalid-expect-role.yaml: expect.dhcp_dns[0]: "attacker.resolver" is not an IP address`},
+		{name: "ra_without_ipv6", file: "invalid-ra-without-ipv6.yaml",
+			wantErr: `scenario invalid-ra-without-ipv6.yaml: services: service ra needs ipv6: true`},
+		{name: "v6_role_without_ipv6", file: "invalid-v6-role-without-ipv6.yaml",
+			wantErr: `scenario invalid-v6-role-without-ipv6.yaml: dhcp.dns[0]: role attacker.resolver6 is an IPv6 address: it needs ipv6: true`},
+		{name: "rdnss_v4", file: "invalid-rdnss-v4.yaml",
+			wantErr: `scenario invalid-rdnss-v4.yaml: ra.rdnss[0]: "198.51.100.53" is not an IPv6 address`},
+		{name: "wan_service", file: "invalid-wan-service.yaml",
+			wantErr: `scenario invalid-wan-service.yaml: wan_services[0]: "telnet" cannot listen on the WAN (one of ssh, web, snmp, winbox, routeros-api)`},
+		{name: "web_ui", file: "invalid-web-ui.yaml",
+			wantErr: `scenario invalid-web-ui.yaml: web.ui: "netgear" is not one of basic-auth, login-page, tplink-legacy`},
+		{name: "unsigned_zone_without_auth", file: "invalid-unsigned-zone-without-auth.yaml",
+			wantErr: `scenario invalid-unsigned-zone-without-auth.yaml: attacker.unsigned_zone: set it exactly when service attacker-auth runs (the unsigned copy of corp.test)`},
+		{name: "hostile_dns_behavior", file: "invalid-hostile-dns-behavior.yaml",
+			wantErr: `scenario invalid-hostile-dns-behavior.yaml: hostile_dns: names[slow.hostile.test]: unknown behaviour "glacial"`},
+		{name: "hostile_tcp_behavior", file: "invalid-hostile-tcp-behavior.yaml",
+			wantErr: `scenario invalid-hostile-tcp-behavior.yaml: hostile: tcp 1900: behaviour "ssdp" is not one of [garbage silent paths drip headers-100k redirect-loop invalid-utf8 big-50mb billion-laughs]`},
+		{name: "expect_verdict", file: "invalid-expect-verdict.yaml",
+			wantErr: `scenario invalid-expect-verdict.yaml: expect.resolvers[0].verdict: "maybe" is not one of clean, hijacked, unknown`},
+		{name: "expect_port", file: "invalid-expect-port.yaml",
+			wantErr: `scenario invalid-expect-port.yaml: expect.exposure.lan[0]: "ssh" is not tcp/PORT or udp/PORT`},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -101,8 +124,9 @@ func TestParseScenarioValidMinimal(t *testing.T) {
 
 func TestEmbeddedScenarios(t *testing.T) {
 	names := ScenarioNames()
-	for _, want := range []string{"apt28", "clean"} {
-		if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+want+" ") {
+	for _, want := range []string{"all-rogue", "apt28", "benign-forwarder", "cdn-variance", "clean", "dnsdist-spoof", "dnssec-strip",
+		"hardened", "hostile", "hostile-dns", "ipv6-rdnss", "mikrotik-exposed", "nxdomain-rewrite", "tplink-legacy"} {
+		if !slices.Contains(names, want) {
 			t.Errorf("ScenarioNames() = %v, lacks %s", names, want)
 		}
 	}
@@ -113,32 +137,163 @@ func TestEmbeddedScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Expectations must agree with the configuration they describe.
-			var dhcp []string
+			var dhcp, rdnss []string
 			for _, a := range s.DHCP.DNS {
 				dhcp = append(dhcp, resolve(a).String())
+			}
+			for _, a := range s.RA.RDNSS {
+				rdnss = append(rdnss, resolve(a).String())
 			}
 			if diff := cmp.Diff(dhcp, s.Expect.DHCPDNS); diff != "" {
 				t.Errorf("expect.dhcp_dns disagrees with dhcp.dns (-resolved +expect):\n%s", diff)
 			}
-			hijacked := map[string]bool{}
-			if s.HasService("attacker-resolver") && len(s.DHCP.DNS) > 0 && resolve(s.DHCP.DNS[0]) == RoleAddr("attacker.resolver") {
-				for _, h := range s.Attacker.Hijack {
-					for _, n := range h.Names {
-						hijacked[n] = true
+			if diff := cmp.Diff(rdnss, s.Expect.RARDNSS); diff != "" {
+				t.Errorf("expect.ra_rdnss disagrees with ra.rdnss (-resolved +expect):\n%s", diff)
+			}
+			// Every resolver a client is handed is described, once.
+			var servers []string
+			for _, r := range s.Expect.Resolvers {
+				servers = append(servers, r.Server)
+			}
+			if diff := cmp.Diff(append(slices.Clone(dhcp), rdnss...), servers); diff != "" {
+				t.Errorf("expect.resolvers are not the resolvers handed out (-handed out +described):\n%s", diff)
+			}
+			for _, r := range s.Expect.Resolvers {
+				want := deriveResolver(s, netip.MustParseAddr(r.Server))
+				got := derived{hijacked: r.Hijacked, variant: r.Variant, unsigned: r.DNSSECUnsigned, hostile: r.Hostile, verdict: r.Verdict}
+				if diff := cmp.Diff(want, got, cmp.AllowUnexported(derived{}), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("resolver %s: expectation disagrees with the configuration (-derived +expect):\n%s", r.Server, diff)
+				}
+				if nx := s.Resolver.NXDomainRedirect; r.NXDomainRedirect != nil {
+					if nx == nil || resolve(nx.To).String() != r.NXDomainRedirect.To || deriveResolverRole(r.Server) != "isp.resolver" {
+						t.Errorf("resolver %s: nxdomain_redirect without the ISP resolver's rewriting", r.Server)
+					}
+					for _, p := range r.NXDomainRedirect.Parents {
+						if !slices.ContainsFunc(nx.Zones, func(z string) bool { return dns.IsSubDomain(dns.Fqdn(z), dns.Fqdn(p)) }) {
+							t.Errorf("resolver %s: parent %s is under no rewritten zone %v", r.Server, p, nx.Zones)
+						}
+					}
+				}
+				if r.Server == s.Expect.DHCPDNS[0] {
+					if diff := cmp.Diff(r.Hijacked, s.Expect.Hijacked, cmpopts.EquateEmpty()); diff != "" {
+						t.Errorf("expect.hijacked is not the DHCP primary's resolvers[].hijacked (-resolver +expect):\n%s", diff)
 					}
 				}
 			}
-			var want []string
-			for _, r := range records {
-				if hijacked[r.Name] {
-					want = append(want, r.Name)
-				}
-			}
-			if diff := cmp.Diff(want, s.Expect.Hijacked, cmp.Comparer(func(a, b []string) bool { return len(a) == 0 && len(b) == 0 || cmp.Equal(a, b) })); diff != "" {
-				t.Errorf("expect.hijacked disagrees with attacker.hijack (-derived +expect):\n%s", diff)
-			}
 		})
 	}
+}
+
+// derived is what a resolver does according to the configuration.
+type derived struct {
+	hijacked, variant, unsigned []string
+	hostile                     bool
+	verdict                     string
+}
+
+// deriveResolverRole names the role whose address a is.
+func deriveResolverRole(a string) string { return RoleOf(netip.MustParseAddr(a)) }
+
+// deriveResolver works out, from the configuration alone, which canary
+// names the resolver at addr answers differently from the trusted resolver
+// (hijacked: to an address without a valid certificate; variant: to a
+// legitimate server's), which corp.test names lose their RRSIGs, and the
+// verdict the scenario documents: hostile → unknown; any hijacked name, or
+// a variant answer that is also unsigned (forged in a signed zone) →
+// hijacked; otherwise clean.
+func deriveResolver(s *Scenario, addr netip.Addr) derived {
+	var d derived
+	answer := map[string]netip.Addr{}      // what the resolver answers
+	unsigned := map[string]bool{}          // answered without RRSIG
+	forward := func(upstream netip.Addr) { // names it passes through
+		up := deriveResolver(s, upstream)
+		for _, r := range records {
+			answer[r.Name] = r.Addr
+		}
+		for _, n := range append(slices.Clone(up.hijacked), up.variant...) {
+			answer[n] = s.answerOf(upstream, n)
+		}
+		for _, n := range up.unsigned {
+			unsigned[n] = true
+		}
+	}
+	switch role := RoleOf(addr); role {
+	case "hostile.dns":
+		return derived{hostile: true, verdict: VerdictUnknown}
+	case "router.dns":
+		forward(resolve(s.Forwarder.Upstream[0]))
+	case "isp.resolver":
+		for _, r := range records {
+			answer[r.Name] = r.Addr
+		}
+		for _, rule := range s.Resolver.Answers {
+			for _, n := range rule.Names {
+				answer[n] = resolve(rule.To)
+				if dns.IsSubDomain(SignedZone, dns.Fqdn(n)) {
+					unsigned[n] = true // local-data is not signed
+				}
+			}
+		}
+	case "attacker.resolver", "attacker.resolver2", "attacker.resolver6", "attacker.dnsdist":
+		forward(resolve(s.Attacker.Upstream))
+		for _, r := range records {
+			inZone := dns.IsSubDomain(SignedZone, dns.Fqdn(r.Name))
+			if to, ok := s.HijackTarget(r.Name); ok {
+				answer[r.Name] = to
+				unsigned[r.Name] = inZone // answered by the attacker, never signed
+			}
+			if s.Attacker.UnsignedZone && inZone {
+				unsigned[r.Name] = true
+			}
+		}
+	default:
+		for _, r := range records {
+			answer[r.Name] = r.Addr
+		}
+	}
+	for _, r := range records {
+		switch a := answer[r.Name]; {
+		case a == r.Addr:
+		case slices.Contains(legitAddrs(), a):
+			d.variant = append(d.variant, r.Name)
+		default:
+			d.hijacked = append(d.hijacked, r.Name)
+		}
+		if unsigned[r.Name] {
+			d.unsigned = append(d.unsigned, r.Name)
+		}
+	}
+	d.verdict = VerdictClean
+	forged := slices.ContainsFunc(d.variant, func(n string) bool { return slices.Contains(d.unsigned, n) })
+	if len(d.hijacked) > 0 || forged {
+		d.verdict = VerdictHijacked
+	}
+	return d
+}
+
+// answerOf is what the resolver at addr answers for a canary name.
+func (s *Scenario) answerOf(addr netip.Addr, name string) netip.Addr {
+	switch RoleOf(addr) {
+	case "isp.resolver":
+		for _, rule := range s.Resolver.Answers {
+			if slices.Contains(rule.Names, name) {
+				return resolve(rule.To)
+			}
+		}
+	case "attacker.resolver", "attacker.resolver2", "attacker.resolver6", "attacker.dnsdist":
+		if to, ok := s.HijackTarget(name); ok {
+			return to
+		}
+		return s.answerOf(resolve(s.Attacker.Upstream), name)
+	case "router.dns":
+		return s.answerOf(resolve(s.Forwarder.Upstream[0]), name)
+	}
+	for _, r := range records {
+		if r.Name == name {
+			return r.Addr
+		}
+	}
+	return netip.Addr{}
 }
 
 func TestLoadScenarioUnknown(t *testing.T) {

@@ -6,11 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/miekg/dns"
 )
 
 // service is one daemon the lab can run. Each runs on a fixed host, in the
@@ -19,10 +24,13 @@ type service struct {
 	name string
 	host Host
 	doc  string
-	// progs are the programs (and files) it needs; see deps.go.
+	// progs are the programs (and files) it needs; see deps.go. The
+	// routerwatch binary that runs the fakes is not listed: Up resolves
+	// it (Options.Executable) when Scenario.NeedsExecutable.
 	progs []string
-	// ready lists the sockets that must be open before it counts as up.
-	ready []sock
+	// ready returns the sockets that must be open before it counts as up,
+	// which may depend on the scenario (WAN exposure, IPv6, fake ports).
+	ready func(sc *Scenario) []sock
 	// setup writes its configuration into the lab directory and returns
 	// its command line. Daemons log to stderr, which goes to <service>.log.
 	setup func(ctx context.Context, b *builder) (launch, error)
@@ -34,6 +42,7 @@ type builder struct {
 	sc      *Scenario
 	lab     string // lab name
 	busybox string // the busybox-static binary
+	exe     string // the routerwatch binary (fakes); "" if the scenario runs none
 }
 
 // launch is a daemon's command line and extra environment.
@@ -51,88 +60,183 @@ func (b *builder) write(name, content string, mode os.FileMode) error {
 	return nil
 }
 
+// fixed is a ready function for sockets that do not depend on the scenario.
+func fixed(socks ...sock) func(*Scenario) []sock {
+	return func(*Scenario) []sock { return socks }
+}
+
+// routerAddrs are the addresses a router service listens on: router.lan,
+// and router.wan if the scenario lists it in wan_services.
+func routerAddrs(sc *Scenario, service string) []string {
+	out := []string{ra("router.lan")}
+	if slices.Contains(sc.WANServices, service) {
+		out = append(out, ra("router.wan"))
+	}
+	return out
+}
+
+// onRouter is a ready function for a router service listening on
+// routerAddrs with the given TCP and UDP ports.
+func onRouter(service string, tcpPorts, udpPorts []uint16) func(*Scenario) []sock {
+	return func(sc *Scenario) []sock {
+		var out []sock
+		for _, a := range routerAddrs(sc, service) {
+			for _, p := range tcpPorts {
+				out = append(out, tcp(a, p))
+			}
+			for _, p := range udpPorts {
+				out = append(out, udp(a, p))
+			}
+		}
+		return out
+	}
+}
+
 // services is the one list of services (STYLE R8). To add a daemon, add an
 // entry here and, if it needs new programs, a line in deps.go.
 var services = []service{
 	{
 		name: "dhcp", host: Router, progs: []string{"dnsmasq"},
 		doc:   "DHCP server on the LAN (dnsmasq): hands out dhcp.dns as option 6",
-		ready: []sock{udp("0.0.0.0", 67)},
+		ready: fixed(udp("0.0.0.0", 67)),
 		setup: setupDHCP,
 	},
 	{
 		name: "dns-forwarder", host: Router, progs: []string{"dnsmasq"},
 		doc:   "the router's own DNS forwarder on router.dns (dnsmasq), forwarding to forwarder.upstream",
-		ready: []sock{udp(ra("router.dns"), 53), tcp(ra("router.dns"), 53)},
+		ready: fixed(udp(ra("router.dns"), 53), tcp(ra("router.dns"), 53)),
 		setup: setupForwarder,
 	},
 	{
+		name: "ra", host: Router, progs: []string{"dnsmasq"},
+		doc:   "IPv6 router advertisements on the LAN from fe80::1 (dnsmasq, RA only): prefix 2001:db8:77::/64, RDNSS ra.rdnss",
+		ready: fixed(sock{"raw", netip.AddrPortFrom(netip.IPv6Unspecified(), ipprotoICMPv6)}),
+		setup: setupRA,
+	},
+	{
 		name: "ssh", host: Router, progs: []string{"dropbear", "dropbearkey"},
-		doc:   "SSH on router.lan:22 (dropbear, host keys generated at up)",
-		ready: []sock{tcp(ra("router.lan"), 22)},
+		doc:   "SSH on router.lan:22, and router.wan:22 if in wan_services (dropbear, host keys generated at up)",
+		ready: onRouter("ssh", []uint16{22}, nil),
 		setup: setupSSH,
 	},
 	{
 		name: "telnet", host: Router, progs: []string{progBusyboxStatic},
 		doc:   "telnet on router.lan:23 (busybox-static telnetd, fake login, identity.telnet_banner)",
-		ready: []sock{tcp(ra("router.lan"), 23)},
+		ready: fixed(tcp(ra("router.lan"), 23)),
 		setup: setupTelnet,
 	},
 	{
 		name: "web", host: Router, progs: []string{"lighttpd"},
-		doc:   "router web UI on router.lan:80 (lighttpd, Basic auth admin:admin, identity.web_*)",
-		ready: []sock{tcp(ra("router.lan"), 80)},
+		doc:   "router web UI on router.lan:80, and router.wan:80 if in wan_services (lighttpd, admin:admin, web.ui, identity.web_*)",
+		ready: onRouter("web", []uint16{80}, nil),
 		setup: setupWeb,
 	},
 	{
 		name: "upnp", host: Router, progs: []string{"miniupnpd"},
 		doc:   "UPnP IGD and NAT-PMP on the LAN (miniupnpd, nftables; SSDP 1900, HTTP 5000, identity.upnp_*)",
-		ready: []sock{tcp("0.0.0.0", 5000), udp("0.0.0.0", 1900)},
+		ready: fixed(tcp("0.0.0.0", 5000), udp("0.0.0.0", 1900)),
 		setup: setupUPnP,
 	},
 	{
 		name: "snmp", host: Router, progs: []string{"snmpd"},
-		doc:   "SNMP v1/v2c on router.lan:161, community public (net-snmp, identity.snmp_*)",
-		ready: []sock{udp(ra("router.lan"), 161)},
+		doc:   "SNMP v1/v2c on router.lan:161, and router.wan:161 if in wan_services, community public (net-snmp, identity.snmp_*)",
+		ready: onRouter("snmp", nil, []uint16{161}),
 		setup: setupSNMP,
 	},
 	{
+		name: "winbox", host: Router, progs: []string{"ncat"},
+		doc:   "a silent TCP listener on the MikroTik Winbox port 8291 (ncat; on every router address if in wan_services)",
+		ready: listenerReady("winbox", 8291),
+		setup: func(_ context.Context, b *builder) (launch, error) { return setupListener(b, "winbox", 8291) },
+	},
+	{
+		name: "routeros-api", host: Router, progs: []string{"ncat"},
+		doc:   "a silent TCP listener on the MikroTik RouterOS API port 8728 (ncat; on every router address if in wan_services)",
+		ready: listenerReady("routeros-api", 8728),
+		setup: func(_ context.Context, b *builder) (launch, error) { return setupListener(b, "routeros-api", 8728) },
+	},
+	{
+		name: "hostile-device", host: Router,
+		doc:   "hostile router services on router.lan (routerwatch lab fake): garbage, drip, huge or entity-expansion UPnP descriptions, 100k headers, redirect loops, invalid UTF-8, per hostile",
+		ready: hostileDeviceReady,
+		setup: setupHostileDevice,
+	},
+	{
 		name: "resolver", host: ISP, progs: []string{"unbound"},
-		doc:   "the ISP's legitimate resolver on isp.resolver (unbound, validating corp.test offline)",
-		ready: []sock{udp(ra("isp.resolver"), 53), tcp(ra("isp.resolver"), 53)},
+		doc:   "the ISP's legitimate resolver on isp.resolver (unbound, validating corp.test offline; resolver.answers, resolver.nxdomain_redirect)",
+		ready: fixed(udp(ra("isp.resolver"), 53), tcp(ra("isp.resolver"), 53)),
 		setup: func(_ context.Context, b *builder) (launch, error) { return setupUnbound(b, "resolver", false) },
 	},
 	{
 		name: "authoritative", host: ISP, progs: []string{"nsd"},
 		doc:   "the authoritative server of corp.test on isp.auth (nsd, zone signed at up)",
-		ready: []sock{udp(ra("isp.auth"), 53), tcp(ra("isp.auth"), 53)},
-		setup: setupNSD,
+		ready: fixed(udp(ra("isp.auth"), 53), tcp(ra("isp.auth"), 53)),
+		setup: func(_ context.Context, b *builder) (launch, error) {
+			return setupNSD(b, "authoritative", "isp.auth", zoneFile)
+		},
 	},
 	{
 		name: "trusted-resolver", host: ISP, progs: []string{"unbound"},
 		doc:   "a trusted resolver on trusted.resolver: Do53, DoT 853, DoH 443 " + DoHPath + " (unbound, lab CA certificate)",
-		ready: []sock{udp(ra("trusted.resolver"), 53), tcp(ra("trusted.resolver"), 853), tcp(ra("trusted.resolver"), 443)},
+		ready: fixed(udp(ra("trusted.resolver"), 53), tcp(ra("trusted.resolver"), 853), tcp(ra("trusted.resolver"), 443)),
 		setup: func(_ context.Context, b *builder) (launch, error) { return setupUnbound(b, "trusted-resolver", true) },
 	},
 	{
 		name: "attacker-resolver", host: ISP, progs: []string{"dnsmasq"},
-		doc:   "the attacker's resolver on attacker.resolver (dnsmasq): forwards to attacker.upstream, rewrites attacker.hijack",
-		ready: []sock{udp(ra("attacker.resolver"), 53), tcp(ra("attacker.resolver"), 53)},
-		setup: setupAttacker,
+		doc: "the attacker's resolver on attacker.resolver, and attacker.resolver6 with ipv6 (dnsmasq): forwards to attacker.upstream, rewrites attacker.hijack",
+		ready: func(sc *Scenario) []sock {
+			out := []sock{udp(ra("attacker.resolver"), 53), tcp(ra("attacker.resolver"), 53)}
+			if sc.IPv6 {
+				out = append(out, udp(ra("attacker.resolver6"), 53), tcp(ra("attacker.resolver6"), 53))
+			}
+			return out
+		},
+		setup: func(_ context.Context, b *builder) (launch, error) {
+			return setupAttacker(b, "attacker-resolver", "attacker.resolver")
+		},
+	},
+	{
+		name: "attacker-resolver-2", host: ISP, progs: []string{"dnsmasq"},
+		doc:   "a second attacker resolver on attacker.resolver2 (dnsmasq), configured like attacker-resolver",
+		ready: fixed(udp(ra("attacker.resolver2"), 53), tcp(ra("attacker.resolver2"), 53)),
+		setup: func(_ context.Context, b *builder) (launch, error) {
+			return setupAttacker(b, "attacker-resolver-2", "attacker.resolver2")
+		},
+	},
+	{
+		name: "attacker-dnsdist", host: ISP, progs: []string{"dnsdist"},
+		doc:   "the attacker's resolver done with dnsdist on attacker.dnsdist: Do53 and DoT 853 (self-signed), spoofs attacker.hijack, forwards the rest to attacker.upstream",
+		ready: fixed(udp(ra("attacker.dnsdist"), 53), tcp(ra("attacker.dnsdist"), 53), tcp(ra("attacker.dnsdist"), 853)),
+		setup: setupDNSDist,
+	},
+	{
+		name: "attacker-auth", host: ISP, progs: []string{"unbound"},
+		doc:   "the attacker's unsigned copy of corp.test on attacker.auth, answered as a recursive resolver does (unbound auth-zone for upstream only: no AA flag); attacker.unsigned_zone",
+		ready: fixed(udp(ra("attacker.auth"), 53), tcp(ra("attacker.auth"), 53)),
+		setup: setupAttackerAuth,
+	},
+	{
+		name: "hostile-dns", host: ISP,
+		doc:   "a hostile resolver on hostile.dns, UDP only (routerwatch lab fake): malformed, truncated, mismatched-ID, spoofed, oversized, slow replies per hostile_dns",
+		ready: fixed(udp(ra("hostile.dns"), 53), udp(ra("hostile.dns.spoof"), 53)),
+		setup: setupHostileDNS,
 	},
 	{
 		name: "legit-https", host: ISP, progs: []string{"lighttpd", progModOpenSSL},
-		doc:   "the legitimate HTTPS servers of every canary name (lighttpd, lab CA certificate)",
-		ready: legitReady(),
+		doc:   "the legitimate HTTPS servers of every canary name and cdn.https (lighttpd, lab CA certificate)",
+		ready: fixed(legitReady()...),
 		setup: setupLegitHTTPS,
 	},
 	{
 		name: "aitm-https", host: ISP, progs: []string{"lighttpd", progModOpenSSL},
 		doc:   "the attacker's AitM HTTPS server on aitm.https (lighttpd, self-signed certificate, fake sign-in page)",
-		ready: []sock{tcp(ra("aitm.https"), 443)},
+		ready: fixed(tcp(ra("aitm.https"), 443)),
 		setup: setupAitMHTTPS,
 	},
 }
+
+// ipprotoICMPv6 is the "port" of a raw ICMPv6 socket in /proc/net/raw6.
+const ipprotoICMPv6 = 58
 
 // ra returns a role's address as a string (roles are fixed: it never fails).
 func ra(role string) string { return RoleAddr(role).String() }
@@ -195,6 +299,10 @@ func setupDHCP(_ context.Context, b *builder) (launch, error) {
 		dns = append(dns, resolve(a).String())
 	}
 	rtr, _ := roleByName("router.lan")
+	domain := ""
+	if d := b.sc.Forwarder.LocalDomain; d != "" {
+		domain = "dhcp-option=option:domain-name," + d + "\n"
+	}
 	conf := fmt.Sprintf(`# routerwatch lab: the router's DHCP server (no DNS: port=0)
 port=0
 interface=%s
@@ -202,14 +310,14 @@ bind-interfaces
 dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h
 dhcp-option=option:router,%s
 dhcp-option=option:dns-server,%s
-dhcp-leasefile=%s
+%sdhcp-leasefile=%s
 dhcp-authoritative
 # without no-ping dnsmasq pings each address before offering it: 3 s per lease
 no-ping
 log-dhcp
 log-facility=-
 pid-file=%s
-`, routerLANIf, rtr.addr, strings.Join(dns, ","), b.path("dhcp.leases"), b.path("dhcp.pid"))
+`, routerLANIf, rtr.addr, strings.Join(dns, ","), domain, b.path("dhcp.leases"), b.path("dhcp.pid"))
 	if err := b.write("dhcp.conf", conf, 0o644); err != nil {
 		return launch{}, err
 	}
@@ -218,9 +326,9 @@ pid-file=%s
 
 // dnsmasqResolver is the configuration of a forwarding dnsmasq: it never
 // reads /etc/resolv.conf or /etc/hosts and forwards only to upstreams.
-func dnsmasqResolver(b *builder, name, listen string, upstreams []string, extra []string) (launch, error) {
+func dnsmasqResolver(b *builder, name string, listen []string, upstreams []string, extra []string) (launch, error) {
 	var s strings.Builder
-	fmt.Fprintf(&s, "# routerwatch lab: %s\nport=53\nlisten-address=%s\nbind-interfaces\nno-resolv\nno-hosts\n", name, listen)
+	fmt.Fprintf(&s, "# routerwatch lab: %s\nport=53\nlisten-address=%s\nbind-interfaces\nno-resolv\nno-hosts\n", name, strings.Join(listen, ","))
 	for _, u := range upstreams {
 		fmt.Fprintf(&s, "server=%s\n", resolve(u))
 	}
@@ -235,25 +343,49 @@ func dnsmasqResolver(b *builder, name, listen string, upstreams []string, extra 
 }
 
 func setupForwarder(_ context.Context, b *builder) (launch, error) {
-	r, _ := roleByName("router.dns")
-	return dnsmasqResolver(b, "dns-forwarder", r.addr.String(), b.sc.Forwarder.Upstream, nil)
+	var extra []string
+	if d := b.sc.Forwarder.LocalDomain; d != "" {
+		// OpenWrt's dnsmasq defaults: a local domain answered from the
+		// router's own records, plain names and private reverse lookups
+		// never forwarded. Not its rebind protection (stop-dns-rebind):
+		// dnsmasq counts the documentation ranges the lab's Internet
+		// lives in (RFC 5737) as private and would drop every answer.
+		extra = []string{"domain=" + d, "local=/" + d + "/", "host-record=router." + d + "," + ra("router.lan"),
+			"domain-needed", "bogus-priv", "cache-size=150"}
+	}
+	return dnsmasqResolver(b, "dns-forwarder", []string{ra("router.dns")}, b.sc.Forwarder.Upstream, extra)
 }
 
-func setupAttacker(_ context.Context, b *builder) (launch, error) {
-	r, _ := roleByName("attacker.resolver")
+// setupAttacker configures one attacker dnsmasq (name) on role: hijacked
+// names answered with address=, corp.test sent to the unsigned copy if
+// attacker.unsigned_zone (whose hijacks are in that zone instead).
+func setupAttacker(b *builder, name, role string) (launch, error) {
+	listen := []string{ra(role)}
+	if b.sc.IPv6 && role == "attacker.resolver" {
+		listen = append(listen, ra("attacker.resolver6"))
+	}
 	var extra []string
+	if b.sc.Attacker.UnsignedZone {
+		extra = append(extra, fmt.Sprintf("server=/%s/%s", strings.TrimSuffix(SignedZone, "."), ra("attacker.auth")))
+	}
 	for _, h := range b.sc.Attacker.Hijack {
 		for _, n := range h.Names {
+			if b.sc.Attacker.UnsignedZone && dns.IsSubDomain(SignedZone, dns.Fqdn(n)) {
+				continue // in the unsigned zone
+			}
 			extra = append(extra, fmt.Sprintf("address=/%s/%s", n, resolve(h.To)))
 		}
 	}
-	return dnsmasqResolver(b, "attacker-resolver", r.addr.String(), []string{b.sc.Attacker.Upstream}, extra)
+	return dnsmasqResolver(b, name, listen, []string{b.sc.Attacker.Upstream}, extra)
 }
 
 func setupSSH(ctx context.Context, b *builder) (launch, error) {
 	// ed25519 and ECDSA keys take milliseconds; RSA would take up to a second.
 	keys := []struct{ typ, file string }{{"ed25519", "ssh_host_ed25519"}, {"ecdsa", "ssh_host_ecdsa"}}
-	args := []string{"dropbear", "-F", "-E", "-s", "-g", "-p", ra("router.lan") + ":22", "-P", b.path("ssh.pid")}
+	args := []string{"dropbear", "-F", "-E", "-s", "-g", "-P", b.path("ssh.pid")}
+	for _, a := range routerAddrs(b.sc, "ssh") {
+		args = append(args, "-p", a+":22")
+	}
 	errs := make(chan error, len(keys))
 	for _, k := range keys {
 		go func() {
@@ -300,19 +432,37 @@ func setupWeb(_ context.Context, b *builder) (launch, error) {
 	if err := b.write("web.users", "admin:admin\n", 0o600); err != nil {
 		return launch{}, err
 	}
-	conf := fmt.Sprintf(`# routerwatch lab: the router's web UI
+	authRule := fmt.Sprintf(`auth.require = ( "/" => ( "method" => "basic", "realm" => "%s", "require" => "valid-user" ) )`, id.WebRealm)
+	mime := `".html" => "text/html"`
+	switch b.sc.Web.UI {
+	case WebLoginPage:
+		authRule = "# login-page: the index page needs no authentication"
+	case WebTPLinkLegacy:
+		if err := writeTPLinkLegacy(www, b.path("web-pages.txt")); err != nil {
+			return launch{}, err
+		}
+		// The flaw of CVE-2023-50224: /loginFs/ skips authentication.
+		authRule = "$HTTP[\"url\"] !~ \"^/loginFs/\" {\n  " + authRule + "\n}"
+		mime += `, ".htm" => "text/html", "dropbearpwd" => "text/plain"`
+	}
+	addrs := routerAddrs(b.sc, "web")
+	var sockets strings.Builder
+	for _, a := range addrs[1:] {
+		fmt.Fprintf(&sockets, "$SERVER[\"socket\"] == \"%s:80\" { }\n", a)
+	}
+	conf := fmt.Sprintf(`# routerwatch lab: the router's web UI (%s)
 server.document-root = "%s"
 server.bind = "%s"
 server.port = 80
-server.tag = "%s"
+%sserver.tag = "%s"
 server.pid-file = "%s"
 server.modules = ("mod_auth", "mod_authn_file")
 auth.backend = "plain"
 auth.backend.plain.userfile = "%s"
-auth.require = ( "/" => ( "method" => "basic", "realm" => "%s", "require" => "valid-user" ) )
+%s
 index-file.names = ("index.html")
-mimetype.assign = (".html" => "text/html")
-`, www, ra("router.lan"), id.WebServer, b.path("web.pid"), b.path("web.users"), id.WebRealm)
+mimetype.assign = (%s)
+`, b.sc.Web.UI, www, addrs[0], sockets.String(), id.WebServer, b.path("web.pid"), b.path("web.users"), authRule, mime)
 	if err := b.write("web.conf", conf, 0o644); err != nil {
 		return launch{}, err
 	}
@@ -392,15 +542,25 @@ deny 0-65535 0.0.0.0/0 0-65535
 
 func setupSNMP(_ context.Context, b *builder) (launch, error) {
 	id := b.sc.Identity
+	var agents []string
+	for _, a := range routerAddrs(b.sc, "snmp") {
+		agents = append(agents, "udp:"+a+":161")
+	}
+	// Exposed on the WAN, the community answers everyone, as on a router
+	// whose SNMP is open to the Internet.
+	source := LANPrefix.String()
+	if len(agents) > 1 {
+		source = "default"
+	}
 	conf := fmt.Sprintf(`# routerwatch lab: SNMP agent
-agentAddress udp:%s:161
+agentAddress %s
 rocommunity public %s
 sysDescr %s
 sysObjectID %s
 sysName %s
 sysLocation routerwatch lab
 sysContact admin@example.org
-`, ra("router.lan"), LANPrefix, id.SNMPSysDescr, id.SNMPSysObjectID, id.SNMPSysName)
+`, strings.Join(agents, ","), source, id.SNMPSysDescr, id.SNMPSysObjectID, id.SNMPSysName)
 	if err := b.write("snmp.conf", conf, 0o644); err != nil {
 		return launch{}, err
 	}
@@ -409,14 +569,17 @@ sysContact admin@example.org
 	}
 	// -C: read no default configuration; persistent data stays in the lab.
 	return launch{
-		argv: []string{"snmpd", "-f", "-Lo", "-C", "-c", b.path("snmp.conf"), "-p", b.path("snmp.pid")},
+		// -I -smux: no SMUX listener, which would be TCP 199 on every
+		// address (WAN included), unlike a router's SNMP agent.
+		argv: []string{"snmpd", "-f", "-Lo", "-C", "-I", "-smux", "-c", b.path("snmp.conf"), "-p", b.path("snmp.pid")},
 		env:  []string{"SNMP_PERSISTENT_DIR=" + b.path("snmp-persist"), "MIBS="}, // MIBS=: load no MIB files (the agent needs none)
 	}, nil
 }
 
-func setupNSD(_ context.Context, b *builder) (launch, error) {
-	a, _ := roleByName("isp.auth")
-	conf := fmt.Sprintf(`# routerwatch lab: authoritative server of %s
+// setupNSD configures an authoritative nsd (name) for corp.test on role,
+// serving zone (a file in the lab directory).
+func setupNSD(b *builder, name, role, zone string) (launch, error) {
+	conf := fmt.Sprintf(`# routerwatch lab: authoritative server of %s (%s)
 server:
   ip-address: %s
   port: 53
@@ -434,11 +597,11 @@ remote-control:
 zone:
   name: "%s"
   zonefile: "%s"
-`, SignedZone, a.addr, b.dir, b.path("authoritative.pid"), b.path("nsd-xfrd.state"), b.path("nsd-zone.list"), SignedZone, zoneFile)
-	if err := b.write("authoritative.conf", conf, 0o644); err != nil {
+`, SignedZone, name, ra(role), b.dir, b.path(name+".pid"), b.path(name+"-xfrd.state"), b.path(name+"-zone.list"), SignedZone, zone)
+	if err := b.write(name+".conf", conf, 0o644); err != nil {
 		return launch{}, err
 	}
-	return launch{argv: []string{"nsd", "-d", "-c", b.path("authoritative.conf")}}, nil
+	return launch{argv: []string{"nsd", "-d", "-c", b.path(name + ".conf")}}, nil
 }
 
 // setupUnbound configures the ISP's resolver or the trusted resolver. Both
@@ -483,17 +646,52 @@ server:
   num-threads: 1
   module-config: "validator iterator"
   trust-anchor-file: "%s"
-  # corp.test is under the special-use test. zone, which unbound blocks by default
-  local-zone: "test." nodefault
   # never iterate to the real root: what is not configured here is NXDOMAIN
   local-zone: "." static
   local-zone: "%s" transparent
 `, b.dir, b.path(name+".pid"), b.path(trustAnchorFile), SignedZone)
-	for _, rec := range records {
-		if strings.HasSuffix(rec.Name+".", "."+SignedZone) {
-			continue
+	// Only the ISP's resolver differs from the trusted one: CDN-style
+	// answers and NXDOMAIN rewriting (scenario section resolver).
+	var spec ResolverSpec
+	if !tls {
+		spec = b.sc.Resolver
+	}
+	redirect := map[string]netip.Addr{}
+	if nx := spec.NXDomainRedirect; nx != nil {
+		for _, z := range nx.Zones {
+			redirect[dns.Fqdn(z)] = resolve(nx.To)
 		}
-		fmt.Fprintf(&s, "  local-data: \"%s. 300 IN A %s\"\n", rec.Name, rec.Addr)
+	}
+	// corp.test is under the special-use test. zone, which unbound blocks
+	// by default; a redirect of test. replaces the default as well.
+	if _, ok := redirect["test."]; !ok {
+		s.WriteString("  local-zone: \"test.\" nodefault\n")
+	}
+	for _, z := range slices.Sorted(maps.Keys(redirect)) {
+		// redirect: every name under the zone gets the apex's data; the
+		// more specific transparent corp.test keeps its real answers.
+		fmt.Fprintf(&s, "  local-zone: \"%s\" redirect\n  local-data: \"%s 300 IN A %s\"\n", z, z, redirect[z])
+	}
+	answers := map[string]netip.Addr{}
+	for _, r := range spec.Answers {
+		for _, n := range r.Names {
+			answers[n] = resolve(r.To)
+		}
+	}
+	for _, rec := range records {
+		addr, override := answers[rec.Name]
+		if !override {
+			if strings.HasSuffix(rec.Name+".", "."+SignedZone) {
+				continue
+			}
+			addr = rec.Addr
+		}
+		fmt.Fprintf(&s, "  local-data: \"%s. 300 IN A %s\"\n", rec.Name, addr)
+	}
+	for _, n := range slices.Sorted(maps.Keys(answers)) {
+		if !slices.ContainsFunc(records, func(r Record) bool { return r.Name == n }) {
+			fmt.Fprintf(&s, "  local-data: \"%s. 300 IN A %s\"\n", n, answers[n])
+		}
 	}
 	fmt.Fprintf(&s, `stub-zone:
   name: "%s"

@@ -54,6 +54,15 @@ var (
 	InternetPrefix = netip.MustParsePrefix("203.0.113.0/24")
 )
 
+// IPv6 prefixes, used only by scenarios with ipv6: true. All are inside
+// the documentation prefix 2001:db8::/32 (RFC 3849); the digits echo the
+// IPv4 plan (77 for the LAN, 198 for the WAN, 203 for the Internet).
+var (
+	LAN6Prefix      = netip.MustParsePrefix("2001:db8:77::/64")
+	WAN6Prefix      = netip.MustParsePrefix("2001:db8:198::/64")
+	Internet6Prefix = netip.MustParsePrefix("2001:db8:203::/64")
+)
+
 // role is a named address of the lab.
 type role struct {
 	name    string
@@ -67,17 +76,29 @@ type role struct {
 // lab; namespaces keep parallel labs apart.
 var roles = []role{
 	{"client.lan", Client, netip.MustParseAddr("10.77.0.10"), "", "the client's static LAN address (unless client.dhcp_only)"},
+	{"client.lan6", Client, netip.MustParseAddr("2001:db8:77::10"), "", "the client's static IPv6 LAN address (ipv6 scenarios)"},
 	{"router.lan", Router, netip.MustParseAddr("10.77.0.1"), "", "the router's LAN address: gateway, DHCP server, web UI, SSH, telnet, SNMP, UPnP"},
-	{"router.wan", Router, netip.MustParseAddr("198.51.100.2"), "", "the router's WAN address"},
+	{"router.lan6", Router, netip.MustParseAddr("2001:db8:77::1"), "", "the router's IPv6 LAN address and IPv6 gateway; router advertisements come from fe80::1 (ipv6 scenarios)"},
+	{"router.wan", Router, netip.MustParseAddr("198.51.100.2"), "", "the router's WAN address (services listed in wan_services also listen here)"},
+	{"router.wan6", Router, netip.MustParseAddr("2001:db8:198::2"), "", "the router's IPv6 WAN address (ipv6 scenarios)"},
 	{"router.dns", Router, netip.MustParseAddr("10.77.0.1"), "dns-forwarder", "the router's own DNS forwarder (dnsmasq)"},
 	{"isp.wan", ISP, netip.MustParseAddr("198.51.100.1"), "", "the ISP's side of the WAN link (the router's default gateway)"},
+	{"isp.wan6", ISP, netip.MustParseAddr("2001:db8:198::1"), "", "the ISP's IPv6 side of the WAN link (the router's IPv6 default gateway; ipv6 scenarios)"},
 	{"isp.resolver", ISP, netip.MustParseAddr("198.51.100.53"), "resolver", "the ISP's legitimate, validating resolver (unbound)"},
 	{"isp.auth", ISP, netip.MustParseAddr("203.0.113.2"), "authoritative", "the authoritative server of the DNSSEC-signed zone corp.test (nsd)"},
+	{"isp.nxpage", ISP, netip.MustParseAddr("203.0.113.80"), "", "where the ISP's resolver points rewritten NXDOMAIN answers (resolver.nxdomain_redirect; nothing listens)"},
 	{"trusted.resolver", ISP, netip.MustParseAddr("203.0.113.53"), "trusted-resolver", "a trusted resolver: Do53, DoT on 853, DoH on 443 /dns-query (unbound, lab CA)"},
 	{"trusted.dot", ISP, netip.MustParseAddr("203.0.113.53"), "trusted-resolver", "alias of trusted.resolver (DoT, port 853)"},
 	{"trusted.doh", ISP, netip.MustParseAddr("203.0.113.53"), "trusted-resolver", "alias of trusted.resolver (DoH, port 443)"},
 	{"attacker.resolver", ISP, netip.MustParseAddr("203.0.113.66"), "attacker-resolver", "the attacker's selective-hijack resolver (dnsmasq)"},
+	{"attacker.resolver6", ISP, netip.MustParseAddr("2001:db8:203::66"), "attacker-resolver", "the attacker's resolver on IPv6, the same dnsmasq (ipv6 scenarios)"},
+	{"attacker.dnsdist", ISP, netip.MustParseAddr("203.0.113.67"), "attacker-dnsdist", "the attacker's selective-spoof resolver done with dnsdist: Do53 and DoT on 853 (self-signed certificate)"},
+	{"attacker.resolver2", ISP, netip.MustParseAddr("203.0.113.68"), "attacker-resolver-2", "a second attacker resolver (dnsmasq), with the same rules as attacker.resolver"},
+	{"attacker.auth", ISP, netip.MustParseAddr("203.0.113.69"), "attacker-auth", "the attacker's unsigned copy of corp.test (non-validating unbound; attacker.unsigned_zone)"},
+	{"hostile.dns", ISP, netip.MustParseAddr("203.0.113.70"), "hostile-dns", "a hostile resolver (routerwatch lab fake, UDP only): malformed, truncated, mismatched, oversized, slow replies per hostile_dns"},
+	{"hostile.dns.spoof", ISP, netip.MustParseAddr("203.0.113.71"), "hostile-dns", "the source address of the hostile resolver's spoofed replies"},
 	{"legit.https", ISP, netip.MustParseAddr("203.0.113.10"), "legit-https", "the first legitimate HTTPS server (lab CA certificate for every canary name)"},
+	{"cdn.https", ISP, netip.MustParseAddr("203.0.113.16"), "legit-https", "another address of the legitimate HTTPS servers, as a CDN edge: the same valid lab CA certificate"},
 	{"aitm.https", ISP, netip.MustParseAddr("203.0.113.99"), "aitm-https", "the attacker's AitM HTTPS server (self-signed: not valid for the lab CA)"},
 }
 
@@ -149,10 +170,15 @@ const TrustedResolverName = "resolver.example.net"
 // DoHPath is the trusted resolver's DoH endpoint.
 const DoHPath = "/dns-query"
 
+// AttackerDoTName is the TLS server name in the attacker dnsdist's
+// self-signed certificate (not valid for the lab CA).
+const AttackerDoTName = "dns.example.net"
+
 // Records returns the canary names with their legitimate addresses.
 func Records() []Record { return slices.Clone(records) }
 
-// legitAddrs are the addresses of the legit-https server: every record's.
+// legitAddrs are the addresses of the legit-https server: every record's,
+// and cdn.https (a CDN edge answering for any of them).
 func legitAddrs() []netip.Addr {
 	var out []netip.Addr
 	for _, r := range records {
@@ -160,15 +186,16 @@ func legitAddrs() []netip.Addr {
 			out = append(out, r.Addr)
 		}
 	}
-	return out
+	return append(out, RoleAddr("cdn.https"))
 }
 
-// ispLoAddrs are the Internet's addresses, all on the ISP's lo (/32).
-func ispLoAddrs() []netip.Addr {
+// ispLoAddrs are the Internet's addresses, all on the ISP's lo (/32 and
+// /128): every ISP role in InternetPrefix, and in Internet6Prefix if v6.
+func ispLoAddrs(v6 bool) []netip.Addr {
 	out := legitAddrs()
-	for _, n := range []string{"isp.auth", "trusted.resolver", "attacker.resolver", "aitm.https"} {
-		r, _ := roleByName(n)
-		if !slices.Contains(out, r.addr) {
+	for _, r := range roles {
+		in := InternetPrefix.Contains(r.addr) || v6 && Internet6Prefix.Contains(r.addr)
+		if r.host == ISP && in && !slices.Contains(out, r.addr) {
 			out = append(out, r.addr)
 		}
 	}

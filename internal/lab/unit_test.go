@@ -5,12 +5,15 @@ package lab
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -326,15 +329,195 @@ func TestRoles(t *testing.T) {
 				t.Errorf("role %s: service %s does not run on %s", r.name, r.service, r.host)
 			}
 		}
-		if !LANPrefix.Contains(r.addr) && !WANPrefix.Contains(r.addr) && !InternetPrefix.Contains(r.addr) {
+		in := slices.ContainsFunc([]netip.Prefix{LANPrefix, WANPrefix, InternetPrefix, LAN6Prefix, WAN6Prefix, Internet6Prefix},
+			func(p netip.Prefix) bool { return p.Contains(r.addr) })
+		if !in {
 			t.Errorf("role %s: %s is outside the lab's prefixes", r.name, r.addr)
 		}
 	}
+	scs, err := Scenarios()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range services {
-		for _, k := range s.ready {
+		var ready []sock
+		for _, sc := range scs {
+			if sc.HasService(s.name) {
+				ready = append(ready, s.ready(sc)...)
+			}
+		}
+		for _, k := range ready {
 			if a := k.addr.Addr(); !a.IsUnspecified() && RoleOf(a) == "" && !InternetPrefix.Contains(a) {
 				t.Errorf("service %s waits for %v, which is no role's address", s.name, k)
 			}
 		}
+	}
+}
+
+// raSample is a router advertisement as dnsmasq sent it in the ipv6-rdnss
+// lab: prefix 2001:db8:77::/64 (L, A), MTU, source link-layer address,
+// RDNSS 2001:db8:203::66.
+const raSample = "86003597400007080000000000000000" +
+	"030440c0ffffffffffffffff0000000020010db8007700000000000000000000" +
+	"05010000000005dc" + "0101b6b5b64dcbbf" +
+	"19030000ffffffff20010db8020300000000000000000066"
+
+func TestParseRA(t *testing.T) {
+	mustHex := func(s string) []byte {
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	forever := time.Duration(1<<63 - 1)
+	tests := []struct {
+		name    string
+		in      string
+		want    RA
+		wantErr string
+	}{
+		{name: "dnsmasq_sample", in: raSample, want: RA{
+			CurHopLimit: 64, RouterLifetime: 1800 * time.Second,
+			Prefixes:      []RAPrefix{{Prefix: netip.MustParsePrefix("2001:db8:77::/64"), OnLink: true, Autonomous: true, ValidLifetime: forever, PreferredLifetime: forever}},
+			RDNSS:         []netip.Addr{netip.MustParseAddr("2001:db8:203::66")},
+			RDNSSLifetime: forever,
+		}},
+		{name: "two_rdnss_and_dnssl", in: "86000000" + "40c00000" + "0000000000000000" +
+			"19050000000004b0" + "20010db8020300000000000000000066" + "20010db8020300000000000000000067" +
+			"1f030000000004b0" + "076578616d706c65036f726700" + "000000",
+			want: RA{CurHopLimit: 64, Managed: true, Other: true,
+				RDNSS:         []netip.Addr{netip.MustParseAddr("2001:db8:203::66"), netip.MustParseAddr("2001:db8:203::67")},
+				RDNSSLifetime: 1200 * time.Second, DNSSL: []string{"example.org"}}},
+		{name: "not_an_ra", in: "85000000000000000000000000000000", wantErr: "not a router advertisement"},
+		{name: "short", in: "860000004000", wantErr: "not a router advertisement"},
+		{name: "zero_length_option", in: "86000000400007080000000000000000" + "19000000", wantErr: "truncated option"},
+		{name: "option_past_end", in: "86000000400007080000000000000000" + "1903000000000000", wantErr: "truncated option"},
+		{name: "rdnss_without_address", in: "86000000400007080000000000000000" + "190100000000ffff", wantErr: "bad RDNSS"},
+		{name: "prefix_length_over_128", in: "86000000400007080000000000000000" + "0304ffc0ffffffffffffffff0000000020010db8007700000000000000000000", wantErr: "bad prefix"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRA(mustHex(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseRA error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
+				cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+				t.Errorf("ParseRA (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func FuzzParseRA(f *testing.F) {
+	b, _ := hex.DecodeString(raSample)
+	f.Add(b)
+	f.Add([]byte{134, 0, 0, 0, 64, 0, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0, 31, 2, 0, 0, 0, 0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ra, err := ParseRA(b)
+		if err != nil {
+			return
+		}
+		for _, a := range ra.RDNSS {
+			if !a.Is6() {
+				t.Errorf("RDNSS %v is not IPv6", a)
+			}
+		}
+	})
+}
+
+func TestRouterwatchExecutable(t *testing.T) {
+	exists := func(p string) (os.FileInfo, error) {
+		if strings.HasPrefix(p, "/usr/") {
+			return nil, nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	tests := []struct {
+		name     string
+		explicit string
+		env      string
+		self     string
+		want     string
+		wantErr  string
+	}{
+		{name: "explicit", explicit: "/usr/bin/rw1", env: "/usr/bin/rw2", self: "/usr/bin/rw3", want: "/usr/bin/rw1"},
+		{name: "env", env: "/usr/bin/rw2", self: "/usr/bin/rw3", want: "/usr/bin/rw2"},
+		{name: "self", self: "/usr/bin/routerwatch", want: "/usr/bin/routerwatch"},
+		{name: "test_binary", self: "/usr/tmp/lab.test", wantErr: "is a Go test binary"},
+		{name: "missing", env: "/nonexistent/routerwatch", wantErr: "/nonexistent/routerwatch (ROUTERWATCH_BIN)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := depEnv{stat: exists, getenv: func(k string) string {
+				if k == ExecutableEnv {
+					return tt.env
+				}
+				return ""
+			}, executable: func() (string, error) { return tt.self, nil }}
+			got, err := e.routerwatch(tt.explicit)
+			if tt.wantErr != "" {
+				if !errors.Is(err, ErrNoExecutable) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("routerwatch() error = %v, want ErrNoExecutable with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("routerwatch() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTPLinkLegacyPages(t *testing.T) {
+	// Pages served from a shared folder ($ROUTERWATCH_SHARED), byte for
+	// byte, and synthetic ones when there is none (no env, and a working
+	// directory with no repository and ../shared above it).
+	shared := t.TempDir()
+	samples := filepath.Join(shared, "data", "router-samples", "tplink-legacy")
+	if err := os.MkdirAll(samples, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range tplinkPages {
+		if err := os.WriteFile(filepath.Join(samples, p.sample), []byte(fmt.Sprintf("capture %d\xff", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name      string
+		env       string
+		wantFound bool
+		wantPage  string
+	}{
+		{name: "captured", env: shared, wantFound: true, wantPage: "capture 0\xff"},
+		{name: "synthetic", env: "", wantFound: false, wantPage: syntheticPage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(SharedEnv, tt.env)
+			t.Chdir(t.TempDir())
+			if _, found := TPLinkLegacySamples(); found != tt.wantFound {
+				t.Fatalf("TPLinkLegacySamples found = %v, want %v", found, tt.wantFound)
+			}
+			www, note := t.TempDir(), filepath.Join(t.TempDir(), "note")
+			if err := writeTPLinkLegacy(www, note); err != nil {
+				t.Fatal(err)
+			}
+			status, err := os.ReadFile(filepath.Join(www, "userRpm", "StatusRpm.htm"))
+			if err != nil || string(status) != tt.wantPage {
+				t.Errorf("StatusRpm.htm = %q, %v; want %q", status, err, tt.wantPage)
+			}
+			pwd, err := os.ReadFile(filepath.Join(www, "loginFs", "dropbear", "dropbearpwd"))
+			if err != nil || string(pwd) != DropbearPwdBody || len(pwd) != 56 {
+				t.Errorf("dropbearpwd = %q (%d bytes), %v; want the 56-byte credential file", pwd, len(pwd), err)
+			}
+		})
 	}
 }

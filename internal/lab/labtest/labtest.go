@@ -35,6 +35,13 @@
 //
 // RunIn fails the parent test if the child fails or does not run the test
 // (a wrong name), and logs the child's output.
+//
+// # Fakes
+//
+// Scenarios with fakes (hostile-dns, hostile) start them from the
+// routerwatch binary (`routerwatch lab fake`), which a test binary is not.
+// UpOptions then uses Executable: $ROUTERWATCH_BIN if set, else a binary
+// built once per test process with `go build` from this module.
 package labtest
 
 import (
@@ -48,6 +55,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +104,14 @@ func RequireRoot(t testing.TB, scenario string) {
 
 var cleanupOnce sync.Once
 
+// upSlots bounds the Ups running at once in a test process. Bringing a lab
+// up is mostly the kernel creating namespaces and veths (under its global
+// network lock) and daemons initialising (CPU): a dozen at once on two
+// cores made each take 8-10 s instead of 0.3-0.5 s, and the whole no
+// faster than two at a time. Tests still run their labs concurrently once
+// they are up.
+var upSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
 // Up brings scenario up in DefaultStateDir for t and removes it when t and
 // its subtests end. The first call in a process first removes the leftovers
 // of crashed test runs (lab.Cleanup: only labs whose owner process is gone).
@@ -119,7 +135,17 @@ func UpOptions(t testing.TB, opts lab.Options) *lab.Lab {
 	if opts.Logger == nil {
 		opts.Logger = testLogger(t)
 	}
+	if sc, err := lab.LoadScenario(opts.Scenario); err == nil && sc.NeedsExecutable() && opts.Executable == "" {
+		opts.Executable = Executable(t)
+	}
+	// Bounded: see upSlots.
+	select {
+	case upSlots <- struct{}{}:
+	case <-t.Context().Done():
+		t.Fatalf("labtest: up %s: %v", opts.Scenario, t.Context().Err())
+	}
 	l, err := lab.Up(t.Context(), opts)
+	<-upSlots
 	if err != nil {
 		t.Fatalf("labtest: up %s: %v", opts.Scenario, err)
 	}
@@ -129,6 +155,86 @@ func UpOptions(t testing.TB, opts lab.Options) *lab.Lab {
 		}
 	})
 	return l
+}
+
+// buildTimeout bounds building routerwatch: seconds with a warm build
+// cache, a few minutes on a cold one.
+const buildTimeout = 5 * time.Minute
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// Executable returns a routerwatch binary for the lab's fakes:
+// $ROUTERWATCH_BIN if set, else one built once per process from this
+// module (`go build ./cmd/routerwatch`) into the user cache directory
+// (routerwatch-labtest/routerwatch, replaced atomically, so test processes
+// running at once do not disturb each other). It fails t if the build
+// fails.
+func Executable(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv(lab.ExecutableEnv); p != "" {
+		return p
+	}
+	buildOnce.Do(func() { buildPath, buildErr = build() })
+	if buildErr != nil {
+		t.Fatalf("labtest: building routerwatch for the fakes: %v (or set %s)", buildErr, lab.ExecutableEnv)
+	}
+	return buildPath
+}
+
+func build() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "routerwatch-labtest")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "routerwatch-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name()) // gone after the rename
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp.Name(), "./cmd/routerwatch")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w: %s", err, bytes.TrimSpace(out))
+	}
+	final := filepath.Join(dir, "routerwatch")
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+// moduleRoot is the directory of the go.mod above the working directory
+// (a test runs in its package's directory).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
 
 func testLogger(t testing.TB) *slog.Logger {

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/routerwatch/routerwatch/internal/lab/fake"
+)
+
+// Setups of the services that the DNS-hijack and exposure scenarios added:
+// router advertisements, the dnsdist attacker, plain listeners and the
+// fakes. The services table (services.go) lists them.
+
+// setupRA configures a dnsmasq that only sends router advertisements
+// (port=0: no DNS; ra-only: no DHCPv6): the prefix of lan0 and, as RDNSS
+// (RFC 8106), ra.rdnss. It answers router solicitations and also
+// advertises unsolicited.
+func setupRA(_ context.Context, b *builder) (launch, error) {
+	var rdnss []string
+	for _, a := range b.sc.RA.RDNSS {
+		rdnss = append(rdnss, "["+resolve(a).String()+"]")
+	}
+	conf := fmt.Sprintf(`# routerwatch lab: IPv6 router advertisements on the LAN (no DNS, no DHCPv6)
+port=0
+interface=%s
+bind-interfaces
+enable-ra
+dhcp-range=::,constructor:%s,ra-only
+dhcp-option=option6:dns-server,%s
+log-dhcp
+log-facility=-
+pid-file=%s
+`, routerLANIf, routerLANIf, strings.Join(rdnss, ","), b.path("ra.pid"))
+	if err := b.write("ra.conf", conf, 0o644); err != nil {
+		return launch{}, err
+	}
+	return launch{argv: []string{"dnsmasq", "--keep-in-foreground", "--conf-file=" + b.path("ra.conf")}}, nil
+}
+
+// listenAddr is where a plain listener binds: router.lan, or every address
+// of the router (all of them lab addresses: LAN, WAN, loopback) when it is
+// in wan_services, since ncat binds one address only.
+func listenAddr(sc *Scenario, service string) string {
+	if len(routerAddrs(sc, service)) > 1 {
+		return "0.0.0.0"
+	}
+	return ra("router.lan")
+}
+
+func listenerReady(service string, port uint16) func(*Scenario) []sock {
+	return func(sc *Scenario) []sock { return []sock{tcp(listenAddr(sc, service), port)} }
+}
+
+// setupListener is a TCP port that accepts connections and never answers
+// (ncat --recv-only logs what clients send): MikroTik's Winbox and API
+// ports, whose unauthenticated behaviour no source documents well enough to
+// imitate.
+func setupListener(b *builder, service string, port uint16) (launch, error) {
+	return launch{argv: []string{"ncat", "--listen", "--keep-open", "--recv-only", listenAddr(b.sc, service), fmt.Sprint(port)}}, nil
+}
+
+// setupDNSDist configures the attacker's dnsdist: Do53 and DoT on
+// attacker.dnsdist, spoofing attacker.hijack and passing the rest (CHAOS
+// queries too) to attacker.upstream. The first line keeps dnsdist from
+// polling secpoll.powerdns.com, and the backend is declared up so that no
+// health check (by default a query for a.root-servers.net) runs at all.
+func setupDNSDist(_ context.Context, b *builder) (launch, error) {
+	addr := ra("attacker.dnsdist")
+	var s strings.Builder
+	fmt.Fprintf(&s, `setSecurityPollSuffix("")
+-- routerwatch lab: the attacker's resolver done with dnsdist
+setLocal("%s:53")
+addTLSLocal("%s:853", "%s", "%s")
+setACL({"0.0.0.0/0", "::/0"})
+local backend = newServer({address="%s:53", checkName="www.example.org."})
+backend:setUp()
+`, addr, addr, b.path(attackerDoTPEM), b.path(attackerDoTKey), resolve(b.sc.Attacker.Upstream))
+	for i, h := range b.sc.Attacker.Hijack {
+		fmt.Fprintf(&s, "local hijack%d = newSuffixMatchNode()\n", i)
+		for _, n := range h.Names {
+			fmt.Fprintf(&s, "hijack%d:add(newDNSName(\"%s.\"))\n", i, n)
+		}
+		fmt.Fprintf(&s, "addAction(SuffixMatchNodeRule(hijack%d), SpoofAction({\"%s\"}))\n", i, resolve(h.To))
+	}
+	if err := b.write("attacker-dnsdist.conf", s.String(), 0o644); err != nil {
+		return launch{}, err
+	}
+	return launch{argv: []string{"dnsdist", "--supervised", "--disable-syslog", "-C", b.path("attacker-dnsdist.conf")}}, nil
+}
+
+// fakeLaunch writes a fake's configuration as JSON and returns the command
+// that runs it: the routerwatch binary's hidden `lab fake` subcommand.
+func fakeLaunch(b *builder, service, kind string, config any) (launch, error) {
+	data, err := json.MarshalIndent(config, "", "  ")
+	if err != nil {
+		return launch{}, fmt.Errorf("lab: %s: %w", service, err)
+	}
+	if err := b.write(service+".json", string(data)+"\n", 0o644); err != nil {
+		return launch{}, err
+	}
+	if b.exe == "" {
+		return launch{}, fmt.Errorf("lab: %s: no routerwatch binary to run the fake", service)
+	}
+	return launch{argv: []string{b.exe, "lab", "fake", "--kind", kind, "--config", b.path(service + ".json")}}, nil
+}
+
+func setupHostileDNS(_ context.Context, b *builder) (launch, error) {
+	return fakeLaunch(b, "hostile-dns", string(fake.KindDNS), b.sc.hostileDNSConfig())
+}
+
+func setupHostileDevice(_ context.Context, b *builder) (launch, error) {
+	return fakeLaunch(b, "hostile-device", string(fake.KindDevice), b.sc.hostileDeviceConfig())
+}
+
+// hostileDeviceReady waits for every unicast port of the hostile device.
+func hostileDeviceReady(sc *Scenario) []sock {
+	c := sc.hostileDeviceConfig()
+	var out []sock
+	for p := range c.TCP {
+		out = append(out, sock{"tcp", netip.AddrPortFrom(c.Addr, p)})
+	}
+	for p := range c.UDP {
+		out = append(out, sock{"udp", netip.AddrPortFrom(c.Addr, p)})
+	}
+	return out
+}
+
+// setupAttackerAuth serves the attacker's unsigned copy of corp.test from a
+// non-validating unbound that uses the zone as its own upstream data
+// (auth-zone with for-downstream: no). Its answers look like any recursive
+// resolver's: no AA flag, no authority section, TTLs counting down. An
+// authoritative server (nsd) would set AA, which a forwarding dnsmasq
+// passes on: a second tell next to the missing RRSIGs, which this scenario
+// is meant not to have.
+func setupAttackerAuth(_ context.Context, b *builder) (launch, error) {
+	if err := writeUnsignedZone(b.dir, time.Now(), b.sc.Attacker.Hijack); err != nil {
+		return launch{}, err
+	}
+	conf := fmt.Sprintf(`# routerwatch lab: the attacker's unsigned copy of %s
+server:
+  interface: %s
+  port: 53
+  access-control: 0.0.0.0/0 allow
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "%s"
+  pidfile: "%s"
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  num-threads: 1
+  module-config: "iterator"
+  # never iterate to the real root; corp.test comes from the auth-zone
+  local-zone: "test." nodefault
+  local-zone: "." static
+  local-zone: "%s" transparent
+auth-zone:
+  name: "%s"
+  zonefile: "%s"
+  for-downstream: no
+  for-upstream: yes
+  fallback-enabled: no
+remote-control:
+  control-enable: no
+`, SignedZone, ra("attacker.auth"), b.dir, b.path("attacker-auth.pid"), SignedZone, SignedZone, b.path(unsignedZoneFile))
+	if err := b.write("attacker-auth.conf", conf, 0o644); err != nil {
+		return launch{}, err
+	}
+	return launch{argv: []string{"unbound", "-d", "-c", b.path("attacker-auth.conf")}}, nil
+}
