@@ -71,6 +71,16 @@ const (
 	// retransmitAfter resends the request once, for a lost broadcast
 	// (or at half the window, when that is shorter).
 	retransmitAfter = 1 * time.Second
+	// tentativeWait bounds how long the first send (and the DHCPv6
+	// socket's bind) waits for the interface's address to become
+	// usable. Right after a link comes up its IPv6 link-local address is
+	// tentative while duplicate address detection runs — one second,
+	// after a random delay of up to one more (RFC 4862 §5.4) — and the
+	// kernel refuses to send from or bind to it (EADDRNOTAVAIL).
+	// Listening windows start after the first send.
+	tentativeWait = 2500 * time.Millisecond
+	// tentativePoll is how often a tentative address is tried again.
+	tentativePoll = 100 * time.Millisecond
 )
 
 // maxPacket bounds one received packet: DHCP messages are at most a few
@@ -188,13 +198,37 @@ func openErr(what string, err error) error {
 	return fmt.Errorf("dhcpprobe: %s: %w", what, err)
 }
 
+// whenUsable runs f, and runs it again every tentativePoll for up to
+// tentativeWait while it fails because the interface's address is not
+// usable yet (still tentative: see tentativeWait).
+func whenUsable(ctx context.Context, f func() error) error {
+	give := time.Now().Add(tentativeWait)
+	for {
+		err := f()
+		if err == nil || !errors.Is(err, syscall.EADDRNOTAVAIL) {
+			return err
+		}
+		if !time.Now().Before(give) {
+			return fmt.Errorf("%w (the interface's address stayed unusable for %v: duplicate address detection has not finished, or the address is gone)", err, tentativeWait)
+		}
+		t := time.NewTimer(tentativePoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (waiting for the interface's address to become usable: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
 // collect sends with send (and once more after retransmitAfter), then
 // reads until window ends, or moreServersGrace after the first valid
 // reply. parse returns an error for packets to skip; their reasons are
-// returned as ignored.
+// returned as ignored. The window starts with the first successful send,
+// which waits for a tentative address (whenUsable).
 func collect[T any](ctx context.Context, conn PacketConn, window time.Duration, send func() error,
 	parse func(b []byte, from net.Addr) (T, error)) (got []T, ignored []string, err error) {
-	if err := send(); err != nil {
+	if err := whenUsable(ctx, send); err != nil {
 		return nil, nil, err
 	}
 	start := time.Now()
@@ -225,17 +259,24 @@ func collect[T any](ctx context.Context, conn PacketConn, window time.Duration, 
 				return got, ignored, ctx.Err()
 			}
 			now := time.Now()
+			if !now.Before(end) {
+				return got, ignored, nil
+			}
 			if !retransmit.IsZero() && !now.Before(retransmit) && len(got) == 0 {
 				retransmit = time.Time{}
+				// SetDeadline also set the write deadline, which has
+				// just passed: move it, or the resend fails with a
+				// timeout.
+				conn.SetDeadline(end)
+				if ctx.Err() != nil {
+					return got, ignored, ctx.Err()
+				}
 				if err := send(); err != nil {
 					return got, ignored, err
 				}
 				continue
 			}
 			retransmit = time.Time{}
-			if !now.Before(end) {
-				return got, ignored, nil
-			}
 			continue
 		}
 		v, perr := parse(buf[:n], from)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -307,4 +308,93 @@ func TestProbeDHCPv6(t *testing.T) {
 	if diff := cmp.Diff(want, res.Replies[0].DNS, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Errorf("DNS (-want +got):\n%s", diff)
 	}
+}
+
+// TestProbeRANoRouter: nobody answers the solicitation. The resend comes
+// after SetDeadline has moved the write deadline past, and must still go
+// out: silence is "no router", not an error.
+func TestProbeRANoRouter(t *testing.T) {
+	f := newFakeConn(nil)
+	res, err := prober(f).ProbeRA(t.Context())
+	if err != nil {
+		t.Fatalf("error %v, want none (no router is an answer)", err)
+	}
+	if len(res.RAs) != 0 {
+		t.Errorf("RAs %+v", res.RAs)
+	}
+	if n := len(f.sentPackets()); n != 2 {
+		t.Errorf("sent %d solicitations, want 2 (one resend)", n)
+	}
+}
+
+// TestTentativeAddress: right after a link comes up, its IPv6 link-local
+// address is tentative and the kernel refuses to send from it or bind to
+// it (EADDRNOTAVAIL); the probes wait for it, within tentativeWait.
+func TestTentativeAddress(t *testing.T) {
+	eaddr := &net.OpError{Op: "write", Net: "ip6", Err: os.NewSyscallError("sendmsg", syscall.EADDRNOTAVAIL)}
+	t.Run("ra", func(t *testing.T) {
+		t.Parallel()
+		tries := 0
+		f := newFakeConn(func(b []byte, dst net.Addr) []packet {
+			return []packet{{b: raSample(t), from: &net.IPAddr{IP: net.ParseIP("fe80::1"), Zone: "eth0"}}}
+		})
+		f.writeErr = func(int) error {
+			if tries++; tries <= 3 {
+				return eaddr
+			}
+			return nil
+		}
+		res, err := prober(f).ProbeRA(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.RAs) != 1 {
+			t.Errorf("RAs %+v, want the router's once the address is usable", res.RAs)
+		}
+	})
+	t.Run("dhcpv6_bind", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeConn(nil)
+		p := prober(f)
+		opens := 0
+		p.OpenV6 = func(ctx context.Context, ifname string) (PacketConn, error) {
+			if opens++; opens <= 2 {
+				return nil, &net.OpError{Op: "listen", Net: "udp6", Err: os.NewSyscallError("bind", syscall.EADDRNOTAVAIL)}
+			}
+			return f, nil
+		}
+		if _, err := p.ProbeDHCPv6(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if opens != 3 {
+			t.Errorf("opened %d times, want 3", opens)
+		}
+	})
+	t.Run("stays_tentative", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeConn(nil)
+		f.writeErr = func(int) error { return eaddr }
+		start := time.Now()
+		_, err := prober(f).ProbeRA(t.Context())
+		if err == nil || !errors.Is(err, syscall.EADDRNOTAVAIL) || !strings.Contains(err.Error(), "duplicate address detection") {
+			t.Errorf("error %v, want EADDRNOTAVAIL explained", err)
+		}
+		if took := time.Since(start); took > tentativeWait+time.Second {
+			t.Errorf("took %v, want about %v", took, tentativeWait)
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeConn(nil)
+		f.writeErr = func(int) error { return eaddr }
+		ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if _, err := prober(f).ProbeRA(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("error %v, want the context's", err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("took %v after the context ended", took)
+		}
+	})
 }

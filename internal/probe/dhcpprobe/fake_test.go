@@ -21,6 +21,9 @@ type packet struct {
 // whose packets come back through ReadFrom.
 type fakeConn struct {
 	respond func(pkt []byte, dst net.Addr) []packet
+	// writeErr, if set, fails the write when it returns an error; its
+	// argument is the number of packets sent so far.
+	writeErr func(sent int) error
 
 	mu       sync.Mutex // guards following
 	sent     [][]byte
@@ -39,8 +42,21 @@ func newFakeConn(respond func([]byte, net.Addr) []packet) *fakeConn {
 
 func (f *fakeConn) open(context.Context, string) (PacketConn, error) { return f, nil }
 
+// WriteTo honours the deadline as a real socket does: SetDeadline sets
+// the write deadline too, so a write after it fails.
 func (f *fakeConn) WriteTo(b []byte, dst net.Addr) (int, error) {
 	f.mu.Lock()
+	if f.writeErr != nil {
+		err := f.writeErr(len(f.sent))
+		if err != nil {
+			f.mu.Unlock()
+			return 0, err
+		}
+	}
+	if !f.deadline.IsZero() && !time.Now().Before(f.deadline) {
+		f.mu.Unlock()
+		return 0, os.ErrDeadlineExceeded
+	}
 	f.sent = append(f.sent, append([]byte(nil), b...))
 	f.dsts = append(f.dsts, dst)
 	f.mu.Unlock()

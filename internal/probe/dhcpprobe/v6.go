@@ -98,7 +98,13 @@ func (p *Prober) ProbeDHCPv6(ctx context.Context) (*V6Result, error) {
 	if open == nil {
 		open = openV6
 	}
-	conn, err := open(ctx, p.Interface)
+	// The socket binds to the link-local address, which cannot be done
+	// while it is tentative.
+	var conn PacketConn
+	err = whenUsable(ctx, func() (err error) {
+		conn, err = open(ctx, p.Interface)
+		return err
+	})
 	if err != nil {
 		return nil, openErr("DHCPv6 socket on "+p.Interface, err)
 	}

@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -200,14 +201,19 @@ type Response struct {
 	RecursionAvailable bool   `json:"ra"`
 	// Answers is the answer section.
 	Answers []Record `json:"answers,omitempty"`
-	// Addrs are the A/AAAA addresses in the answer section, CNAME
-	// targets included.
+	// Addrs are the addresses of the asked type (A or AAAA) that answer
+	// the question: owned by the name or by a CNAME target reached from
+	// it. Address records of other owners stay in Answers only.
 	Addrs []netip.Addr `json:"addrs,omitempty"`
 	// MinTTL is the smallest TTL in the answer section; meaningful only
 	// when Answers is not empty.
 	MinTTL uint32 `json:"min_ttl"`
 	// HasRRSIG reports an RRSIG in the answer section.
 	HasRRSIG bool `json:"rrsig"`
+	// Signers are the zones that signed the answer section (the RRSIGs'
+	// signer names, lowercase with the trailing dot), in order of
+	// appearance.
+	Signers []string `json:"signers,omitempty"`
 	// TXT holds the TXT strings of the answer (CHAOS fingerprints).
 	TXT []string `json:"txt,omitempty"`
 	// FellBackToTCP is set when the UDP reply was truncated and the
@@ -332,9 +338,12 @@ func newResponse(srv Server, r *dns.Msg, meta exchangeMeta) *Response {
 		resp.Transport = UDP
 	}
 	var qtype uint16
+	var chain map[string]bool
 	if len(r.Question) == 1 {
 		qtype = r.Question[0].Qtype
+		chain, _ = answerChain(r.Question[0].Name, r.Answer) // a loop was refused by ValidateReply
 	}
+	inChain := func(owner string) bool { return chain[strings.ToLower(owner)] }
 	for i, rr := range r.Answer {
 		h := rr.Header()
 		data := strings.TrimPrefix(rr.String(), h.String())
@@ -346,17 +355,20 @@ func newResponse(srv Server, r *dns.Msg, meta exchangeMeta) *Response {
 		// Addresses of another type than asked are kept in Answers
 		// only: an A record in an AAAA answer is not an answer.
 		case *dns.A:
-			if a, ok := netip.AddrFromSlice(v.A); ok && qtype == dns.TypeA {
+			if a, ok := netip.AddrFromSlice(v.A); ok && qtype == dns.TypeA && inChain(h.Name) {
 				resp.Addrs = append(resp.Addrs, a.Unmap())
 			}
 		case *dns.AAAA:
-			if a, ok := netip.AddrFromSlice(v.AAAA); ok && qtype == dns.TypeAAAA {
+			if a, ok := netip.AddrFromSlice(v.AAAA); ok && qtype == dns.TypeAAAA && inChain(h.Name) {
 				resp.Addrs = append(resp.Addrs, a)
 			}
 		case *dns.TXT:
 			resp.TXT = append(resp.TXT, strings.Join(v.Txt, ""))
 		case *dns.RRSIG:
 			resp.HasRRSIG = true
+			if z := strings.ToLower(dns.Fqdn(v.SignerName)); !slices.Contains(resp.Signers, z) {
+				resp.Signers = append(resp.Signers, z)
+			}
 		}
 	}
 	return resp

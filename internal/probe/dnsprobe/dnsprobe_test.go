@@ -59,7 +59,7 @@ func TestExchangeTransports(t *testing.T) {
 		{
 			name: "a_signed",
 			q:    dnsprobe.Query{Name: "WWW.example.org", Type: dns.TypeA, DNSSEC: true},
-			want: dnsprobe.Response{Rcode: "NOERROR", AuthenticatedData: true, RecursionAvailable: true, HasRRSIG: true, MinTTL: 300,
+			want: dnsprobe.Response{Rcode: "NOERROR", AuthenticatedData: true, RecursionAvailable: true, HasRRSIG: true, MinTTL: 300, Signers: []string{"www.example.org."},
 				Addrs: dnsprobetest.Addrs(t, "192.0.2.10", "192.0.2.11")},
 		},
 		{

@@ -108,7 +108,37 @@ func ValidateReply(query *dns.Msg, wire []byte, maxSize int) (*dns.Msg, error) {
 			got.Name, dns.ClassToString[got.Qclass], dns.TypeToString[got.Qtype],
 			want.Name, dns.ClassToString[want.Qclass], dns.TypeToString[want.Qtype])
 	}
+	if _, err := answerChain(got.Name, r.Answer); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// answerChain returns the owner names that answer qname: qname and every
+// CNAME target reached from it through the answer section (RFC 1034
+// §3.6.2), lowercase. Records owned by any other name answer nothing.
+// A chain that comes back to a name already on it is an answer that
+// never ends in data: ErrMalformed.
+func answerChain(qname string, answer []dns.RR) (map[string]bool, error) {
+	name := strings.ToLower(dns.Fqdn(qname))
+	chain := map[string]bool{name: true}
+	for {
+		next := ""
+		for _, rr := range answer {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, name) {
+				next = strings.ToLower(dns.Fqdn(c.Target))
+				break
+			}
+		}
+		if next == "" {
+			return chain, nil
+		}
+		if chain[next] {
+			return nil, replyErr(ErrMalformed, "CNAME loop: %s points back to %s", name, next)
+		}
+		chain[next] = true
+		name = next
+	}
 }
 
 // rcodeName returns the mnemonic of an rcode ("NXDOMAIN"), or its number.

@@ -77,6 +77,25 @@ func TestValidateReply(t *testing.T) {
 			}
 			return packed(t, r)
 		}, max: MaxStreamReply, wantErr: ErrOversized},
+		{name: "cname_loop", wire: func(t *testing.T) []byte {
+			r := ok()
+			n := q.Question[0].Name
+			r.Answer = []dns.RR{
+				&dns.CNAME{Hdr: dns.RR_Header{Name: n, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 60}, Target: "b." + n},
+				&dns.CNAME{Hdr: dns.RR_Header{Name: "b." + n, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 60}, Target: "OUTLOOK.office365.com."},
+			}
+			return packed(t, r)
+		}, wantErr: ErrMalformed},
+		{name: "cname_chain", wire: func(t *testing.T) []byte {
+			r := ok()
+			n := q.Question[0].Name
+			r.Answer = []dns.RR{
+				&dns.CNAME{Hdr: dns.RR_Header{Name: n, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 60}, Target: "b.example.net."},
+				&dns.CNAME{Hdr: dns.RR_Header{Name: "b.example.net.", Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 60}, Target: "c.example.net."},
+				&dns.A{Hdr: dns.RR_Header{Name: "c.example.net.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, 1)},
+			}
+			return packed(t, r)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,4 +155,33 @@ func FuzzValidateReply(f *testing.F) {
 		// What the probe builds from it must not panic either.
 		newResponse(Server{}, m, exchangeMeta{size: len(wire)})
 	})
+}
+
+// TestResponseAddrs: only addresses on the CNAME chain from the question
+// answer it; the RRSIGs' signers are kept.
+func TestResponseAddrs(t *testing.T) {
+	q := query("login.corp.test.", dns.TypeA)
+	r := new(dns.Msg)
+	r.SetReply(q)
+	hdr := func(name string, typ uint16) dns.RR_Header {
+		return dns.RR_Header{Name: name, Rrtype: typ, Class: dns.ClassINET, Ttl: 300}
+	}
+	r.Answer = []dns.RR{
+		&dns.CNAME{Hdr: hdr("Login.Corp.Test.", dns.TypeCNAME), Target: "edge.corp.test."},
+		&dns.A{Hdr: hdr("edge.corp.test.", dns.TypeA), A: net.IPv4(203, 0, 113, 30)},
+		&dns.A{Hdr: hdr("elsewhere.example.", dns.TypeA), A: net.IPv4(203, 0, 113, 99)},
+		&dns.RRSIG{Hdr: hdr("edge.corp.test.", dns.TypeRRSIG), TypeCovered: dns.TypeA, SignerName: "Corp.Test."},
+		&dns.RRSIG{Hdr: hdr("login.corp.test.", dns.TypeRRSIG), TypeCovered: dns.TypeCNAME, SignerName: "corp.test."},
+	}
+	m, err := ValidateReply(q, packed(t, r), MaxUDPReply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := newResponse(Server{}, m, exchangeMeta{})
+	if len(resp.Addrs) != 1 || resp.Addrs[0].String() != "203.0.113.30" {
+		t.Errorf("Addrs %v, want only 203.0.113.30 (the chain's)", resp.Addrs)
+	}
+	if len(resp.Signers) != 1 || resp.Signers[0] != "corp.test." || !resp.HasRRSIG {
+		t.Errorf("Signers %q HasRRSIG %v, want [corp.test.]", resp.Signers, resp.HasRRSIG)
+	}
 }

@@ -44,8 +44,14 @@ type Zone struct {
 	// TTL of honest answers; 0 means 300.
 	TTL uint32
 	// Signed names get an RRSIG when the query has the DO bit, and the
-	// AD bit.
+	// AD bit. The signer is the nearest enclosing zone in Keys (the name
+	// itself when none).
 	Signed map[string]bool
+	// Keys are zone apexes that answer DNSKEY queries (with an RRSIG
+	// when the query has the DO bit and the apex is in Signed). A zone
+	// missing here answers DNSKEY with NODATA, as an unsigned copy of a
+	// zone does.
+	Keys map[string]bool
 	// Hijack answers A with TTL 0 and the AA bit, AAAA with NODATA and
 	// never an RRSIG: what dnsmasq's address=/name/ip produces.
 	Hijack map[string]netip.Addr
@@ -96,6 +102,14 @@ func (z *Zone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		}
 	case z.Servfail[name]:
 		m.Rcode = dns.RcodeServerFailure
+	case q.Qtype == dns.TypeDNSKEY && z.zoneOf(name) != "":
+		if z.Keys[name] {
+			m.Answer = append(m.Answer, &dns.DNSKEY{Hdr: hdr(dns.TypeDNSKEY, ttl), Flags: 257, Protocol: 3, Algorithm: dns.ECDSAP256SHA256, PublicKey: "dGVzdA=="})
+			if z.Signed[name] && do {
+				m.Answer = append(m.Answer, fakeRRSIG(q.Name, dns.TypeDNSKEY, ttl, name))
+			}
+		}
+		// Else NODATA: the zone exists here, its keys do not.
 	case z.Hijack[name].IsValid():
 		m.Authoritative = true
 		if q.Qtype == dns.TypeA {
@@ -115,7 +129,11 @@ func (z *Zone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 			}
 		}
 		if z.Signed[name] && do && len(m.Answer) > 0 {
-			m.Answer = append(m.Answer, fakeRRSIG(q.Name, t, ttl))
+			signer := z.zoneOf(name)
+			if signer == "" {
+				signer = name
+			}
+			m.Answer = append(m.Answer, fakeRRSIG(q.Name, t, ttl, signer))
 			m.AuthenticatedData = true
 		}
 	case z.NXRewrite.IsValid() && q.Qtype == dns.TypeA:
@@ -126,14 +144,30 @@ func (z *Zone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	w.WriteMsg(m)
 }
 
-// fakeRRSIG is a syntactically valid signature: the judge checks presence,
-// not cryptography (that is the validating resolver's job).
-func fakeRRSIG(name string, covered uint16, ttl uint32) *dns.RRSIG {
+// zoneOf returns the nearest enclosing zone of name in Keys (name itself
+// included), "" when none. z.mu is held.
+func (z *Zone) zoneOf(name string) string {
+	for n := name; ; {
+		if z.Keys[n] {
+			return n
+		}
+		i := strings.IndexByte(n, '.')
+		if i < 0 || i == len(n)-1 {
+			return ""
+		}
+		n = n[i+1:]
+	}
+}
+
+// fakeRRSIG is a syntactically valid signature by signer: the judge
+// checks presence, not cryptography (that is the validating resolver's
+// job).
+func fakeRRSIG(name string, covered uint16, ttl uint32, signer string) *dns.RRSIG {
 	return &dns.RRSIG{
 		Hdr:         dns.RR_Header{Name: name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: ttl},
 		TypeCovered: covered, Algorithm: dns.ECDSAP256SHA256, Labels: uint8(dns.CountLabel(name)), OrigTtl: ttl,
 		Expiration: uint32(time.Now().Add(24 * time.Hour).Unix()), Inception: uint32(time.Now().Add(-time.Hour).Unix()),
-		KeyTag: 12345, SignerName: name, Signature: "dGVzdA==",
+		KeyTag: 12345, SignerName: signer, Signature: "dGVzdA==",
 	}
 }
 
