@@ -28,7 +28,7 @@ var (
 	checkTrusted = CheckInfo{"dns.trusted_resolver", "Trusted encrypted resolver reachable", finding.SeverityHigh,
 		"unknown when no trusted DoH/DoT resolver answered: answers can then only be judged by certificates and indicators"}
 	checkHijacked = CheckInfo{"dns.resolver_hijacked", "Resolver answers login names honestly", finding.SeverityCritical,
-		"a canary answer differs from the trusted one and its address fails the TLS proof (critical, high), or carries the marks of a forged answer (critical, medium); differing unproved answers, blocked canaries, candidate indicators or selective signature loss make it suspicious (medium)"}
+		"a canary answer differs from the trusted one and its address fails the TLS proof (critical, high), or comes without the signature of its signed zone while the resolver denies the zone's keys (critical, high) or keeps signatures elsewhere (critical, medium), or carries the marks of a forged answer (critical, medium); differing unproved answers, blocked canaries, candidate indicators, a zone served without its keys or selective signature loss make it suspicious (medium)"}
 	checkKnownBad = CheckInfo{"dns.resolver_known_bad", "Resolver and its answers are not known attacker addresses", finding.SeverityHigh,
 		"the resolver's address or an address it answered is in the indicator list (exact addresses; confidence from the entry)"}
 	checkUnknownResolver = CheckInfo{"dns.dhcp_resolver_unknown", "Handed-out resolver is the router or a known resolver", finding.SeverityMedium,
@@ -36,7 +36,7 @@ var (
 	checkAnomaly = CheckInfo{"dns.answer_anomaly", "Answers look forwarded, not forged", finding.SeverityMedium,
 		"a canary answer not confirmed by the trusted side has TTL 0, the authoritative flag, no AAAA where the name has some, or no signature where it has one"}
 	checkDNSSEC = CheckInfo{"dns.dnssec_stripped", "DNSSEC signatures reach this machine", finding.SeverityMedium,
-		"signatures the trusted side sees are missing through the resolver: for some names only (medium) or for all (low)"}
+		"signatures the trusted side sees are missing through the resolver: for some names only (medium) or for all (low); high when the resolver also says the signed zone has no keys (DNSKEY), i.e. it answers the zone from its own copy"}
 	checkNX = CheckInfo{"dns.nxdomain_rewritten", "Names that do not exist stay non-existent", finding.SeverityLow,
 		"a random name under a zone without wildcard gets an address (usually the ISP)"}
 	checkFingerprint = CheckInfo{"dns.resolver_fingerprint", "Resolver software", finding.SeverityLow,

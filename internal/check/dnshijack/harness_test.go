@@ -32,13 +32,22 @@ type testLab struct {
 // canary, the same on every honest resolver.
 var v6 = netip.MustParseAddr("2001:db8::10")
 
-func newTestLab(t testing.TB) *testLab {
+// newTestLab builds the loopback world for the default canaries and the
+// user canaries extra.
+func newTestLab(t testing.TB, extra ...string) *testLab {
 	t.Helper()
 	data, err := DefaultCanaries()
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := &testLab{ca: dnsprobetest.NewCA(t), canaries: data.Canaries, closed: dnsprobetest.LoopbackAddr()}
+	for _, n := range extra {
+		c, err := UserCanary(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.canaries = append(l.canaries, c)
+	}
 	var names []string
 	for _, c := range l.canaries {
 		names = append(names, c.Name)
@@ -62,10 +71,12 @@ func newTestLab(t testing.TB) *testLab {
 }
 
 // truth is the real DNS: every canary at the first legitimate server, the
-// DNSSEC names signed.
+// DNSSEC names signed, each its own zone with keys except login.corp.test,
+// signed by corp.test (user canary login.corp.test: see newTestLab).
 func (l *testLab) truth() *dnsprobetest.Zone {
 	z := &dnsprobetest.Zone{
-		A: map[string][]netip.Addr{}, AAAA: map[string][]netip.Addr{}, Signed: map[string]bool{},
+		A: map[string][]netip.Addr{}, AAAA: map[string][]netip.Addr{}, Signed: map[string]bool{"corp.test.": true},
+		Keys:  map[string]bool{"ietf.org.": true, "isc.org.": true, "corp.test.": true},
 		Chaos: map[string]string{"version.bind.": "unbound 1.17.1", "id.server.": "resolver.example.net"},
 	}
 	for _, c := range l.canaries {

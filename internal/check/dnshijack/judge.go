@@ -31,14 +31,20 @@ type NameOutcome string
 
 // Name outcomes.
 const (
-	OutcomeMatch        NameOutcome = "match"           // the trusted resolvers gave the same addresses
-	OutcomeVerified     NameOutcome = "verified"        // other addresses, each proving the name with a valid certificate (CDN variance)
-	OutcomeIntercepted  NameOutcome = "intercepted"     // an answered address presented an invalid certificate for the name
-	OutcomeHijackShaped NameOutcome = "hijack_shaped"   // other addresses, unproved, with the marks of a forged answer
-	OutcomeUnexplained  NameOutcome = "unexplained"     // other addresses that could not be proved either way
-	OutcomeBlocked      NameOutcome = "blocked"         // no address (NXDOMAIN, 0.0.0.0) where the trusted side has one
-	OutcomeFailed       NameOutcome = "resolver_failed" // no usable answer (timeout, SERVFAIL, REFUSED, malformed)
-	OutcomeNotCompared  NameOutcome = "not_compared"    // no trusted answer and no proof
+	OutcomeMatch    NameOutcome = "match"    // the trusted resolvers gave the same addresses
+	OutcomeVerified NameOutcome = "verified" // other addresses, each proving the name with a valid certificate (CDN variance)
+	// OutcomeUnsignedVariant: other addresses whose certificates are
+	// valid, but without the DNSSEC signature the trusted answer for the
+	// name carries. The zone's owner signs every answer it gives, CDN
+	// edges included; an unsigned differing answer was made elsewhere
+	// (or the resolver strips signatures, which decide weighs).
+	OutcomeUnsignedVariant NameOutcome = "unsigned_variant"
+	OutcomeIntercepted     NameOutcome = "intercepted"     // an answered address presented an invalid certificate for the name
+	OutcomeHijackShaped    NameOutcome = "hijack_shaped"   // other addresses, unproved, with the marks of a forged answer
+	OutcomeUnexplained     NameOutcome = "unexplained"     // other addresses that could not be proved either way
+	OutcomeBlocked         NameOutcome = "blocked"         // no address (NXDOMAIN, 0.0.0.0) where the trusted side has one
+	OutcomeFailed          NameOutcome = "resolver_failed" // no usable answer (timeout, SERVFAIL, REFUSED, malformed)
+	OutcomeNotCompared     NameOutcome = "not_compared"    // no trusted answer and no proof
 )
 
 // Anomalies of an answer.
@@ -99,8 +105,12 @@ type ResolverVerdict struct {
 	// Measured counts canaries with a usable answer.
 	Measured int         `json:"measured"`
 	DNSSEC   CheckResult `json:"dnssec"`
-	NX       CheckResult `json:"nxdomain"`
-	obs      *ResolverObs
+	// KeylessZones are signed zones (the trusted resolvers see their
+	// DNSKEY) that this resolver answers without signatures and without
+	// keys: it serves them from a copy that is not the owner's.
+	KeylessZones []string    `json:"keyless_zones,omitempty"`
+	NX           CheckResult `json:"nxdomain"`
+	obs          *ResolverObs
 }
 
 // Run measures and judges. The error is reserved for an unusable Input.
@@ -180,6 +190,18 @@ func classify(a netip.Addr, gateways []netip.Addr, pub *PublicResolvers) (Class,
 // cgnat is RFC 6598 shared address space; ISPs put resolvers there.
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
+// internalAddr reports an address of a private network (RFC 1918, ULA,
+// link-local, shared CGNAT space): where a company's internal DNS points
+// its own names (split-horizon), never one of the campaign's rented
+// servers.
+func internalAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsPrivate() || a.IsLinkLocalUnicast() || cgnat.Contains(a.WithZone(""))
+}
+
+// external is the opposite of internalAddr.
+func external(a netip.Addr) bool { return !internalAddr(a) }
+
 func judgeResolver(in *Input, obs *Observations, ro *ResolverObs, ix *Indicators, pub *PublicResolvers) ResolverVerdict {
 	v := ResolverVerdict{Resolver: ro.Resolver, obs: ro}
 	v.Class, v.ClassNote = classify(ro.Resolver.Addr.Addr(), in.Gateways, pub)
@@ -211,7 +233,7 @@ func judgeResolver(in *Input, obs *Observations, ro *ResolverObs, ix *Indicators
 		}
 		v.Names = append(v.Names, nr)
 	}
-	v.DNSSEC = judgeDNSSEC(obs, ro)
+	v.DNSSEC, v.KeylessZones = judgeDNSSEC(obs, ro)
 	v.NX = judgeNX(obs, ro)
 	decide(&v, len(obs.Names))
 	return v
@@ -321,6 +343,11 @@ func proveName(obs *Observations, nr *NameResult, name string, differ []netip.Ad
 	switch {
 	case invalid > 0:
 		return OutcomeIntercepted
+	case valid == len(differ) && slices.Contains(nr.Anomalies, AnomalyRRSIGMissing) && slices.ContainsFunc(differ, external):
+		// Unless every address is private: a company's internal server
+		// proving the name is split-horizon DNS, not the campaign's
+		// rented servers.
+		return OutcomeUnsignedVariant
 	case valid == len(differ):
 		return OutcomeVerified
 	case !compared:
@@ -348,12 +375,20 @@ func addOnce(ss []string, s string) []string {
 }
 
 // judgeDNSSEC checks whether signatures the trusted side sees survive the
-// resolver.
-func judgeDNSSEC(obs *Observations, ro *ResolverObs) CheckResult {
-	var present, stripped, validated []string
+// resolver, and, for the zones where they do not, whether the resolver
+// still knows the zone's keys: a forwarder that strips signatures passes
+// the DNSKEY records on (they are ordinary records), a resolver that
+// answers from its own unsigned copy of the zone has none. It returns the
+// zones served without keys.
+func judgeDNSSEC(obs *Observations, ro *ResolverObs) (CheckResult, []string) {
+	var present, stripped, validated, zones []string
+	// differs: zones in which an unsigned answer gives an address the
+	// trusted side does not, outside private networks (split-horizon).
+	differs := map[string]bool{}
 	for _, n := range append(slices.Clone(obs.Names), obs.DNSSECNames...) {
 		k := Key{n, dns.TypeA}
-		if !obs.TrustedAns[k].Signed {
+		ta := obs.TrustedAns[k]
+		if !ta.Signed {
 			continue
 		}
 		r := ro.Answers[k].Resp
@@ -368,6 +403,13 @@ func judgeDNSSEC(obs *Observations, ro *ResolverObs) CheckResult {
 			}
 		} else {
 			stripped = append(stripped, name)
+			lie := slices.ContainsFunc(r.Addrs, func(a netip.Addr) bool { return external(a) && !slices.Contains(ta.Addrs, a) })
+			for _, z := range ta.Signers {
+				if !slices.Contains(zones, z) {
+					zones = append(zones, z)
+				}
+				differs[z] = differs[z] || lie
+			}
 		}
 	}
 	c := CheckResult{Severity: finding.SeverityMedium}
@@ -375,7 +417,40 @@ func judgeDNSSEC(obs *Observations, ro *ResolverObs) CheckResult {
 		finding.Evidence{Key: "signed_names_with_rrsig", Value: listOrNone(present)},
 		finding.Evidence{Key: "signed_names_without_rrsig", Value: listOrNone(stripped)},
 		finding.Evidence{Key: "validated_ad", Value: listOrNone(validated)})
+	var keyless []string
+	forged := false
+	for _, z := range zones {
+		k := Key{z, dns.TypeDNSKEY}
+		zone := strings.TrimSuffix(z, ".")
+		tk, a := obs.TrustedAns[k], ro.Answers[k]
+		var what string
+		switch {
+		case a.Resp == nil && a.Err == "":
+			continue // not asked (observations of an older run, or over the zone limit)
+		case a.Resp == nil:
+			what = "not checked: " + a.Status
+		case hasType(a.Resp, dns.TypeDNSKEY):
+			what = "present (signatures stripped, keys passed on)"
+		case !tk.Data:
+			what = "absent here, and the trusted resolvers did not return them either: not compared"
+		case a.Resp.Rcode == "NOERROR" || a.Resp.Rcode == "NXDOMAIN":
+			what = "MISSING: the trusted resolvers return the zone's keys, this resolver says there are none (" + a.Resp.Rcode + ")"
+			keyless = append(keyless, zone)
+			forged = forged || differs[z]
+		default:
+			what = "not checked: " + a.Resp.Rcode
+		}
+		c.Evidence = append(c.Evidence, finding.Evidence{Key: "zone_keys " + zone, Value: what})
+	}
 	switch {
+	case len(keyless) > 0 && forged:
+		c.Status, c.Severity = finding.StatusFail, finding.SeverityHigh
+		c.Detail = fmt.Sprintf("This resolver answers names of %s without their signatures, with other addresses than the real zone, and says the zone has no keys (DNSKEY), while the trusted resolvers see it signed (unsigned here: %s). It does not forward that zone: it answers it from a copy that is not the owner's.",
+			strings.Join(keyless, ", "), strings.Join(stripped, ", "))
+	case len(keyless) > 0:
+		c.Status = finding.StatusFail
+		c.Detail = fmt.Sprintf("This resolver answers names of %s without their signatures and says the zone has no keys (DNSKEY), while the trusted resolvers see it signed (unsigned here: %s): it answers that zone from its own copy. A company network's internal DNS does this for its own domain (split-horizon); anywhere else it means someone replaced the zone.",
+			strings.Join(keyless, ", "), strings.Join(stripped, ", "))
 	case len(present)+len(stripped) == 0:
 		c.Status = finding.StatusUnknown
 		c.Detail = "No signed name could be compared: the trusted resolvers returned no signature, or this resolver gave no answer for the signed names."
@@ -389,7 +464,7 @@ func judgeDNSSEC(obs *Observations, ro *ResolverObs) CheckResult {
 		c.Status = finding.StatusFail
 		c.Detail = fmt.Sprintf("This resolver passes signatures for some names but not for %s: answers it made up itself carry no signature.", strings.Join(stripped, ", "))
 	}
-	return c
+	return c, keyless
 }
 
 // judgeNX checks whether a random name that cannot exist gets an address.
@@ -446,20 +521,42 @@ func decide(v *ResolverVerdict, total int) {
 		support = append(support, fmt.Sprintf("it reports %q, the version the campaign's resolvers reported (also stock on RHEL 9: a weak sign on its own)", v.Software))
 	}
 	defer func() { v.Reasons = append(v.Reasons, support...) }()
+	unsigned := by[OutcomeUnsignedVariant]
+	// Signatures kept for some names and dropped for others (a zone
+	// answered from a copy without differing addresses also fails at
+	// medium: not this).
+	selective := v.DNSSEC.Status == finding.StatusFail && v.DNSSEC.Severity == finding.SeverityMedium && len(v.KeylessZones) == 0
+	unsignedReason := func(why string) {
+		reason("it answers %s with other addresses than the trusted resolvers and without the DNSSEC signature the real answers carry (%s); the addresses' valid certificates do not outweigh the zone owner's signed answer",
+			strings.Join(unsigned, ", "), why)
+	}
 	switch {
 	case len(by[OutcomeIntercepted]) > 0 || len(strong) > 0:
 		v.Verdict, v.Confidence = VerdictHijacked, finding.ConfidenceHigh
 		if n := by[OutcomeIntercepted]; len(n) > 0 {
 			reason("it sends %s to servers whose certificates are not valid for those names: interception", strings.Join(n, ", "))
 		}
+	case len(unsigned) > 0 && len(v.KeylessZones) > 0:
+		v.Verdict, v.Confidence = VerdictHijacked, finding.ConfidenceHigh
+		unsignedReason("it also says " + strings.Join(v.KeylessZones, ", ") + " has no keys: it answers that zone from a forged, unsigned copy")
 	case len(by[OutcomeHijackShaped]) > 0:
 		v.Verdict, v.Confidence = VerdictHijacked, finding.ConfidenceMedium
 		reason("it answers %s with other addresses than the trusted resolvers, marked like a forged answer (TTL 0, authoritative, no IPv6, no signature), and the certificate could not be checked", strings.Join(by[OutcomeHijackShaped], ", "))
 		if banner || len(weakBad) > 0 {
 			v.Confidence = finding.ConfidenceHigh
 		}
+	case len(unsigned) > 0 && selective:
+		v.Verdict, v.Confidence = VerdictHijacked, finding.ConfidenceMedium
+		unsignedReason("it passes signatures for other names, so it removed them here")
 	default:
 		signals := 0
+		if len(unsigned) > 0 {
+			// A forwarder that strips every signature, in front of a
+			// signed zone that answers differently per resolver, looks
+			// the same.
+			signals++
+			unsignedReason("it strips signatures everywhere, so this may be a limited forwarder in front of a zone that answers per location")
+		}
 		if n := by[OutcomeUnexplained]; len(n) > 0 {
 			signals++
 			reason("it answers %s with other addresses than the trusted resolvers, and those could not be proved genuine", strings.Join(n, ", "))
@@ -467,7 +564,7 @@ func decide(v *ResolverVerdict, total int) {
 		if len(weakBad) > 0 {
 			signals++
 		}
-		if v.DNSSEC.Status == finding.StatusFail && v.DNSSEC.Severity == finding.SeverityMedium {
+		if selective {
 			signals++
 			reason("signatures disappear for some names only")
 		}

@@ -223,3 +223,61 @@ func TestJudgeStepsAndHeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeSignedZoneCopy: a resolver answers a name of a signed zone
+// (trusted: signed by corp.example, whose DNSKEY the trusted side sees)
+// with another address whose certificate is valid, without the signature,
+// and denies the zone's keys. On a public address that is the lab's
+// dnssec-strip forgery; on a private one it is a company's internal DNS
+// (split-horizon), which must not raise an alarm about the canary.
+func TestJudgeSignedZoneCopy(t *testing.T) {
+	const name = "sso.corp.example"
+	build := func(answer string) *Observations {
+		b := newObs("outlook.office365.com", name).
+			trusted("outlook.office365.com", "198.51.100.10").trusted(name, "198.51.100.30").
+			resolver("203.0.113.66", Source{Kind: SourceDHCPv4, Detail: "eth0"}, map[string]string{name: answer}).
+			proof(answer, name, dnsprobe.ProofValid)
+		o := b.obs
+		k := Key{dns.Fqdn(name), dns.TypeA}
+		ta := o.TrustedAns[k]
+		ta.Signed, ta.Signers = true, []string{"corp.example."}
+		o.TrustedAns[k] = ta
+		zk := Key{"corp.example.", dns.TypeDNSKEY}
+		o.TrustedAns[zk] = TrustedAnswer{Answered: true, Data: true, Signed: true, Rcodes: []string{"NOERROR"}}
+		o.Resolvers[0].Answers[zk] = Answer{Resp: &dnsprobe.Response{Rcode: "NOERROR"}} // NODATA: no keys
+		return o
+	}
+	tests := []struct {
+		answer      string
+		want        Verdict
+		wantConf    finding.Confidence
+		wantOutcome NameOutcome
+		wantDNSSEC  string
+	}{
+		{answer: "203.0.113.16", want: VerdictHijacked, wantConf: finding.ConfidenceHigh, wantOutcome: OutcomeUnsignedVariant, wantDNSSEC: "fail/high/high"},
+		{answer: "10.20.0.5", want: VerdictClean, wantConf: finding.ConfidenceHigh, wantOutcome: OutcomeVerified, wantDNSSEC: "fail/medium/high"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.answer, func(t *testing.T) {
+			in := judgeInput()
+			in.Canaries = append(in.Canaries, Canary{Name: name, Kind: KindUser})
+			res, err := Judge(in, build(tt.answer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := res.Verdicts[0]
+			if v.Verdict != tt.want || v.Confidence != tt.wantConf {
+				t.Errorf("verdict %s/%s, want %s/%s; reasons %v", v.Verdict, v.Confidence, tt.want, tt.wantConf, v.Reasons)
+			}
+			if o := outcomes(v)[name]; o != tt.wantOutcome {
+				t.Errorf("%s: %s, want %s", name, o, tt.wantOutcome)
+			}
+			if diff := cmp.Diff([]string{"corp.example"}, v.KeylessZones); diff != "" {
+				t.Errorf("keyless zones (-want +got):\n%s", diff)
+			}
+			if got := statuses(res.Findings)["dns.dnssec_stripped@203.0.113.66"]; got != tt.wantDNSSEC {
+				t.Errorf("dns.dnssec_stripped = %q, want %q", got, tt.wantDNSSEC)
+			}
+		})
+	}
+}

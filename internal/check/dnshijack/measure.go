@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -95,6 +96,12 @@ type TrustedAnswer struct {
 	NXDomain bool `json:"nxdomain,omitempty"`
 	// Signed: a trusted reply carried an RRSIG.
 	Signed bool `json:"signed,omitempty"`
+	// Signers are the zones whose signatures the trusted replies carried
+	// (lowercase, trailing dot).
+	Signers []string `json:"signers,omitempty"`
+	// Data: a trusted reply had records of the asked type (for DNSKEY
+	// questions: the zone has keys).
+	Data bool `json:"data,omitempty"`
 	// Rcodes lists the response codes seen.
 	Rcodes []string `json:"rcodes,omitempty"`
 }
@@ -129,6 +136,11 @@ type Observations struct {
 	Proofs      map[ProofKey]dnsprobe.Proof
 	// ProofsSkipped counts differing answers not proved (limit, scope).
 	ProofsSkipped int
+	// KeyZones are the signed zones whose keys (DNSKEY) were asked of
+	// the trusted resolvers and of the resolvers that dropped signatures
+	// in them; the answers are in TrustedAns and ResolverObs.Answers
+	// under Key{zone, DNSKEY}.
+	KeyZones []string
 }
 
 // plan is the normalised question list of a run.
@@ -285,9 +297,125 @@ func measure(ctx context.Context, in *Input, p plan) *Observations {
 			ro.Answers[k] = answers[i][j]
 		}
 	}
-	obs.Proofs, obs.ProofsSkipped = prove(ctx, in, obs)
+	// Second round, in parallel: TLS proofs of differing answers, and
+	// the keys of signed zones whose signatures a resolver dropped.
+	// Both only read obs until both are done.
+	var wg2 sync.WaitGroup
+	var proofs map[ProofKey]dnsprobe.Proof
+	var skipped int
+	var recordKeys func()
+	wg2.Go(func() { proofs, skipped = prove(ctx, in, obs) })
+	wg2.Go(func() { recordKeys = askKeys(ctx, in, client, obs, plain, tlsLim) })
+	wg2.Wait()
+	obs.Proofs, obs.ProofsSkipped = proofs, skipped
+	recordKeys()
 	obs.Finished = in.now()
 	return obs
+}
+
+// maxKeyZones bounds the zones whose keys one run asks for: the signed
+// canaries and DNSSEC names of a run live in a handful of zones.
+const maxKeyZones = 8
+
+// strippedZones returns, per resolver, the signed zones (trusted signers)
+// of the names whose signatures it dropped: an answer with addresses and
+// no RRSIG where the trusted answer is signed.
+func strippedZones(obs *Observations) [][]string {
+	out := make([][]string, len(obs.Resolvers))
+	for i, ro := range obs.Resolvers {
+		for _, n := range append(slices.Clone(obs.Names), obs.DNSSECNames...) {
+			k := Key{n, dns.TypeA}
+			ta := obs.TrustedAns[k]
+			r := ro.Answers[k].Resp
+			if !ta.Signed || r == nil || len(r.Addrs) == 0 || r.HasRRSIG {
+				continue
+			}
+			for _, z := range ta.Signers {
+				if !slices.Contains(out[i], z) {
+					out[i] = append(out[i], z)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// askKeys asks for the DNSKEY of every zone in which a resolver dropped
+// signatures, through that resolver and the trusted resolvers. A
+// forwarder that strips signatures still returns the keys (they are
+// ordinary records); a resolver that answers the zone from its own
+// unsigned copy says the zone has none. It only reads obs; the function
+// it returns records the answers in obs.
+func askKeys(ctx context.Context, in *Input, client *dnsprobe.Client, obs *Observations, plain, tlsLim limiter) func() {
+	per := strippedZones(obs)
+	var zones []string
+	for _, zs := range per {
+		for _, z := range zs {
+			if !slices.Contains(zones, z) && len(zones) < maxKeyZones {
+				zones = append(zones, z)
+			}
+		}
+	}
+	if len(zones) == 0 {
+		return func() {}
+	}
+	keys := make([]Key, len(zones))
+	for i, z := range zones {
+		keys[i] = Key{z, dns.TypeDNSKEY}
+	}
+	var wg sync.WaitGroup
+	trusted := make([][]Answer, len(in.Trusted))
+	for i, srv := range in.Trusted {
+		trusted[i] = make([]Answer, len(keys))
+		for j, k := range keys {
+			wg.Go(func() {
+				lim := plain
+				if srv.Transport == dnsprobe.DoH || srv.Transport == dnsprobe.DoT {
+					lim = tlsLim
+				}
+				lim.do(ctx, func() {
+					r, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
+					trusted[i][j] = answerOf(r, err)
+				})
+			})
+		}
+	}
+	answers := make([]map[Key]Answer, len(obs.Resolvers))
+	var mu sync.Mutex
+	for i := range obs.Resolvers {
+		answers[i] = map[Key]Answer{}
+		srv := dnsprobe.Server{Transport: dnsprobe.UDP, Addr: obs.Resolvers[i].Resolver.Addr}
+		for _, z := range per[i] {
+			if !slices.Contains(zones, z) {
+				continue
+			}
+			k := Key{z, dns.TypeDNSKEY}
+			wg.Go(func() {
+				plain.do(ctx, func() {
+					r, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
+					mu.Lock()
+					answers[i][k] = answerOf(r, err)
+					mu.Unlock()
+				})
+			})
+		}
+	}
+	wg.Wait()
+	return func() {
+		obs.KeyZones = zones
+		st, merged := mergeTrusted(in.Trusted, keys, trusted)
+		maps.Copy(obs.TrustedAns, merged)
+		for i := range obs.Trusted {
+			obs.Trusted[i].Answered += st[i].Answered
+			obs.Trusted[i].Failed += st[i].Failed
+			if obs.Trusted[i].Err == "" {
+				obs.Trusted[i].Err, obs.Trusted[i].Status = st[i].Err, st[i].Status
+			}
+		}
+		for i := range obs.Resolvers {
+			maps.Copy(obs.Resolvers[i].Answers, answers[i])
+		}
+	}
 }
 
 // mergeTrusted folds the trusted resolvers' answers into one per key.
@@ -318,6 +446,12 @@ func mergeTrusted(servers []dnsprobe.Server, keys []Key, ans [][]Answer) ([]Trus
 				}
 			}
 			ta.Signed = ta.Signed || a.Resp.HasRRSIG
+			for _, z := range a.Resp.Signers {
+				if !slices.Contains(ta.Signers, z) {
+					ta.Signers = append(ta.Signers, z)
+				}
+			}
+			ta.Data = ta.Data || hasType(a.Resp, k.Type)
 			merged[k] = ta
 		}
 	}
@@ -326,6 +460,12 @@ func mergeTrusted(servers []dnsprobe.Server, keys []Key, ans [][]Answer) ([]Trus
 		merged[k] = ta
 	}
 	return st, merged
+}
+
+// hasType reports whether r's answer section holds a record of type t.
+func hasType(r *dnsprobe.Response, t uint16) bool {
+	name := dns.TypeToString[t]
+	return slices.ContainsFunc(r.Answers, func(rec dnsprobe.Record) bool { return rec.Type == name })
 }
 
 // needsProof lists, per address, the names whose answers the trusted side

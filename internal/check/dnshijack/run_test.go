@@ -302,6 +302,120 @@ func compareByCheck(t *testing.T, res *Result, want map[string]string) {
 	}
 }
 
+// TestRunDNSSECForgery: the lab's dnssec-strip scenario and its look-alike.
+// A resolver answers a signed name (login.corp.test, zone corp.test) with
+// another address whose certificate is valid — an attacker holding a
+// mis-issued certificate, or a CDN edge — and without the signature.
+func TestRunDNSSECForgery(t *testing.T) {
+	l := newTestLab(t, "login.corp.test")
+	const name = "login.corp.test"
+	tests := []struct {
+		name string
+		zone func() *dnsprobetest.Zone
+		// dnssecNames are the DNSSEC names asked besides the canaries.
+		dnssecNames []string
+		want        Verdict
+		wantConf    finding.Confidence
+		wantOutcome NameOutcome
+		wantDNSSEC  string
+		wantKeyless []string
+	}{
+		{
+			// The lab's dnssec-strip: corp.test from the attacker's own
+			// unsigned copy, which has no DNSKEY.
+			name: "unsigned_copy_without_keys",
+			zone: func() *dnsprobetest.Zone {
+				z := l.truth()
+				z.Signed, z.Keys = nil, map[string]bool{"ietf.org.": true, "isc.org.": true}
+				z.A[name+"."] = []netip.Addr{l.legit2}
+				return z
+			},
+			want: VerdictHijacked, wantConf: finding.ConfidenceHigh, wantOutcome: OutcomeUnsignedVariant,
+			wantDNSSEC: "fail/high/high", wantKeyless: []string{"corp.test"},
+		},
+		{
+			// Signatures kept for ietf.org and isc.org, dropped for the
+			// differing name only: made up by the resolver.
+			name: "selective_strip",
+			zone: func() *dnsprobetest.Zone {
+				z := l.truth()
+				z.Signed = map[string]bool{"ietf.org.": true, "isc.org.": true}
+				z.A[name+"."] = []netip.Addr{l.legit2}
+				return z
+			},
+			dnssecNames: []string{"ietf.org", "isc.org"},
+			want:        VerdictHijacked, wantConf: finding.ConfidenceMedium, wantOutcome: OutcomeUnsignedVariant,
+			wantDNSSEC: "fail/medium/high",
+		},
+		{
+			// A forwarder that strips every signature but passes the
+			// keys on, in front of a zone that answers per location:
+			// not proof of anything.
+			name: "limited_forwarder_and_variance",
+			zone: func() *dnsprobetest.Zone {
+				z := l.truth()
+				z.Signed = nil
+				z.A[name+"."] = []netip.Addr{l.legit2}
+				return z
+			},
+			want: VerdictSuspicious, wantConf: finding.ConfidenceLow, wantOutcome: OutcomeUnsignedVariant,
+			wantDNSSEC: "fail/low/high",
+		},
+		{
+			// The same forwarder without variance: a weakness only.
+			name: "limited_forwarder",
+			zone: func() *dnsprobetest.Zone {
+				z := l.truth()
+				z.Signed = nil
+				return z
+			},
+			want: VerdictClean, wantConf: finding.ConfidenceHigh, wantOutcome: OutcomeMatch,
+			wantDNSSEC: "fail/low/high",
+		},
+		{
+			// An unsigned copy with the true addresses: no lie about
+			// any canary; the DNSSEC finding says the zone does not
+			// come from its owner.
+			name: "unsigned_copy_same_addresses",
+			zone: func() *dnsprobetest.Zone {
+				z := l.truth()
+				z.Signed, z.Keys = nil, nil
+				return z
+			},
+			want: VerdictClean, wantConf: finding.ConfidenceHigh, wantOutcome: OutcomeMatch,
+			wantDNSSEC: "fail/medium/high", wantKeyless: []string{"corp.test"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := dnsprobetest.NewServer(t, tt.zone())
+			in := l.input(resolverAt(srv, SourceDHCPv4, 0))
+			in.DNSSECNames = tt.dnssecNames
+			if in.DNSSECNames == nil {
+				in.DNSSECNames = []string{}
+			}
+			res, err := Run(t.Context(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := res.Verdicts[0]
+			if v.Verdict != tt.want || v.Confidence != tt.wantConf {
+				t.Errorf("verdict %s/%s, want %s/%s; reasons %v", v.Verdict, v.Confidence, tt.want, tt.wantConf, v.Reasons)
+			}
+			if o := outcomes(v)[name]; o != tt.wantOutcome {
+				t.Errorf("%s: %s, want %s", name, o, tt.wantOutcome)
+			}
+			if got := statuses(res.Findings)["dns.dnssec_stripped@"+v.Resolver.Key()]; got != tt.wantDNSSEC {
+				t.Errorf("dns.dnssec_stripped = %q, want %q", got, tt.wantDNSSEC)
+			}
+			if diff := cmp.Diff(tt.wantKeyless, v.KeylessZones); diff != "" {
+				t.Errorf("keyless zones (-want +got):\n%s", diff)
+			}
+			checkFindingInvariants(t, res)
+		})
+	}
+}
+
 // TestRunHostileResolvers: broken or hostile resolvers give unknown
 // findings with reasons, inside the deadline, never a crash or a pass.
 func TestRunHostileResolvers(t *testing.T) {

@@ -69,7 +69,7 @@ func lies(vs []*ResolverVerdict) (names, targets []string) {
 	for _, v := range vs {
 		for _, nr := range v.Names {
 			switch nr.Outcome {
-			case OutcomeIntercepted, OutcomeHijackShaped, OutcomeUnexplained:
+			case OutcomeIntercepted, OutcomeHijackShaped, OutcomeUnsignedVariant, OutcomeUnexplained:
 			default:
 				continue
 			}
