@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+//go:build linux
+
 package cli
 
 import (
@@ -19,16 +21,6 @@ import (
 	"github.com/routerwatch/routerwatch/internal/lab"
 	"github.com/routerwatch/routerwatch/internal/lab/fake"
 )
-
-// exitStatusError carries the exit status of the command `lab exec` ran, so
-// that routerwatch exits with it. Its message is not printed: the command
-// already wrote its own output.
-type exitStatusError struct{ code int }
-
-func (e *exitStatusError) Error() string { return fmt.Sprintf("command exited with status %d", e.code) }
-
-// ExitCode returns the command's exit status.
-func (e *exitStatusError) ExitCode() int { return e.code }
 
 // labFlags are the flags every lab subcommand shares.
 type labFlags struct {

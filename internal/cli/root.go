@@ -63,6 +63,16 @@ type findingsError struct{ n int }
 
 func (e *findingsError) Error() string { return fmt.Sprintf("%d failing finding(s)", e.n) }
 
+// exitStatusError carries the exit status of a command a subcommand ran
+// for the user (`lab exec`), so that routerwatch exits with it. Its
+// message is not printed: the command already wrote its own output.
+type exitStatusError struct{ code int }
+
+func (e *exitStatusError) Error() string { return fmt.Sprintf("command exited with status %d", e.code) }
+
+// ExitCode returns the command's exit status.
+func (e *exitStatusError) ExitCode() int { return e.code }
+
 // Main runs routerwatch with args and returns the process exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := &App{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}

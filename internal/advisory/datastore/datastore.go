@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -204,22 +203,6 @@ func (s *Store) Put(items []Item, replaceSources []string) (Manifest, error) {
 		os.RemoveAll(filepath.Join(s.Dir, prev))
 	}
 	return m, nil
-}
-
-// lock takes an exclusive advisory lock so that two imports do not race.
-func (s *Store) lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.Dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("datastore: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("datastore: lock: %w", err)
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
 }
 
 func fileName(it Item) string {
