@@ -131,6 +131,18 @@ func (c Confidence) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (c Confidence) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler, so that findings
+// written as JSON (scan's resume file) read back.
+func (c *Confidence) UnmarshalText(b []byte) error {
+	for i, n := range confidenceNames {
+		if string(b) == n {
+			*c = Confidence(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("finding: unknown confidence %q", b)
+}
+
 // Evidence is one small fact behind a finding. Never a secret.
 type Evidence struct {
 	Key   string `json:"key"`
