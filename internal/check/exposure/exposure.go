@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package exposure judges which management and risky services a router
+// exposes, from the observations the device probes made (it never dials):
+// the web admin page, SSH, telnet, FTP, SNMP with a default community,
+// UPnP, NAT-PMP/PCP, TR-069 and MikroTik's Winbox and API.
+//
+// A run is judged from a vantage. From the LAN (the owner's own network)
+// the admin page, SSH, Winbox, UPnP, NAT-PMP and TR-069 are expected and
+// reported as information; telnet, FTP, the plain RouterOS API and SNMP
+// answering "public" or "private" fail. From the WAN (run from outside,
+// `check --wan-vantage`, or an ISP's `scan`), every management service is
+// remote management and fails at high severity (telnet critical), as do
+// UPnP and NAT-PMP answering from the Internet.
+//
+// TR-069 from the WAN is the one service an owner may not be able to
+// switch off: ISPs run it on the routers they hand out, on purpose, so
+// that their management server (ACS) can reach the router's connection-
+// request port (7547). The decision: an answer that asks for
+// authentication (401 with a challenge, as CPEs answer) fails at LOW
+// severity with advice to ask the ISP to restrict it to its ACS, or to
+// turn it off on a router the owner bought; an answer without an
+// authentication challenge fails at HIGH severity (the 2016 TR-064/7547
+// Mirai wave went through such ports).
+//
+// How a port's measurement becomes a verdict (the timeout decision):
+//   - refused (TCP reset, ICMP port unreachable) is a measurement: nothing
+//     listens there, from this vantage; pass, high confidence;
+//   - a TCP connection attempt that times out is "filtered": nothing can
+//     connect from this vantage, so it passes too, but only when the same
+//     device answered on another port during the run (it is up and
+//     reachable, and this port drops connections), with medium confidence;
+//     when the device answered nothing at all, silence says nothing (down,
+//     unreachable, or filtering everything cannot be told apart) and the
+//     verdict is unknown; and when the target's deadline ran out, a
+//     timeout is unknown too (the probe was cut, not answered);
+//   - UDP silence is judged the same way: SSDP, NAT-PMP and SNMP with a
+//     wrong community answer no by staying silent, so silence from a
+//     device that answered elsewhere passes with medium confidence;
+//   - a port that accepted the connection but did not speak the protocol
+//     (garbage, a silent listener, a TLS handshake that hangs) is
+//     reachable: it fails like an answering one, with low confidence and
+//     the reason; for SNMP, whose check is about the community rather
+//     than the port, garbage is unknown;
+//   - a probe that returned nothing (panic, no return by the deadline,
+//     out of scope) leaves its services unknown with the probe's error.
+//
+// Every verdict is a finding, passes included. Findings say what to switch
+// off and where: per vendor where brief/CONFIGS.md documents it (legacy
+// TP-Link Security → Remote Management; MikroTik /ip service), generic
+// words otherwise.
+package exposure
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/routerwatch/routerwatch/internal/finding"
+	"github.com/routerwatch/routerwatch/internal/probe"
+)
+
+// Vantage is where the probes ran from.
+type Vantage string
+
+// Vantages.
+const (
+	// LAN: from inside the network the router serves (the default).
+	LAN Vantage = "lan"
+	// WAN: from the Internet side (an outside machine, an ISP, a CERT).
+	WAN Vantage = "wan"
+)
+
+// CheckInfo describes one check this package runs.
+type CheckInfo struct {
+	ID    string
+	Title string
+	// Vantage is the vantage it runs from; empty means both.
+	Vantage Vantage
+	// Severity when failing (findings may raise or lower it; see Trigger).
+	Severity finding.Severity
+	// Trigger says what makes it fail.
+	Trigger string
+}
+
+// The checks, one literal list (STYLE.md R8).
+var (
+	checkReachable = CheckInfo{"exposure.device_reachable", "Device answers the probes", "", finding.SeverityInfo,
+		"never fails; unknown when the device answered on no port at all (every other verdict is then unknown too)"}
+	checkWebUI = CheckInfo{"exposure.web_ui", "Web admin page (LAN)", LAN, finding.SeverityInfo,
+		"never fails: the admin page answering on the LAN is expected; reported with its ports"}
+	checkSSH = CheckInfo{"exposure.ssh", "SSH (LAN)", LAN, finding.SeverityInfo,
+		"never fails: SSH on the LAN is expected on some routers; reported with its banner"}
+	checkTelnet = CheckInfo{"exposure.telnet_open", "Telnet is off", LAN, finding.SeverityMedium,
+		"telnet (tcp/23) accepts connections on the LAN; from the WAN it is part of exposure.remote_management (critical)"}
+	checkFTP = CheckInfo{"exposure.ftp_open", "FTP is off", LAN, finding.SeverityLow,
+		"an FTP server (tcp/21) accepts connections on the LAN; from the WAN it is part of exposure.remote_management"}
+	checkSNMP = CheckInfo{"exposure.snmp_default_community", "SNMP does not answer a default community", "", finding.SeverityMedium,
+		"the SNMP agent answers the community public (LAN medium, WAN high) or private (LAN high, WAN critical)"}
+	checkUPnP = CheckInfo{"exposure.upnp", "UPnP (LAN)", LAN, finding.SeverityInfo,
+		"never fails: UPnP on the LAN is a common default; reported with the IGD's port mappings"}
+	checkNATPMP = CheckInfo{"exposure.natpmp", "NAT-PMP/PCP (LAN)", LAN, finding.SeverityInfo,
+		"never fails: NAT-PMP/PCP on the LAN is a common default"}
+	checkTR069 = CheckInfo{"exposure.tr069", "TR-069 connection-request port (LAN)", LAN, finding.SeverityInfo,
+		"never fails on the LAN; reported with its answer"}
+	checkWinbox = CheckInfo{"exposure.winbox_open", "MikroTik Winbox (LAN)", LAN, finding.SeverityInfo,
+		"never fails on the LAN (Winbox is how MikroTik routers are managed); from the WAN it is part of exposure.remote_management"}
+	checkAPI = CheckInfo{"exposure.routeros_api", "RouterOS API is off or encrypted", LAN, finding.SeverityLow,
+		"the plain RouterOS API (tcp/8728) accepts connections on the LAN: its login carries the password unencrypted since RouterOS 6.43"}
+	checkRemote = CheckInfo{"exposure.remote_management", "No remote management from the Internet", WAN, finding.SeverityHigh,
+		"a management service (web admin page, SSH, telnet, FTP, Winbox, RouterOS API or API-SSL) accepts connections from the WAN side: high, telnet critical"}
+	checkUPnPWAN = CheckInfo{"exposure.upnp_wan", "UPnP does not answer from the Internet", WAN, finding.SeverityHigh,
+		"SSDP (udp/1900) answers from the WAN side"}
+	checkNATPMPWAN = CheckInfo{"exposure.natpmp_wan", "NAT-PMP/PCP does not answer from the Internet", WAN, finding.SeverityHigh,
+		"NAT-PMP or PCP (udp/5351) answers from the WAN side"}
+	checkTR069WAN = CheckInfo{"exposure.tr069_wan", "TR-069 is closed to the Internet or asks for credentials", WAN, finding.SeverityLow,
+		"the CWMP connection-request port (tcp/7547) answers from the WAN side: low when it asks for authentication (how ISPs run it), high when it does not"}
+)
+
+// Checks lists every check, in report order.
+func Checks() []CheckInfo {
+	return []CheckInfo{checkReachable, checkWebUI, checkSSH, checkTelnet, checkFTP, checkSNMP, checkUPnP, checkNATPMP,
+		checkTR069, checkWinbox, checkAPI, checkRemote, checkUPnPWAN, checkNATPMPWAN, checkTR069WAN}
+}
+
+// Input is one device's measurement.
+type Input struct {
+	// Target is the device.
+	Target probe.Target
+	// Subject names the device in findings ("router 192.0.2.1 (TP-Link
+	// TL-WR841N)"); empty means the address.
+	Subject string
+	// Vantage is where the probes ran from; empty means LAN.
+	Vantage Vantage
+	// Vendor is the identified vendor (any spelling), for vendor-specific
+	// remediation; empty means unknown.
+	Vendor string
+	// Results are the probe results for the target (probe.TargetReport).
+	Results []probe.Result
+	// DeadlineHit is true when the target's deadline ran out before every
+	// probe finished: timeouts are then unknown, not filtered.
+	DeadlineHit bool
+	// Now stamps the findings; zero means time.Now.
+	Now time.Time
+}
+
+// Judge returns every verdict for the device, passes included.
+func Judge(in Input) []finding.Finding {
+	ss := Services(in.Results)
+	j := &judge{in: in, ss: ss, at: in.Now, subject: in.Subject}
+	if j.at.IsZero() {
+		j.at = time.Now()
+	}
+	if j.subject == "" {
+		j.subject = in.Target.Addr.String()
+	}
+	j.answered = HostAnswered(ss)
+	j.reachable()
+	if in.Vantage == WAN {
+		for _, k := range []Kind{KindWeb, KindSSH, KindTelnet, KindFTP, KindWinbox, KindAPI, KindAPISSL} {
+			j.remote(k)
+		}
+		j.snmp()
+		j.offWAN(checkUPnPWAN, KindUPnP)
+		j.offWAN(checkNATPMPWAN, KindNATPMP)
+		j.tr069WAN()
+		return j.out
+	}
+	j.info(checkWebUI, KindWeb)
+	j.info(checkSSH, KindSSH)
+	j.off(checkTelnet, KindTelnet, checkTelnet.Severity)
+	j.off(checkFTP, KindFTP, checkFTP.Severity)
+	j.snmp()
+	j.info(checkUPnP, KindUPnP)
+	j.info(checkNATPMP, KindNATPMP)
+	j.info(checkTR069, KindTR069)
+	j.info(checkWinbox, KindWinbox)
+	j.api()
+	return j.out
+}
+
+// HostAnswered reports whether the device answered on any port, open or
+// refusing: only then does silence elsewhere mean "filtered".
+func HostAnswered(ss []Service) bool {
+	for _, s := range ss {
+		if s.State == StateOpen || s.State == StateClosed {
+			return true
+		}
+	}
+	return false
+}
+
+// Open returns the services that accepted connections or answered.
+func Open(ss []Service) []Service {
+	var out []Service
+	for _, s := range ss {
+		if s.State == StateOpen {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type judge struct {
+	in       Input
+	ss       []Service
+	at       time.Time
+	subject  string
+	answered bool
+	out      []finding.Finding
+}
+
+func (j *judge) of(k Kind) []Service {
+	var out []Service
+	for _, s := range j.ss {
+		if s.Kind == k {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (j *judge) add(c CheckInfo, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence) {
+	id := c.ID + "@" + j.in.Target.Addr.String()
+	if key != "" {
+		id += "/" + key
+	}
+	j.out = append(j.out, finding.Finding{ID: id, CheckID: c.ID, Subject: subject, Status: st, Severity: sev,
+		Confidence: conf, Title: c.Title, Detail: detail, Remediation: fix, Evidence: ev, ObservedAt: j.at})
+}
+
+// verdict is the outcome of "should this be off?" over one kind's ports.
+type verdict struct {
+	status finding.Status
+	conf   finding.Confidence
+	open   []Service // ports that accepted connections
+	detail string
+}
+
+// decideOff applies the package's timeout decision to one kind's ports.
+func (j *judge) decideOff(k Kind, ss []Service) verdict {
+	var confirmed, unconfirmed, closed, quiet, unknown []Service
+	for _, s := range ss {
+		switch {
+		case s.State == StateOpen && s.Confirmed:
+			confirmed = append(confirmed, s)
+		case s.State == StateOpen:
+			unconfirmed = append(unconfirmed, s)
+		case s.State == StateClosed:
+			closed = append(closed, s)
+		case (s.State == StateFiltered || s.State == StateSilent) && j.answered && !j.in.DeadlineHit:
+			quiet = append(quiet, s)
+		default:
+			unknown = append(unknown, s)
+		}
+	}
+	name := k.Name()
+	switch {
+	case len(confirmed) > 0:
+		return verdict{status: finding.StatusFail, conf: finding.ConfidenceHigh, open: append(confirmed, unconfirmed...),
+			detail: fmt.Sprintf("%s answers on %s%s.", upperFirst(name), labels(confirmed), factsOf(confirmed))}
+	case len(unconfirmed) > 0:
+		return verdict{status: finding.StatusFail, conf: finding.ConfidenceLow, open: unconfirmed,
+			detail: fmt.Sprintf("Something accepts connections on %s, the %s port, but did not answer as %s (%s); it is reachable all the same.",
+				labels(unconfirmed), name, name, reasons(unconfirmed))}
+	case len(ss) == 0:
+		return verdict{status: finding.StatusUnknown, conf: finding.ConfidenceHigh,
+			detail: fmt.Sprintf("%s was not measured: %s.", upperFirst(name), errNotMeasured)}
+	case len(unknown) > 0:
+		return verdict{status: finding.StatusUnknown, conf: finding.ConfidenceHigh, detail: j.unknownDetail(name, unknown)}
+	case len(quiet) > 0:
+		return verdict{status: finding.StatusPass, conf: finding.ConfidenceMedium,
+			detail: fmt.Sprintf("No answer on %s (%s), while the device answered on other ports: not reachable from here.", labels(quiet), quiet[0].State)}
+	}
+	return verdict{status: finding.StatusPass, conf: finding.ConfidenceHigh,
+		detail: fmt.Sprintf("Refused on %s: nothing listens there.", labels(closed))}
+}
+
+func (j *judge) unknownDetail(name string, unknown []Service) string {
+	switch {
+	case j.in.DeadlineHit && (unknown[0].State == StateFiltered || unknown[0].State == StateSilent):
+		return fmt.Sprintf("%s could not be checked on %s: the target's deadline ran out before it answered.", upperFirst(name), labels(unknown))
+	case !j.answered && (unknown[0].State == StateFiltered || unknown[0].State == StateSilent):
+		return fmt.Sprintf("%s could not be checked on %s: the device answered on no port at all, so silence here does not show the port is closed.", upperFirst(name), labels(unknown))
+	}
+	return fmt.Sprintf("%s could not be checked on %s: %s.", upperFirst(name), labels(unknown), reasons(unknown))
+}
+
+// reachable reports whether the device answered at all.
+func (j *judge) reachable() {
+	var open, closed []string
+	for _, s := range j.ss {
+		switch s.State {
+		case StateOpen:
+			open = append(open, s.Label())
+		case StateClosed:
+			closed = append(closed, s.Label())
+		}
+	}
+	ev := []finding.Evidence{{Key: "vantage", Value: string(j.vantage())}, {Key: "open", Value: listOr(open, "none")},
+		{Key: "closed", Value: listOr(closed, "none")}}
+	if j.answered {
+		j.add(checkReachable, "", j.subject, finding.StatusPass, finding.SeverityInfo, finding.ConfidenceHigh,
+			fmt.Sprintf("It answered on %d port(s) and refused %d.", len(open), len(closed)), "", ev)
+		return
+	}
+	why := "It answered on no port: it is down, unreachable from here, or drops everything; these cannot be told apart, so no exposure verdict below can be a pass."
+	fix := "Check the address, and that this machine can reach the device (for --wan-vantage: run from outside the network, against the router's public address)."
+	if j.vantage() == WAN {
+		why += " From the Internet side this is also what a router that filters every port looks like."
+	}
+	j.add(checkReachable, "", j.subject, finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceHigh, why, fix, ev)
+}
+
+func (j *judge) vantage() Vantage {
+	if j.in.Vantage == "" {
+		return LAN
+	}
+	return j.in.Vantage
+}
+
+// info reports a LAN service whose presence is expected.
+func (j *judge) info(c CheckInfo, k Kind) {
+	ss := j.of(k)
+	v := j.decideOff(k, ss)
+	ev := evidence(ss)
+	switch v.status {
+	case finding.StatusFail:
+		detail := fmt.Sprintf("%s Expected on the LAN.", v.detail)
+		j.add(c, "", j.subject, finding.StatusPass, finding.SeverityInfo, v.conf, detail, remedy(k, j.in.Vendor, LAN), ev)
+	case finding.StatusPass:
+		j.add(c, "", j.subject, finding.StatusPass, finding.SeverityInfo, v.conf, "Not reachable from the LAN. "+v.detail, "", ev)
+	default:
+		j.add(c, "", j.subject, finding.StatusUnknown, finding.SeverityInfo, v.conf, v.detail, "", ev)
+	}
+}
+
+// off reports a service that should be off from the LAN.
+func (j *judge) off(c CheckInfo, k Kind, sev finding.Severity) {
+	ss := j.of(k)
+	v := j.decideOff(k, ss)
+	fix := ""
+	if v.status == finding.StatusFail {
+		fix = remedy(k, j.in.Vendor, LAN)
+	}
+	j.add(c, "", j.subject, v.status, sev, v.conf, v.detail, fix, evidence(ss))
+}
+
+// remote reports one management service from the WAN side.
+func (j *judge) remote(k Kind) {
+	ss := j.of(k)
+	sev := finding.SeverityHigh
+	if k == KindTelnet {
+		sev = finding.SeverityCritical
+	}
+	v := j.decideOff(k, ss)
+	subject := fmt.Sprintf("%s, %s (%s)", j.subject, k.Name(), labels(ss))
+	detail := v.detail
+	fix := ""
+	if v.status == finding.StatusFail {
+		detail += " " + fromWAN + " Anyone there can try passwords and exploits against it."
+		fix = remedy(k, j.in.Vendor, WAN)
+	}
+	j.add(checkRemote, string(k), subject, v.status, sev, v.conf, detail, fix, evidence(ss))
+}
+
+// offWAN reports a UDP service that must not answer from the WAN.
+func (j *judge) offWAN(c CheckInfo, k Kind) {
+	ss := j.of(k)
+	v := j.decideOff(k, ss)
+	fix := ""
+	detail := v.detail
+	if v.status == finding.StatusFail {
+		detail += " " + fromWAN
+		fix = remedy(k, j.in.Vendor, WAN)
+	}
+	j.add(c, "", j.subject, v.status, c.Severity, v.conf, detail, fix, evidence(ss))
+}
+
+// snmp reports default communities, from either vantage.
+func (j *judge) snmp() {
+	ss := j.of(KindSNMP)
+	ev := evidence(ss)
+	wan := j.vantage() == WAN
+	sev := finding.SeverityMedium
+	if wan {
+		sev = finding.SeverityHigh
+	}
+	var comms []string
+	for _, s := range ss {
+		comms = append(comms, s.Communities...)
+	}
+	if len(comms) > 0 {
+		if slices.Contains(comms, "private") {
+			sev++
+		}
+		detail := fmt.Sprintf("The SNMP agent on %s answers the factory-default community %s%s: anyone who can reach it reads the router's details, and \"private\" is often allowed to change them.",
+			labels(ss), strings.Join(comms, " and "), factsOf(ss))
+		if wan {
+			detail += " " + fromWAN
+		}
+		j.add(checkSNMP, "", j.subject, finding.StatusFail, sev, finding.ConfidenceHigh, detail, remedy(KindSNMP, j.in.Vendor, j.vantage()), ev)
+		return
+	}
+	v := j.decideOff(KindSNMP, ss)
+	switch v.status {
+	case finding.StatusFail:
+		// Open but not a valid answer to our request: the community
+		// question stays open.
+		j.add(checkSNMP, "", j.subject, finding.StatusUnknown, sev, finding.ConfidenceHigh,
+			fmt.Sprintf("Something answers on %s, but not with a valid SNMP response to our request (%s): whether a default community works cannot be told.", labels(ss), reasons(v.open)), "", ev)
+	case finding.StatusPass:
+		detail := "Neither public nor private got an answer. " + v.detail
+		if len(ss) > 0 && ss[0].State == StateClosed {
+			detail = "No SNMP agent: " + v.detail
+		}
+		j.add(checkSNMP, "", j.subject, finding.StatusPass, sev, v.conf, detail, "", ev)
+	default:
+		j.add(checkSNMP, "", j.subject, finding.StatusUnknown, sev, v.conf, v.detail, "", ev)
+	}
+}
+
+// api reports the plain RouterOS API on the LAN (API-SSL is fine).
+func (j *judge) api() {
+	ss := j.of(KindAPI)
+	v := j.decideOff(KindAPI, ss)
+	ev := append(evidence(ss), evidence(j.of(KindAPISSL))...)
+	fix := ""
+	detail := v.detail
+	if v.status == finding.StatusFail {
+		fix = remedy(KindAPI, j.in.Vendor, LAN)
+		detail += " Since RouterOS 6.43 its login sends the password unencrypted (API-SSL, tcp/8729, does not)."
+	}
+	j.add(checkAPI, "", j.subject, v.status, checkAPI.Severity, v.conf, detail, fix, ev)
+}
+
+// tr069WAN applies the package's TR-069 decision.
+func (j *judge) tr069WAN() {
+	ss := j.of(KindTR069)
+	v := j.decideOff(KindTR069, ss)
+	ev := evidence(ss)
+	if v.status != finding.StatusFail {
+		j.add(checkTR069WAN, "", j.subject, v.status, checkTR069WAN.Severity, v.conf, v.detail, "", ev)
+		return
+	}
+	auth := false
+	for _, s := range v.open {
+		auth = auth || s.Authenticates
+	}
+	if v.conf == finding.ConfidenceHigh && !auth {
+		j.add(checkTR069WAN, "", j.subject, finding.StatusFail, finding.SeverityHigh, finding.ConfidenceHigh,
+			v.detail+" "+fromWAN+" It did not ask for authentication: anyone can send it connection requests.",
+			remedy(KindTR069, j.in.Vendor, WAN), ev)
+		return
+	}
+	detail := v.detail + " " + fromWAN
+	if auth {
+		detail += " It asks for authentication, which is how ISPs run TR-069 on the routers they manage."
+	}
+	j.add(checkTR069WAN, "", j.subject, finding.StatusFail, finding.SeverityLow, v.conf, detail, tr069AuthRemedy, ev)
+}
+
+// fromWAN is appended to the detail of a failing WAN-side finding.
+const fromWAN = "This was seen from the Internet side."
+
+// upperFirst capitalizes the first letter ("web admin page" starts a
+// sentence as "Web admin page").
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+func evidence(ss []Service) []finding.Evidence {
+	var ev []finding.Evidence
+	for _, s := range ss {
+		v := string(s.State)
+		if s.State == StateOpen && !s.Confirmed && s.Kind != KindWinbox {
+			v += ", did not speak " + s.Kind.Name()
+		}
+		if s.Reason != "" && s.State != StateOpen {
+			v += " (" + s.Reason + ")"
+		}
+		if len(s.Communities) > 0 {
+			v += "; communities answered: " + strings.Join(s.Communities, ", ")
+		}
+		for _, f := range s.Facts {
+			v += "; " + f
+		}
+		ev = append(ev, finding.Evidence{Key: s.Kind.Name() + " " + s.Label(), Value: v})
+	}
+	return ev
+}
+
+func labels(ss []Service) string {
+	var out []string
+	for _, s := range ss {
+		if s.Port != 0 {
+			out = append(out, s.Label())
+		}
+	}
+	return listOr(out, "its port")
+}
+
+func reasons(ss []Service) string {
+	var out []string
+	for _, s := range ss {
+		r := s.Reason
+		if r == "" {
+			r = string(s.State)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func factsOf(ss []Service) string {
+	var out []string
+	for _, s := range ss {
+		for _, f := range s.Facts {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, "; ") + ")"
+}
+
+func listOr(ss []string, none string) string {
+	if len(ss) == 0 {
+		return none
+	}
+	return strings.Join(ss, ", ")
+}
