@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/routerwatch/routerwatch/internal/audit"
+	"github.com/routerwatch/routerwatch/internal/finding"
+	"github.com/routerwatch/routerwatch/internal/netx"
+	"github.com/routerwatch/routerwatch/internal/testutil"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// records are two targets in documentation space: an exposed legacy
+// TP-Link and a device that did not answer.
+func records() []Record {
+	tp := Record{SchemaVersion: SchemaVersion, Target: "198.51.100.7", Status: StatusAnswered, Vantage: "wan",
+		StartedAt: t0, ElapsedSeconds: 3.141, Headline: "Device 198.51.100.7 (TP-Link TL-WR841N V10) is end of life and exploited in the wild: replace it.",
+		Identity:      Identity{Identified: true, Vendor: "TP-Link", Model: "TL-WR841N", HWRev: "10", Confidence: "high"},
+		Vulnerability: Vulnerability{Verdict: "affected", Severity: "high", Exploited: true, EndOfLife: true, CVEs: []string{"CVE-2023-50224", "CVE-2023-33538"}},
+		Services: []Service{{Kind: "web", Proto: "tcp", Port: 80, Confirmed: true, Facts: []string{"http HTTP 401", "realm: TP-LINK Wireless N Router WR841N"}},
+			{Kind: "telnet", Proto: "tcp", Port: 23, Confirmed: true}},
+		Summary: Counts{Pass: 9, Fail: 3, Unknown: 1}, WorstSeverity: "critical",
+		Findings: []finding.Finding{
+			{ID: "exposure.remote_management@198.51.100.7/telnet", CheckID: "exposure.remote_management", Subject: "device 198.51.100.7, telnet (tcp/23)",
+				Status: finding.StatusFail, Severity: finding.SeverityCritical, Confidence: finding.ConfidenceHigh, Title: "No remote management from the Internet", ObservedAt: t0},
+			{ID: "exposure.remote_management@198.51.100.7/web", CheckID: "exposure.remote_management", Subject: "device 198.51.100.7, web admin page (tcp/80)",
+				Status: finding.StatusFail, Severity: finding.SeverityHigh, Confidence: finding.ConfidenceHigh, Title: "No remote management from the Internet", ObservedAt: t0},
+			{ID: "firmware.known_vulnerable@198.51.100.7/CVE-2023-50224", CheckID: "firmware.known_vulnerable", Subject: "device 198.51.100.7",
+				Status: finding.StatusFail, Severity: finding.SeverityHigh, Confidence: finding.ConfidenceHigh, Title: "No known vulnerability affects this router", ObservedAt: t0},
+			{ID: "firmware.end_of_life@198.51.100.7", CheckID: "firmware.end_of_life", Subject: "device 198.51.100.7",
+				Status: finding.StatusUnknown, Severity: finding.SeverityInfo, Confidence: finding.ConfidenceHigh, Title: "Router is still supported by its vendor", ObservedAt: t0},
+		}}
+	silent := Record{SchemaVersion: SchemaVersion, Target: "198.51.100.8", Status: StatusSilent, Vantage: "wan", StartedAt: t0, ElapsedSeconds: 15,
+		DeadlineHit: true, Headline: "Device 198.51.100.8 did not answer on any port: nothing could be checked.",
+		Identity: Identity{Confidence: "low"}, Vulnerability: Vulnerability{Verdict: "unidentified", CVEs: []string{}},
+		Services: []Service{}, Summary: Counts{Unknown: 2}, Findings: []finding.Finding{
+			{ID: "exposure.device_reachable@198.51.100.8", CheckID: "exposure.device_reachable", Subject: "device 198.51.100.8",
+				Status: finding.StatusUnknown, Severity: finding.SeverityInfo, Confidence: finding.ConfidenceHigh, Title: "Device answers the probes", ObservedAt: t0},
+			{ID: "firmware.identity_unknown@198.51.100.8", CheckID: "firmware.identity_unknown", Subject: "device 198.51.100.8",
+				Status: finding.StatusUnknown, Severity: finding.SeverityMedium, Confidence: finding.ConfidenceHigh, Title: "Router identified", ObservedAt: t0},
+		},
+		ProbeErrors: []audit.ProbeError{{Probe: "http", Status: netx.StatusTimeout, Error: "http probe: timeout: i/o timeout"}}}
+	return []Record{tp, silent}
+}
+
+func TestGolden(t *testing.T) {
+	for _, f := range []Format{FormatJSONL, FormatCSV, FormatText} {
+		t.Run(string(f), func(t *testing.T) {
+			var b bytes.Buffer
+			w, err := NewWriter(&b, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range records() {
+				if err := w.Write(&r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			testutil.Golden(t, "records."+string(f)+".golden", b.Bytes())
+		})
+	}
+	t.Run("summary", func(t *testing.T) {
+		var s Summary
+		rs := records()
+		s.Add(&rs[0], false)
+		s.Add(&rs[1], true)
+		var b bytes.Buffer
+		if err := s.Write(&b, 18*time.Second+140*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Golden(t, "summary.golden", b.Bytes())
+	})
+}
+
+// TestWriterStreams checks each record is on the output when Write
+// returns: a reader of the pipe sees the target at once.
+func TestWriterStreams(t *testing.T) {
+	for _, f := range []Format{FormatJSONL, FormatCSV, FormatText} {
+		t.Run(string(f), func(t *testing.T) {
+			var b bytes.Buffer
+			w, _ := NewWriter(&b, f)
+			r := records()[0]
+			before := b.Len()
+			if err := w.Write(&r); err != nil {
+				t.Fatal(err)
+			}
+			if b.Len() == before || !strings.Contains(b.String(), "198.51.100.7") {
+				t.Errorf("%s: the record is not written through at once", f)
+			}
+		})
+	}
+}
+
+func TestJSONLRoundTrip(t *testing.T) {
+	rs := records()
+	b, err := MarshalLine(&rs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(b, []byte("\n")) != 1 || b[len(b)-1] != '\n' {
+		t.Fatalf("not one line: %q", b)
+	}
+	var got Record
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rs[0], got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestCSVSafe(t *testing.T) {
+	r := records()[0]
+	r.Identity.Model = "=HYPERLINK(\"http://example.net\")"
+	var b bytes.Buffer
+	w, _ := NewCSV(&b)
+	w.Write(&r)
+	if strings.Contains(b.String(), ",=HYPERLINK") || !strings.Contains(b.String(), "'=HYPERLINK") {
+		t.Errorf("formula not neutralized:\n%s", b.String())
+	}
+}
+
+func TestResume(t *testing.T) {
+	rs := records()
+	line0, _ := MarshalLine(&rs[0])
+	tests := []struct {
+		name     string
+		content  string
+		wantDone []string
+		dropped  int
+	}{
+		{name: "missing_file", content: "\x00none"},
+		{name: "empty", content: ""},
+		{name: "one_record", content: string(line0), wantDone: []string{"198.51.100.7"}},
+		{name: "partial_last_line", content: string(line0) + `{"schema_version":1,"target":"198.51`, wantDone: []string{"198.51.100.7"}, dropped: 1},
+		{name: "garbage_line", content: "not json\n" + string(line0) + "\n", wantDone: []string{"198.51.100.7"}, dropped: 1},
+		{name: "over_long_line", content: strings.Repeat("x", maxResumeLine+10) + "\n" + string(line0), wantDone: []string{"198.51.100.7"}, dropped: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "resume.jsonl")
+			if tt.content != "\x00none" {
+				if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var seen []string
+			r, err := OpenResume(path, func(rec *Record) { seen = append(seen, rec.Target) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantDone, seen); diff != "" {
+				t.Errorf("records read (-want +got):\n%s", diff)
+			}
+			if r.Dropped != tt.dropped {
+				t.Errorf("dropped %d, want %d", r.Dropped, tt.dropped)
+			}
+			// Appending after a crash starts on a fresh line, and the
+			// file reads back whole.
+			if err := r.Append(&rs[1]); err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+			var again []string
+			r2, err := OpenResume(path, func(rec *Record) { again = append(again, rec.Target) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r2.Close()
+			if diff := cmp.Diff(append(tt.wantDone, "198.51.100.8"), again); diff != "" {
+				t.Errorf("after append (-want +got):\n%s", diff)
+			}
+			if !r2.Done("198.51.100.8") || r2.Len() != len(tt.wantDone)+1 {
+				t.Errorf("Done/Len wrong: %d", r2.Len())
+			}
+			if tt.name == "partial_last_line" && r2.Dropped != 0 {
+				t.Errorf("the partial line survived: dropped %d on reopen", r2.Dropped)
+			}
+		})
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	now := t0
+	p := NewProgress(&b, 4, func() time.Time { return now })
+	for range 4 {
+		now = now.Add(time.Second)
+		p.Done()
+	}
+	p.Clear()
+	out := b.String()
+	for _, want := range []string{"1/4 targets", "4/4 targets", "1.0/s", "\r\x1b[K"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress output lacks %q: %q", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, "\r\x1b[K") {
+		t.Errorf("not cleared at the end: %q", out)
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, s := range []string{"jsonl", "csv", "text"} {
+		if _, err := ParseFormat(s); err != nil {
+			t.Errorf("ParseFormat(%q): %v", s, err)
+		}
+	}
+	if _, err := ParseFormat("json"); err == nil {
+		t.Error("ParseFormat(json) accepted")
+	}
+}
+
+// FuzzOpenResume feeds arbitrary resume files: never a panic, and what
+// is appended after them always reads back as a record.
+func FuzzOpenResume(f *testing.F) {
+	rs := records()
+	line, _ := MarshalLine(&rs[0])
+	f.Add(line)
+	f.Add(append(append([]byte{}, line...), `{"schema_version":1,"target":"198.5`...))
+	f.Add([]byte("\n\n{}\nnot json\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "resume.jsonl")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenResume(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Append(&rs[1]); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		r2, err := OpenResume(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r2.Close()
+		if !r2.Done(rs[1].Target) {
+			t.Errorf("the appended record does not read back after %q", b)
+		}
+	})
+}
