@@ -47,14 +47,19 @@ var (
 	defaultTrustedDoT = []string{"1.1.1.1:853#cloudflare-dns.com"}
 )
 
-type dnsFlags struct {
+// dnsOptions are the flags of the DNS checks, which dns and check share.
+type dnsOptions struct {
 	resolvers, trustedDoH, trustedDoT, trustCA []string
 	canaries, dnssecNames                      []string
 	nxParent, iface, indicators                string
 	noDHCP                                     bool
-	timeout                                    time.Duration
-	format, failOn                             string
 	tlsPort                                    uint16
+}
+
+type dnsFlags struct {
+	dnsOptions
+	timeout        time.Duration
+	format, failOn string
 }
 
 func (a *App) newDNSCmd() *cobra.Command {
@@ -87,6 +92,16 @@ as not checked. They never take or change a DHCP lease.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runDNS(cmd.Context(), f) },
 	}
+	addDNSFlags(cmd, &f.dnsOptions)
+	fl := cmd.Flags()
+	fl.DurationVar(&f.timeout, "timeout", defaultDNSTimeout, "deadline for the whole run")
+	fl.StringVar(&f.format, "format", "", "output format: text, json or html (default from config, else text)")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding fails at or above this severity: info, low, medium, high, critical (default high)")
+	return cmd
+}
+
+// addDNSFlags registers the DNS checks' flags on cmd.
+func addDNSFlags(cmd *cobra.Command, f *dnsOptions) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.resolvers, "resolver", nil, "test this resolver (IP or IP:PORT) instead of discovering them; repeatable")
 	fl.StringArrayVar(&f.trustedDoH, "trusted-doh", nil, "trusted DNS-over-HTTPS endpoint https://IP[:PORT]/path[#tls-name]; repeatable (default "+strings.Join(defaultTrustedDoH, ", ")+")")
@@ -98,20 +113,21 @@ as not checked. They never take or change a DHCP lease.`,
 	fl.StringVar(&f.iface, "interface", "", "interface for the DHCP and router-advertisement probes (default: the IPv4 default route's)")
 	fl.StringVar(&f.indicators, "indicators", "", "JSON file of extra known-bad addresses, in the format of the built-in list (added to it)")
 	fl.BoolVar(&f.noDHCP, "no-dhcp", false, "do not probe DHCPv4, router advertisements or DHCPv6 (no root needed)")
-	fl.DurationVar(&f.timeout, "timeout", defaultDNSTimeout, "deadline for the whole run")
-	fl.StringVar(&f.format, "format", "", "output format: text, json or html (default from config, else text)")
-	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding fails at or above this severity: info, low, medium, high, critical (default high)")
 	// The TLS check's port is 443 in real life; tests and the lab serve
 	// their HTTPS servers elsewhere.
 	fl.Uint16Var(&f.tlsPort, "tls-port", dnshijack.DefaultTLSPort, "port of the TLS check (testing)")
 	_ = fl.MarkHidden("tls-port")
-	return cmd
 }
 
-// dnsRun is a validated command line.
+// dnsRun is a validated dns command line.
 type dnsRun struct {
-	format   report.Format
-	failOn   finding.Severity
+	format report.Format
+	failOn finding.Severity
+	*dnsPlan
+}
+
+// dnsPlan is the validated DNS options.
+type dnsPlan struct {
 	user     []dnshijack.Resolver
 	trusted  []dnsprobe.Server
 	roots    *x509.CertPool
@@ -121,24 +137,50 @@ type dnsRun struct {
 
 func (a *App) parseDNSFlags(f *dnsFlags) (*dnsRun, error) {
 	r := &dnsRun{}
-	format := f.format
-	if format == "" {
-		format = a.cfg.Format
-	}
 	var err error
-	if r.format, err = report.ParseFormat(format); err != nil {
-		return nil, usagef("--format: %q is not one of text, json, html", format)
+	if r.format, err = a.reportFormat(f.format); err != nil {
+		return nil, err
 	}
-	failOn := f.failOn
-	if failOn == "" {
-		failOn = a.cfg.FailOn
-	}
-	if r.failOn, err = finding.ParseSeverity(failOn); err != nil {
-		return nil, usagef("--fail-on: %v", err)
+	if r.failOn, err = a.failOnSeverity(f.failOn); err != nil {
+		return nil, err
 	}
 	if f.timeout <= 0 {
 		return nil, usagef("--timeout must be positive")
 	}
+	if r.dnsPlan, err = parseDNSOptions(&f.dnsOptions); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// reportFormat reads --format (text, json, html), the config's when empty.
+func (a *App) reportFormat(format string) (report.Format, error) {
+	if format == "" {
+		format = a.cfg.Format
+	}
+	f, err := report.ParseFormat(format)
+	if err != nil {
+		return "", usagef("--format: %q is not one of text, json, html", format)
+	}
+	return f, nil
+}
+
+// failOnSeverity reads --fail-on, the config's when empty.
+func (a *App) failOnSeverity(name string) (finding.Severity, error) {
+	if name == "" {
+		name = a.cfg.FailOn
+	}
+	sev, err := finding.ParseSeverity(name)
+	if err != nil {
+		return 0, usagef("--fail-on: %v", err)
+	}
+	return sev, nil
+}
+
+// parseDNSOptions validates the DNS flags.
+func parseDNSOptions(f *dnsOptions) (*dnsPlan, error) {
+	r := &dnsPlan{}
+	var err error
 	for _, s := range f.resolvers {
 		srv, err := dnsprobe.ParsePlain(s)
 		if err != nil {
@@ -251,33 +293,15 @@ func (a *App) runDNS(ctx context.Context, f *dnsFlags) error {
 	for _, g := range facts.Gateways {
 		gateways = append(gateways, g.Addr)
 	}
-	resolvers, discovery, err := a.discoverResolvers(ctx, f, run, &facts, gateways)
+	au, err := a.runDNSAudit(ctx, &f.dnsOptions, run.dnsPlan, &facts, gateways)
 	if err != nil {
 		return err
 	}
-	for _, s := range discovery {
-		a.logger.Debug("dns: resolver source", "source", s.Kind, "detail", s.Detail, "found", s.Found, "skipped", s.Skipped, "error", s.Err)
-	}
-
-	scope := dnsScope(gateways, resolvers, run.trusted)
-	opts := dnshijack.DialerOptions()
-	in := dnshijack.Input{
-		Resolvers: resolvers, Trusted: run.trusted, Canaries: run.canaries, DNSSECNames: f.dnssecNames, NXParent: f.nxParent,
-		Gateways: gateways, Indicators: run.ind, Discovery: discovery, RootCAs: run.roots, TLSPort: f.tlsPort,
-		Dialer: netx.NewDialer(scope, opts),
-		ProofDialer: func(extra []netip.Addr) *netx.Dialer {
-			s := scope
-			for _, x := range extra {
-				s = s.WithAddr(x)
-			}
-			return netx.NewDialer(s, opts)
-		},
-	}
 	rep := &report.Report{Tool: report.Tool{Name: "routerwatch", Version: buildinfo.String()}, Command: "dns", StartedAt: started}
-	rep.Notes = append(rep.Notes, "scope: "+scope.String())
-	if len(resolvers) == 0 {
+	rep.Notes = append(rep.Notes, "scope: "+au.scope.String())
+	if au.result == nil {
 		// Nothing to test: report why, and exit 3.
-		rep.Findings = dnshijack.DiscoveryFindings(discovery, time.Now())
+		rep.Findings = au.findings()
 		rep.Verdict.Headline = "COULD NOT CHECK: no DNS resolver was found to test (see why below); name one with --resolver."
 		rep.FinishedAt = time.Now()
 		rep.Finish()
@@ -286,12 +310,7 @@ func (a *App) runDNS(ctx context.Context, f *dnsFlags) error {
 		}
 		return errors.New("dns: no resolver to test")
 	}
-	a.logger.Debug("dns: measuring", "resolvers", len(resolvers), "trusted", len(run.trusted), "canaries", len(run.canaries), "scope", scope.String())
-	res, err := dnshijack.Run(ctx, in)
-	if err != nil {
-		return err
-	}
-	fillReport(rep, res, run, &facts)
+	fillReport(rep, au.result, run.dnsPlan, &facts)
 	rep.FinishedAt = time.Now()
 	rep.Finish()
 	if err := a.writeReport(rep, run.format); err != nil {
@@ -306,6 +325,63 @@ func (a *App) runDNS(ctx context.Context, f *dnsFlags) error {
 		return &findingsError{n: n}
 	}
 	return nil
+}
+
+// dnsAudit is the outcome of the DNS checks: the scope they ran in, what
+// discovery found and, when there was a resolver to test, the result.
+type dnsAudit struct {
+	scope     target.Scope
+	resolvers []dnshijack.Resolver
+	discovery []dnshijack.SourceStatus
+	// result is nil when no resolver was found to test.
+	result *dnshijack.Result
+}
+
+// findings returns the result's findings, or the discovery findings when
+// there was nothing to test.
+func (d *dnsAudit) findings() []finding.Finding {
+	if d.result != nil {
+		return d.result.Findings
+	}
+	return dnshijack.DiscoveryFindings(d.discovery, time.Now())
+}
+
+// runDNSAudit discovers the resolvers (or takes the named ones) and runs
+// the DNS checks on them. Its scope is exactly the gateways, the resolvers
+// and the trusted resolvers (dnsScope). The seam between the DNS checks
+// and the commands that show them: dns reports it alone, check next to
+// the router's own findings.
+func (a *App) runDNSAudit(ctx context.Context, f *dnsOptions, plan *dnsPlan, facts *hostnet.Facts, gateways []netip.Addr) (*dnsAudit, error) {
+	resolvers, discovery, err := a.discoverResolvers(ctx, f, plan, facts, gateways)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range discovery {
+		a.logger.Debug("dns: resolver source", "source", s.Kind, "detail", s.Detail, "found", s.Found, "skipped", s.Skipped, "error", s.Err)
+	}
+	scope := dnsScope(gateways, resolvers, plan.trusted)
+	au := &dnsAudit{scope: scope, resolvers: resolvers, discovery: discovery}
+	if len(resolvers) == 0 {
+		return au, nil
+	}
+	opts := dnshijack.DialerOptions()
+	in := dnshijack.Input{
+		Resolvers: resolvers, Trusted: plan.trusted, Canaries: plan.canaries, DNSSECNames: f.dnssecNames, NXParent: f.nxParent,
+		Gateways: gateways, Indicators: plan.ind, Discovery: discovery, RootCAs: plan.roots, TLSPort: f.tlsPort,
+		Dialer: netx.NewDialer(scope, opts),
+		ProofDialer: func(extra []netip.Addr) *netx.Dialer {
+			s := scope
+			for _, x := range extra {
+				s = s.WithAddr(x)
+			}
+			return netx.NewDialer(s, opts)
+		},
+	}
+	a.logger.Debug("dns: measuring", "resolvers", len(resolvers), "trusted", len(plan.trusted), "canaries", len(plan.canaries), "scope", scope.String())
+	if au.result, err = dnshijack.Run(ctx, in); err != nil {
+		return nil, err
+	}
+	return au, nil
 }
 
 // dnsScope is exactly what the user's machine is told to use (gateways,
@@ -327,11 +403,11 @@ func dnsScope(gateways []netip.Addr, resolvers []dnshijack.Resolver, trusted []d
 
 // discoverResolvers returns the resolvers to test: the named ones, or
 // those the OS, DHCP and router advertisements name.
-func (a *App) discoverResolvers(ctx context.Context, f *dnsFlags, run *dnsRun, facts *hostnet.Facts, gateways []netip.Addr) ([]dnshijack.Resolver, []dnshijack.SourceStatus, error) {
-	if len(run.user) > 0 {
+func (a *App) discoverResolvers(ctx context.Context, f *dnsOptions, plan *dnsPlan, facts *hostnet.Facts, gateways []netip.Addr) ([]dnshijack.Resolver, []dnshijack.SourceStatus, error) {
+	if len(plan.user) > 0 {
 		why := "resolvers named with --resolver"
 		_, st := dnshijack.Discovery{OSSkipped: why, DHCPSkipped: why}.Resolvers()
-		return run.user, st, nil
+		return plan.user, st, nil
 	}
 	d := dnshijack.Discovery{Facts: facts}
 	it, ok := facts.InterfaceFor(f.iface)
@@ -377,20 +453,37 @@ func (a *App) discoverResolvers(ctx context.Context, f *dnsFlags, run *dnsRun, f
 }
 
 // fillReport copies a dnshijack result into a generic report.
-func fillReport(rep *report.Report, res *dnshijack.Result, run *dnsRun, facts *hostnet.Facts) {
-	for _, g := range facts.Gateways {
-		attrs := []finding.Evidence{{Key: "interface", Value: g.Interface}}
-		if g.MAC != nil {
-			attrs = append(attrs, finding.Evidence{Key: "mac", Value: g.MAC.String()})
-		}
-		attrs = append(attrs, finding.Evidence{Key: "vendor", Value: firstNonEmptyString(g.Vendor, "unknown: "+firstNonEmptyString(g.VendorNote, g.MACNote))})
-		rep.Subjects = append(rep.Subjects, report.Subject{ID: g.Addr.String(), Kind: "gateway", Label: "router " + g.Addr.String() + " (default gateway)", Attributes: attrs})
-	}
+func fillReport(rep *report.Report, res *dnshijack.Result, run *dnsPlan, facts *hostnet.Facts) {
+	rep.Subjects = append(rep.Subjects, gatewaySubjects(facts)...)
 	rep.Verdict.Headline = res.Headline
 	rep.Findings = res.Findings
 	for _, s := range res.Steps {
 		rep.Steps = append(rep.Steps, report.Step{Title: s.Title, Detail: s.Detail})
 	}
+	rep.Subjects = append(rep.Subjects, dnsSubjects(res)...)
+	rep.Notes = append(rep.Notes, dnsNote(res, run))
+}
+
+// gatewaySubjects describes this host's default gateways.
+func gatewaySubjects(facts *hostnet.Facts) []report.Subject {
+	var out []report.Subject
+	for _, g := range facts.Gateways {
+		out = append(out, report.Subject{ID: g.Addr.String(), Kind: "gateway", Label: "router " + g.Addr.String() + " (default gateway)", Attributes: gatewayAttributes(g)})
+	}
+	return out
+}
+
+func gatewayAttributes(g hostnet.Gateway) []finding.Evidence {
+	attrs := []finding.Evidence{{Key: "interface", Value: g.Interface}}
+	if g.MAC != nil {
+		attrs = append(attrs, finding.Evidence{Key: "mac", Value: g.MAC.String()})
+	}
+	return append(attrs, finding.Evidence{Key: "vendor", Value: firstNonEmptyString(g.Vendor, "unknown: "+firstNonEmptyString(g.VendorNote, g.MACNote))})
+}
+
+// dnsSubjects describes the resolvers tested and the trusted resolvers.
+func dnsSubjects(res *dnshijack.Result) []report.Subject {
+	var out []report.Subject
 	for _, v := range res.Verdicts {
 		attrs := []finding.Evidence{{Key: "class", Value: string(v.Class)}, {Key: "class_note", Value: v.ClassNote}}
 		if v.Verdict != dnshijack.VerdictUnknown {
@@ -402,13 +495,17 @@ func fillReport(rep *report.Report, res *dnshijack.Result, run *dnsRun, facts *h
 		for _, r := range v.Reasons {
 			attrs = append(attrs, finding.Evidence{Key: "reason", Value: r})
 		}
-		rep.Subjects = append(rep.Subjects, report.Subject{ID: v.Resolver.Key(), Kind: "resolver", Label: v.Resolver.Label(), Verdict: string(v.Verdict), Attributes: attrs})
+		out = append(out, report.Subject{ID: v.Resolver.Key(), Kind: "resolver", Label: v.Resolver.Label(), Verdict: string(v.Verdict), Attributes: attrs})
 	}
 	for _, t := range res.Trusted {
-		rep.Subjects = append(rep.Subjects, report.Subject{ID: t.Server, Kind: "trusted_resolver", Label: t.Server,
+		out = append(out, report.Subject{ID: t.Server, Kind: "trusted_resolver", Label: t.Server,
 			Attributes: []finding.Evidence{{Key: "answered", Value: fmt.Sprint(t.Answered)}, {Key: "failed", Value: fmt.Sprint(t.Failed)}}})
 	}
-	rep.Notes = append(rep.Notes, fmt.Sprintf("canaries: %d names; indicators: %d addresses (list of %s)", len(res.Canaries), run.ind.Len(), run.ind.Updated))
+	return out
+}
+
+func dnsNote(res *dnshijack.Result, run *dnsPlan) string {
+	return fmt.Sprintf("canaries: %d names; indicators: %d addresses (list of %s)", len(res.Canaries), run.ind.Len(), run.ind.Updated)
 }
 
 // writeReport renders rep on stdout; colour only on a terminal, and never

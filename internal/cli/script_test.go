@@ -28,7 +28,8 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar: one or more per subcommand,
 // checking exit codes, output and files written. $SHARED is ../shared/data.
 // The dns_*.txtar scripts need loopback fake resolvers and run under
-// TestScriptDNS instead.
+// TestScriptDNS instead; check_*.txtar and scan_*.txtar need fake routers
+// and run under TestScriptCheck.
 func TestScripts(t *testing.T) {
 	shared := testutil.SharedData(t)
 	all, err := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
@@ -37,7 +38,9 @@ func TestScripts(t *testing.T) {
 	}
 	var files []string
 	for _, f := range all {
-		if !strings.HasPrefix(filepath.Base(f), "dns_") {
+		switch base := filepath.Base(f); {
+		case strings.HasPrefix(base, "dns_"), strings.HasPrefix(base, "check_"), strings.HasPrefix(base, "scan_"):
+		default:
 			files = append(files, f)
 		}
 	}
