@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/routerwatch/routerwatch/internal/config"
+	"github.com/routerwatch/routerwatch/internal/probe"
 )
 
 // Exit codes, as PRODUCT.md defines them.
@@ -190,5 +192,19 @@ func (a *App) setup(cmd *cobra.Command) error {
 	}
 	a.cfg = cfg
 	a.logger = slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: lvl}))
+	// net/http writes to the standard logger when a device misbehaves
+	// ("Unsolicited response received on idle HTTP channel", with the
+	// device's bytes): that is the device's fault, already reported as a
+	// probe error, so it goes to the debug log instead of the user's screen.
+	log.SetFlags(0)
+	log.SetOutput(stdlibLog{a.logger})
 	return nil
+}
+
+// stdlibLog forwards the standard logger to slog at debug level.
+type stdlibLog struct{ l *slog.Logger }
+
+func (w stdlibLog) Write(p []byte) (int, error) {
+	w.l.Debug("library", "msg", strings.TrimSpace(probe.Text(p, 200)))
+	return len(p), nil
 }

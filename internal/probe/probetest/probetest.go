@@ -184,9 +184,17 @@ func ServeUDP(t testing.TB, addr netip.Addr, reply func(req []byte, from netip.A
 }
 
 // SlowDrip returns a handler that sends data one byte per interval until
-// it is done or the connection fails.
+// it is done or the connection fails. It first gives the client a moment
+// to speak: an HTTP client's request is read (so the drip is the reply,
+// as on a real slow device, not bytes before the request, which Go's
+// transport reports as an unsolicited response at a racy moment), and a
+// banner client, which waits for the server, gets its drip after the pause.
 func SlowDrip(data []byte, interval time.Duration) func(net.Conn) {
 	return func(c net.Conn) {
+		c.SetReadDeadline(time.Now().Add(dripListen))
+		buf := make([]byte, 4096)
+		c.Read(buf)
+		c.SetReadDeadline(time.Time{})
 		for _, b := range data {
 			if _, err := c.Write([]byte{b}); err != nil {
 				return
@@ -195,6 +203,11 @@ func SlowDrip(data []byte, interval time.Duration) func(net.Conn) {
 		}
 	}
 }
+
+// dripListen is how long SlowDrip waits for a client request; clients on
+// loopback send theirs within microseconds, even under -race on a busy
+// machine far below this.
+const dripListen = 200 * time.Millisecond
 
 // Garbage returns a handler that writes n pseudo-random bytes (a fixed
 // pattern that is neither text nor any protocol) and closes.
