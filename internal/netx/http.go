@@ -35,6 +35,11 @@ type HTTPOptions struct {
 	MaxHeaderBytes int64
 	// MaxBody bounds each response body; 0 means the dialer's MaxRead.
 	MaxBody int64
+	// HTTP2 offers HTTP/2 (ALPN h2) on TLS connections, for servers that
+	// speak nothing else, such as DNS-over-HTTPS resolvers (RFC 8484 names
+	// HTTP/2 the minimum recommended version). Router probes leave it off:
+	// device web UIs speak HTTP/1.x.
+	HTTP2 bool
 }
 
 // HTTPClient returns a client whose every connection goes through d. It
@@ -62,7 +67,7 @@ func (d *Dialer) HTTPClient(o HTTPOptions) *http.Client {
 		TLSHandshakeTimeout:    DefaultTLSHandshakeTimeout,
 		MaxResponseHeaderBytes: o.MaxHeaderBytes,
 		DisableKeepAlives:      true,
-		ForceAttemptHTTP2:      false,
+		ForceAttemptHTTP2:      o.HTTP2,
 	}
 	return &http.Client{
 		Transport: &limitBody{rt: tr, max: o.MaxBody},

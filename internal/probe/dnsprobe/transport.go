@@ -240,7 +240,9 @@ func (c *Client) dohClient(srv Server) httpDoer {
 	if hc, ok := c.doh[key]; ok {
 		return hc
 	}
-	hc := c.dialer.HTTPClient(netx.HTTPOptions{TLS: c.tlsConfig(srv, "http/1.1"), MaxRedirects: -1, MaxBody: MaxStreamReply + 1})
+	cfg := c.tlsConfig(srv, "h2")
+	cfg.NextProtos = []string{"h2", "http/1.1"} // HTTP/2 first (RFC 8484 §5.2), HTTP/1.1 for servers without it
+	hc := c.dialer.HTTPClient(netx.HTTPOptions{TLS: cfg, MaxRedirects: -1, MaxBody: MaxStreamReply + 1, HTTP2: true})
 	c.doh[key] = hc
 	return hc
 }

@@ -145,6 +145,12 @@ func NewDoH(t testing.TB, ca *CA, h dns.Handler) *DoHServer {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /dns-query", func(w http.ResponseWriter, r *http.Request) {
+		// HTTP/2 only, like unbound's DoH: a client that cannot speak it
+		// fails here as it would against real resolvers.
+		if r.ProtoMajor != 2 {
+			http.Error(w, "HTTP/2 required", http.StatusHTTPVersionNotSupported)
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, 65536))
 		q := new(dns.Msg)
 		if err != nil || r.Header.Get("Content-Type") != "application/dns-message" || q.Unpack(body) != nil {
@@ -164,7 +170,8 @@ func NewDoH(t testing.TB, ca *CA, h dns.Handler) *DoHServer {
 	ts := httptest.NewUnstartedServer(mux)
 	ts.Listener.Close()
 	ts.Listener = l
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, nil, []netip.Addr{ip})}}
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, nil, []netip.Addr{ip})}, NextProtos: []string{"h2"}}
+	ts.EnableHTTP2 = true
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	ap := l.Addr().(*net.TCPAddr).AddrPort()
