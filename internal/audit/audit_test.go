@@ -62,10 +62,10 @@ func TestJudgeTPLinkLAN(t *testing.T) {
 	opts := audit.Options{Index: index(t), Noun: "router", TargetTimeout: probeTimeout}
 	d := audit.Judge(rep, opts, nil)
 
-	if got, want := audit.Name(d.Identity), "TP-Link TL-WR841N"; got != want {
+	if got, want := audit.Name(d.Identity), "TP-Link TL-WR841N V10"; got != want {
 		t.Errorf("name %q, want %q", got, want)
 	}
-	if d.Subject != "router 127.0.0.41 (TP-Link TL-WR841N)" || !d.Answered || d.DeadlineHit {
+	if d.Subject != "router 127.0.0.41 (TP-Link TL-WR841N V10)" || !d.Answered || d.DeadlineHit {
 		t.Errorf("subject %q answered %v deadline %v", d.Subject, d.Answered, d.DeadlineHit)
 	}
 	wantOpen := []string{"web tcp/" + port(dev, "http"), "ssh tcp/" + port(dev, "ssh"), "telnet tcp/" + port(dev, "telnet"),
@@ -85,12 +85,13 @@ func TestJudgeTPLinkLAN(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	// The model is known, the hardware version is not (TP-Link's UPnP
-	// modelNumber is not a sourced channel): the verdict is undecided.
-	if d.Verdict() != "unknown" {
+	// The hardware version comes from the UPnP modelNumber "10.0" (a
+	// low-confidence inference, rules.yaml tplink.upnp.model_number_hw):
+	// V10 is end of life and affected by exploited CVEs.
+	if d.Verdict() != "affected" {
 		t.Errorf("verdict %s", d.Verdict())
 	}
-	if h := audit.Headline(&d, true); !strings.HasPrefix(h, "Your router TP-Link TL-WR841N may be affected by ") {
+	if h := audit.Headline(&d, true); h != "Your router TP-Link TL-WR841N V10 is end of life and exploited in the wild: replace it." {
 		t.Errorf("headline %q", h)
 	}
 

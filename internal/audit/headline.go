@@ -249,7 +249,10 @@ func Steps(d *Device) []Step {
 				add(Step{Title: "Find a fixed firmware or replace the router", Detail: f.Remediation})
 			}
 		case "firmware.end_of_life":
-			add(Step{Title: "Plan to replace the router", Detail: f.Remediation})
+			// A "Replace the router" step already says it.
+			if !slices.ContainsFunc(out, func(x Step) bool { return x.Title == "Replace the router" }) {
+				add(Step{Title: "Plan to replace the router", Detail: f.Remediation})
+			}
 		}
 	}
 	// Exposure: findings with the same advice become one step that names

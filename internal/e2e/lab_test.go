@@ -97,8 +97,9 @@ func trustedDNS(l *lab.Lab) []string {
 
 // TestCheckTPLinkLegacy runs check in the client namespace of the
 // tplink-legacy lab, as a home user would: it finds the router as the
-// default gateway, names it TL-WR841N, lists the exposed services, gives
-// the advisory verdict and finds DNS clean; with --confirm the
+// default gateway, names it TL-WR841N V10 (the revision from the UPnP
+// modelNumber, at low confidence), lists the exposed services, gives the
+// advisory verdict (end of life, exploited: replace it) and finds DNS clean; with --confirm the
 // CVE-2023-50224 request gets the credential file, which is never shown.
 func TestCheckTPLinkLegacy(t *testing.T) {
 	t.Parallel()
@@ -107,11 +108,11 @@ func TestCheckTPLinkLegacy(t *testing.T) {
 
 	text := routerwatch(t, l, lab.Client, append([]string{"check"}, trustedDNS(l)...)...)
 	first, _, _ := strings.Cut(string(text.stdout), "\n")
-	if !strings.HasPrefix(first, "! Your router TP-Link TL-WR841N may be affected by ") {
+	if !strings.HasPrefix(first, "✗ Your router TP-Link TL-WR841N V10 is end of life and exploited in the wild") {
 		t.Errorf("verdict line %q", first)
 	}
-	if text.code != 0 {
-		t.Errorf("exit %d (only medium findings fail), stderr:\n%s", text.code, text.stderr)
+	if text.code != 1 {
+		t.Errorf("exit %d, want 1 (high vulnerability findings), stderr:\n%s", text.code, text.stderr)
 	}
 
 	r := routerwatch(t, l, lab.Client, append([]string{"check", "--format", "json"}, trustedDNS(l)...)...)
@@ -124,7 +125,8 @@ func TestCheckTPLinkLegacy(t *testing.T) {
 		"exposure.upnp@" + router:                                 "pass info",
 		"exposure.natpmp@" + router:                               "pass info",
 		"firmware.identity_unknown@" + router:                     "pass medium",
-		"firmware.known_vulnerable@" + router + "/CVE-2023-50224": "unknown high",
+		"firmware.known_vulnerable@" + router + "/CVE-2023-50224": "fail high",
+		"firmware.end_of_life@" + router:                          "fail high",
 		"firmware.campaign_target@" + router + "/RW-2026-0009":    "fail medium",
 		"dns.resolver_hijacked@" + router:                         "pass critical",
 		"dns.trusted_resolver@trusted":                            "pass high",
@@ -140,7 +142,7 @@ func TestCheckTPLinkLegacy(t *testing.T) {
 			label = s.Label
 		}
 	}
-	if label != "router "+router+" (TP-Link TL-WR841N)" {
+	if label != "router "+router+" (TP-Link TL-WR841N V10)" {
 		t.Errorf("router subject %q", label)
 	}
 
