@@ -149,6 +149,10 @@ func (l *Lab) RouterAdvertisement(ctx context.Context) (RA, error) {
 //	05 01 0000 000005dc                          MTU 1500
 //	01 01 ca9ec4ac8275                           source link-layer address
 //	19 03 0000 ffffffff 20010db8020300000000000000000066   RDNSS 2001:db8:203::66
+//
+// It deliberately does not reuse internal/probe/dhcpprobe's parser: the lab
+// checks its scenarios with its own reading of the wire, so a bug in the
+// product's parser cannot hide a lab that announces the wrong thing.
 func ParseRA(b []byte) (RA, error) {
 	if len(b) < 16 || b[0] != icmpRouterAdvertisement || b[1] != 0 {
 		return RA{}, errors.New("not a router advertisement")
