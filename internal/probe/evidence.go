@@ -48,6 +48,10 @@ const (
 	// FieldMikroTikAPI is the reply of the RouterOS API to a harmless
 	// "/quit" ("!fatal session terminated on request").
 	FieldMikroTikAPI = "mikrotik.api_reply"
+
+	// FieldDNSVersionBind is the device's answer to CHAOS TXT
+	// version.bind: its DNS server's software ("dnsmasq-2.90").
+	FieldDNSVersionBind = "dns.version_bind"
 )
 
 var fields = []string{
@@ -58,6 +62,7 @@ var fields = []string{
 	FieldSSHBanner, FieldTelnetBanner, FieldFTPBanner, FieldRawBanner,
 	FieldSNMPSysDescr, FieldSNMPSysObjectID, FieldSNMPSysName,
 	FieldMikroTikAPI,
+	FieldDNSVersionBind,
 }
 
 // Fields returns the evidence vocabulary, sorted.

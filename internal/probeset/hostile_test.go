@@ -15,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/routerwatch/routerwatch/internal/netx"
 	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/probe/bannerprobe"
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/httpprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/mikrotikprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/probetest"
@@ -37,7 +40,7 @@ const peakHeapLimit = 150 << 20
 // ports is one fake device's set of service ports.
 type ports struct {
 	http, https, ssh, telnet, ftp, tr069, winbox, api, apiSSL uint16 // TCP
-	ssdp, natpmp, snmp                                        uint16 // UDP
+	ssdp, natpmp, snmp, dns                                   uint16 // UDP
 }
 
 func (p ports) probes() []probe.Probe {
@@ -48,6 +51,7 @@ func (p ports) probes() []probe.Probe {
 		&snmpprobe.Prober{Port: p.snmp, Communities: []string{"public", "private"}},
 		&tr069probe.Prober{Ports: []uint16{p.tr069}},
 		&mikrotikprobe.Prober{WinboxPort: p.winbox, APIPort: p.api, APISSLPort: p.apiSSL},
+		&dnsprobe.Prober{Port: p.dns},
 	}
 }
 
@@ -61,7 +65,7 @@ func allTCP(t *testing.T, a netip.Addr, handle func(net.Conn)) ports {
 }
 
 func allUDP(t *testing.T, a netip.Addr, p *ports, reply func([]byte, netip.AddrPort) [][]byte) {
-	for _, dst := range []*uint16{&p.ssdp, &p.natpmp, &p.snmp} {
+	for _, dst := range []*uint16{&p.ssdp, &p.natpmp, &p.snmp, &p.dns} {
 		*dst = probetest.ServeUDP(t, a, reply)
 	}
 }
@@ -129,6 +133,7 @@ func hostileDevices(t *testing.T) map[string]struct {
 	p.ssdp = igd.SSDP
 	p.natpmp = probetest.ServeUDP(t, a, silent)
 	p.snmp = probetest.ServeUDP(t, a, silent)
+	p.dns = probetest.ServeUDP(t, a, silent)
 	add("xml_50mb_and_100k_headers", a, p)
 
 	// 4. UPnP serves an entity-expansion bomb; HTTP loops redirects; the
@@ -151,6 +156,8 @@ func hostileDevices(t *testing.T) map[string]struct {
 		tr069:  probetest.ServeHTTP(t, a, loop),
 		winbox: probetest.ClosedPort(t, a), api: probetest.ServeTCP(t, a, probetest.Garbage(64)), apiSSL: probetest.ClosedPort(t, a),
 		ssdp: igd.SSDP, natpmp: probetest.ClosedUDPPort(t, a), snmp: probetest.ClosedUDPPort(t, a),
+		// DNS answers every question with a reply to another one.
+		dns: probetest.ServeUDP(t, a, wrongQuestion),
 	}
 	add("entities_redirects_invalid_utf8", a, p)
 	return out
@@ -248,21 +255,22 @@ func TestHostile(t *testing.T) {
 	want := map[string]map[string][]netx.Status{
 		"slow_drip": {
 			"http": {netx.StatusTimeout}, "banner": {netx.StatusTimeout}, "tr069": {netx.StatusTimeout},
-			"upnp": {netx.StatusOK}, "snmp": {netx.StatusOK}, // UDP silence: nothing answered, no error
+			"upnp": {netx.StatusOK}, "snmp": {netx.StatusOK}, "dns": {netx.StatusOK}, // UDP silence: nothing answered, no error
 			"mikrotik": {netx.StatusOK}, // Winbox accepted the connection; the API port's timeout is in the observation
 		},
 		"garbage": {
 			"http": {netx.StatusProtocol}, "tr069": {netx.StatusProtocol},
-			"upnp": {netx.StatusProtocol}, "snmp": {netx.StatusProtocol},
+			"upnp": {netx.StatusProtocol}, "snmp": {netx.StatusProtocol}, "dns": {netx.StatusProtocol},
 			// Telnet has no framing: garbage is its banner. Winbox only
 			// connects. Their siblings' failures are in the observations.
 			"banner": {netx.StatusOK}, "mikrotik": {netx.StatusOK},
 		},
 		"xml_50mb_and_100k_headers": {
-			"http": {netx.StatusTooLarge}, "tr069": {netx.StatusTooLarge}, "upnp": {netx.StatusTooLarge},
+			"http": {netx.StatusTooLarge}, "tr069": {netx.StatusTooLarge}, "upnp": {netx.StatusTooLarge}, "dns": {netx.StatusOK},
 		},
 		"entities_redirects_invalid_utf8": {
 			"upnp": {netx.StatusProtocol}, "http": {netx.StatusOK}, "tr069": {netx.StatusOK}, "banner": {netx.StatusOK},
+			"dns": {netx.StatusProtocol},
 		},
 	}
 	for dev, probes := range want {
@@ -279,6 +287,15 @@ func TestHostile(t *testing.T) {
 			t.Errorf("slow_drip/mikrotik API %s, API-SSL %s; want timeouts", o.API.Status, o.APISSL.Status)
 		}
 	}
+	// A DNS port that answers garbage or the wrong question is reachable
+	// but proves nothing about recursion.
+	for _, dev := range []string{"garbage", "entities_redirects_invalid_utf8"} {
+		for _, res := range reports[dev].Results {
+			if o, ok := res.Observation.(*dnsprobe.Observation); ok && (!o.Recursive.Open || o.Answered() || o.Recursion != dnsprobe.RecursionUnknown) {
+				t.Errorf("%s/dns: open %v answered %v recursion %s; want open, unanswered, unknown", dev, o.Recursive.Open, o.Answered(), o.Recursion)
+			}
+		}
+	}
 	for _, res := range reports["garbage"].Results {
 		if o, ok := res.Observation.(*bannerprobe.Observation); ok {
 			for _, ep := range o.Endpoints {
@@ -291,6 +308,27 @@ func TestHostile(t *testing.T) {
 			t.Errorf("garbage/mikrotik API %s, API-SSL %s; want protocol errors", o.API.Status, o.APISSL.Status)
 		}
 	}
+}
+
+// wrongQuestion answers a DNS query with a well-formed reply to another
+// name: the query's ID, the QR bit, NOERROR and an answer, none of which
+// may be trusted.
+func wrongQuestion(req []byte, _ netip.AddrPort) [][]byte {
+	q := new(dns.Msg)
+	if q.Unpack(req) != nil || len(q.Question) != 1 {
+		return nil
+	}
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.RecursionAvailable = true
+	m.Question[0].Name = "elsewhere.example.net."
+	m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: "elsewhere.example.net.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+		A: net.IPv4(192, 0, 2, 66)})
+	b, err := m.Pack()
+	if err != nil {
+		return nil
+	}
+	return [][]byte{b}
 }
 
 func asPanic(err error, pe **probe.PanicError) bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/netx"
 	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/probe/bannerprobe"
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/httpprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/mikrotikprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/snmpprobe"
@@ -63,6 +64,12 @@ func TestObservationJSON(t *testing.T) {
 			Challenges: []httpfp.Challenge{{Scheme: "Digest", Realm: "IGD"}}}}}},
 		&mikrotikprobe.Observation{Addr: a, Winbox: &mikrotikprobe.Port{Exchange: ok(8291)},
 			API: &mikrotikprobe.Port{Exchange: ok(8728), Reply: []string{"!fatal", "session terminated on request"}, RouterOS: true}},
+		&dnsprobe.Observation{Addr: a, Port: 53,
+			Recursive: dnsprobe.Answer{Exchange: ok(53), Question: "example.com. A", Answered: true, Rcode: "NOERROR", RA: true, Answers: 1,
+				Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.80")}},
+			VersionBind: dnsprobe.Answer{Exchange: ok(53), Question: "version.bind. CH TXT", Answered: true, Rcode: "NOERROR", RA: true, AA: true,
+				Answers: 1, Text: "dnsmasq-2.90"},
+			Recursion: dnsprobe.RecursionYes, RecursionWhy: "answered example.com. A with 192.0.2.80 (RA set)"},
 		&probe.None{Probe: "http"},
 	}
 	b, err := json.MarshalIndent(obs, "", "  ")

@@ -16,6 +16,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/netx"
 	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/probe/bannerprobe"
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/httpprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/mikrotikprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/snmpprobe"
@@ -24,8 +25,10 @@ import (
 )
 
 // Default returns a fresh copy of every device probe with its default
-// configuration, in report order. The DNS-service probe (probe/dnsprobe)
-// is driven by the DNS checks with their own questions and is not here.
+// configuration, in report order. dnsprobe's device probe asks the
+// device's own DNS service (is it an open resolver, what is its
+// version.bind); the DNS-hijack checks drive dnsprobe's Client with their
+// own questions and resolvers, outside this list.
 func Default() []probe.Probe {
 	return []probe.Probe{
 		httpprobe.New(),
@@ -34,6 +37,7 @@ func Default() []probe.Probe {
 		snmpprobe.New(),
 		tr069probe.New(),
 		mikrotikprobe.New(),
+		dnsprobe.New(),
 	}
 }
 

@@ -18,7 +18,7 @@ func TestDefaultRegistry(t *testing.T) {
 	for _, p := range ps {
 		ids = append(ids, p.ID())
 	}
-	want := "http upnp banner snmp tr069 mikrotik"
+	want := "http upnp banner snmp tr069 mikrotik dns"
 	if got := join(ids); got != want {
 		t.Errorf("Default() IDs %q, want %q", got, want)
 	}

@@ -4,7 +4,10 @@
 // answered, as typed observations: plain DNS over UDP (falling back to TCP
 // on truncation) and TCP, DNS over TLS (RFC 7858) and DNS over HTTPS
 // (RFC 8484), CHAOS fingerprints (version.bind and friends) and the TLS
-// certificate an answered address presents (ProveTLS).
+// certificate an answered address presents (ProveTLS). Prober (ID "dns",
+// service.go) is the device probe built on the same Client: the DNS
+// service on a router, whether it resolves names for whoever asks (an
+// open resolver, seen from the WAN) and its version.bind.
 //
 // The contract: dnsprobe measures, it never judges. Every exchange goes
 // through the netx.Dialer it is given, so only in-scope addresses are
@@ -299,6 +302,21 @@ func newQuery(srv Server, q Query, edns bool) *dns.Msg {
 	return m
 }
 
+// FallbackError is a TCP fallback that failed after a truncated UDP
+// reply. The server did answer over UDP, so whoever classifies the error
+// must not read a refused TCP connection as a closed UDP port; errors.Is
+// and Classify still see the TCP error through Unwrap.
+type FallbackError struct {
+	Err error // the TCP exchange's error
+}
+
+func (e *FallbackError) Error() string {
+	return "TCP fallback after a truncated UDP reply: " + e.Err.Error()
+}
+
+// Unwrap returns the TCP exchange's error.
+func (e *FallbackError) Unwrap() error { return e.Err }
+
 // exchangeMeta is what the transport learned besides the message.
 type exchangeMeta struct {
 	size     int
@@ -316,6 +334,9 @@ func (c *Client) exchange(ctx context.Context, srv Server, m *dns.Msg) (*dns.Msg
 		// RFC 7766: a truncated UDP answer is retried over TCP.
 		r, meta2, err := c.exchangeTCP(ctx, srv.Addr, m)
 		meta2.fellBack, meta2.ignored = true, append(meta.ignored, meta2.ignored...)
+		if err != nil {
+			err = &FallbackError{Err: err}
+		}
 		return r, meta2, err
 	case TCP:
 		return c.exchangeTCP(ctx, srv.Addr, m)
