@@ -146,8 +146,11 @@ func TestJudgeMikroTikWAN(t *testing.T) {
 	if diff := cmp.Diff(want, statuses(d.Findings, "exposure.remote_management")); diff != "" {
 		t.Errorf("remote management (-want +got):\n%s", diff)
 	}
+	if got := statuses(d.Findings, "exposure.open_resolver"); got["exposure.open_resolver@127.0.0.42"] != "fail high" {
+		t.Errorf("open resolver %v", got)
+	}
 	h := audit.Headline(&d, true)
-	if !strings.Contains(h, "can be managed from the Internet") || !strings.Contains(h, "MikroTik Winbox") {
+	if !strings.Contains(h, "can be managed from the Internet") || !strings.Contains(h, "MikroTik Winbox") || !strings.Contains(h, "open DNS resolver") {
 		t.Errorf("headline %q", h)
 	}
 	for _, s := range audit.Steps(&d) {
@@ -188,7 +191,7 @@ func TestPorts(t *testing.T) {
 		}
 	}
 	want := []string{"tcp/21", "tcp/23", "tcp/443", "tcp/3322", "tcp/7547", "tcp/8081", "tcp/8082", "tcp/8443", "tcp/8728", "tcp/8729", "tcp/18291",
-		"udp/161", "udp/1900", "udp/5351"}
+		"udp/53", "udp/161", "udp/1900", "udp/5351"}
 	if diff := cmp.Diff(want, p.List()); diff != "" {
 		t.Errorf("List (-want +got):\n%s", diff)
 	}

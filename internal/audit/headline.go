@@ -167,6 +167,8 @@ func exposureName(f finding.Finding) string {
 		return "NAT-PMP/PCP"
 	case "exposure.tr069_wan":
 		return "TR-069 without authentication"
+	case "exposure.open_resolver":
+		return "an open DNS resolver"
 	case "exposure.telnet_open":
 		return "telnet"
 	case "exposure.ftp_open":
@@ -277,8 +279,11 @@ func Steps(d *Device) []Step {
 	}
 	for _, g := range groups {
 		title := "Turn off " + strings.Join(g.names, ", ")
-		if len(g.names) == 1 && g.names[0] == "SNMP with a default community" {
+		switch {
+		case len(g.names) == 1 && g.names[0] == "SNMP with a default community":
 			title = "Turn off SNMP or change its community"
+		case len(g.names) == 1 && g.names[0] == "an open DNS resolver":
+			title = "Stop the router's DNS server resolving for anyone"
 		}
 		if d.Vantage == exposure.WAN {
 			title += " from the Internet"

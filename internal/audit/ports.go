@@ -11,6 +11,7 @@ import (
 
 	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/probe/bannerprobe"
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/httpprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/mikrotikprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/snmpprobe"
@@ -46,6 +47,7 @@ var portServices = []portService{
 	{"winbox", "tcp", []uint16{mikrotikprobe.DefaultWinboxPort}, true},
 	{"api", "tcp", []uint16{mikrotikprobe.DefaultAPIPort}, true},
 	{"api-ssl", "tcp", []uint16{mikrotikprobe.DefaultAPISSLPort}, true},
+	{"dns", "udp", []uint16{dnsprobe.DefaultPort}, true},
 }
 
 // PortServices returns the service names Ports accepts.
@@ -142,6 +144,8 @@ func Probes(p Ports) []probe.Probe {
 			x.Ports = p.get("tr069")
 		case *mikrotikprobe.Prober:
 			x.WinboxPort, x.APIPort, x.APISSLPort = p.get("winbox")[0], p.get("api")[0], p.get("api-ssl")[0]
+		case *dnsprobe.Prober:
+			x.Port = p.get("dns")[0]
 		}
 	}
 	return ps

@@ -124,6 +124,7 @@ func TestCheckTPLinkLegacy(t *testing.T) {
 		"exposure.ssh@" + router:                                  "pass info",
 		"exposure.upnp@" + router:                                 "pass info",
 		"exposure.natpmp@" + router:                               "pass info",
+		"exposure.dns_service@" + router:                          "pass info",
 		"firmware.identity_unknown@" + router:                     "pass medium",
 		"firmware.known_vulnerable@" + router + "/CVE-2023-50224": "fail high",
 		"firmware.end_of_life@" + router:                          "fail high",
@@ -166,15 +167,18 @@ func TestCheckTPLinkLegacy(t *testing.T) {
 
 // TestWANVantage runs check --wan-vantage and scan from the ISP
 // namespace against the router's WAN address: mikrotik-exposed has its
-// web UI, SSH, Winbox and API open to the Internet; hardened has nothing.
+// web UI, SSH, Winbox and API open to the Internet and its DNS forwarder
+// resolves for anyone there; hardened has nothing.
 func TestWANVantage(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		scenario string
 		// remote lists the management services expected to fail.
 		remote []string
+		// openResolver: the router's DNS forwarder answers the WAN.
+		openResolver bool
 	}{
-		{scenario: "mikrotik-exposed", remote: []string{"web", "ssh", "winbox", "api"}},
+		{scenario: "mikrotik-exposed", remote: []string{"web", "ssh", "winbox", "api"}, openResolver: true},
 		{scenario: "hardened"},
 	} {
 		t.Run(tt.scenario, func(t *testing.T) {
@@ -197,6 +201,9 @@ func TestWANVantage(t *testing.T) {
 			for _, k := range tt.remote {
 				want = append(want, "exposure.remote_management@"+wan+"/"+k)
 			}
+			if tt.openResolver {
+				want = append(want, "exposure.open_resolver@"+wan)
+			}
 			if strings.Join(failing, " ") != strings.Join(want, " ") {
 				t.Errorf("failing findings %v, want %v", failing, want)
 			}
@@ -218,11 +225,18 @@ func TestWANVantage(t *testing.T) {
 				t.Fatalf("%d scan records", len(recs))
 			}
 			var remote []string
+			open := false
 			for _, f := range recs[0].Findings {
 				if f.CheckID == "exposure.remote_management" && f.Status == finding.StatusFail {
 					_, k, _ := strings.Cut(f.ID, "/")
 					remote = append(remote, k)
 				}
+				if f.CheckID == "exposure.open_resolver" {
+					open = f.Status == finding.StatusFail
+				}
+			}
+			if open != tt.openResolver {
+				t.Errorf("scan: open resolver %v, want %v", open, tt.openResolver)
 			}
 			if strings.Join(remote, " ") != strings.Join(tt.remote, " ") {
 				t.Errorf("scan: remote management %v, want %v", remote, tt.remote)

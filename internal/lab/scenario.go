@@ -56,8 +56,8 @@ type Scenario struct {
 	// Resolver configures the ISP's resolver (service resolver).
 	Resolver ResolverSpec `yaml:"resolver"`
 	// WANServices lists router services that also listen on router.wan,
-	// reachable from the ISP side (remote management): any of ssh, web,
-	// snmp, winbox, routeros-api.
+	// reachable from the ISP side (remote management, an open resolver):
+	// any of ssh, web, snmp, winbox, routeros-api, dns-forwarder.
 	WANServices []string `yaml:"wan_services"`
 	// Web configures the router's web UI beyond its identity (service web).
 	Web WebSpec `yaml:"web"`
@@ -509,7 +509,7 @@ func (s *Scenario) validateResolver() error {
 }
 
 // wanCapable are the services that can also listen on router.wan.
-var wanCapable = []string{"ssh", "web", "snmp", "winbox", "routeros-api"}
+var wanCapable = []string{"ssh", "web", "snmp", "winbox", "routeros-api", "dns-forwarder"}
 
 func (s *Scenario) validateRouter() error {
 	if err := s.checkSection("forwarder", s.Forwarder.LocalDomain != "", "dns-forwarder"); err != nil {

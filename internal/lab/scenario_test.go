@@ -58,7 +58,7 @@ func TestParseScenarioInvalid(t *testing.T) {
 		{name: "rdnss_v4", file: "invalid-rdnss-v4.yaml",
 			wantErr: `scenario invalid-rdnss-v4.yaml: ra.rdnss[0]: "198.51.100.53" is not an IPv6 address`},
 		{name: "wan_service", file: "invalid-wan-service.yaml",
-			wantErr: `scenario invalid-wan-service.yaml: wan_services[0]: "telnet" cannot listen on the WAN (one of ssh, web, snmp, winbox, routeros-api)`},
+			wantErr: `scenario invalid-wan-service.yaml: wan_services[0]: "telnet" cannot listen on the WAN (one of ssh, web, snmp, winbox, routeros-api, dns-forwarder)`},
 		{name: "web_ui", file: "invalid-web-ui.yaml",
 			wantErr: `scenario invalid-web-ui.yaml: web.ui: "netgear" is not one of basic-auth, login-page, tplink-legacy`},
 		{name: "unsigned_zone_without_auth", file: "invalid-unsigned-zone-without-auth.yaml",

@@ -103,8 +103,14 @@ var services = []service{
 	},
 	{
 		name: "dns-forwarder", host: Router, progs: []string{"dnsmasq"},
-		doc:   "the router's own DNS forwarder on router.dns (dnsmasq), forwarding to forwarder.upstream",
-		ready: fixed(udp(ra("router.dns"), 53), tcp(ra("router.dns"), 53)),
+		doc: "the router's own DNS forwarder on router.dns, and router.wan if in wan_services (an open resolver: dnsmasq), forwarding to forwarder.upstream",
+		ready: func(sc *Scenario) []sock {
+			out := []sock{udp(ra("router.dns"), 53), tcp(ra("router.dns"), 53)}
+			if slices.Contains(sc.WANServices, "dns-forwarder") {
+				out = append(out, udp(ra("router.wan"), 53), tcp(ra("router.wan"), 53))
+			}
+			return out
+		},
 		setup: setupForwarder,
 	},
 	{
@@ -353,7 +359,15 @@ func setupForwarder(_ context.Context, b *builder) (launch, error) {
 		extra = []string{"domain=" + d, "local=/" + d + "/", "host-record=router." + d + "," + ra("router.lan"),
 			"domain-needed", "bogus-priv", "cache-size=150"}
 	}
-	return dnsmasqResolver(b, "dns-forwarder", []string{ra("router.dns")}, b.sc.Forwarder.Upstream, extra)
+	listen := []string{ra("router.dns")}
+	if slices.Contains(b.sc.WANServices, "dns-forwarder") {
+		// Listening on the WAN address is all it takes: dnsmasq answers
+		// whoever reaches a listen-address (its local-service default
+		// applies only without one), as a RouterOS with
+		// allow-remote-requests=yes and no WAN drop does.
+		listen = append(listen, ra("router.wan"))
+	}
+	return dnsmasqResolver(b, "dns-forwarder", listen, b.sc.Forwarder.Upstream, extra)
 }
 
 // setupAttacker configures one attacker dnsmasq (name) on role: hijacked

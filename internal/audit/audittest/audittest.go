@@ -4,8 +4,9 @@
 // check and scan: a legacy TP-Link TL-WR841N (Router Webserver, the
 // WR841N Basic realm, the CVE-2023-50224 credential file, dropbear SSH,
 // telnet, UPnP announcing TL-WR841N, NAT-PMP, SNMP "public"), a MikroTik
-// RouterOS (WebFig title, SNMP RouterOS sysDescr, Winbox and API) and a
-// closed device. It is imported only from _test.go files.
+// RouterOS (WebFig title, SNMP RouterOS sysDescr, Winbox and API, a DNS
+// server that resolves for anyone) and a closed device. It is imported
+// only from _test.go files.
 //
 // Every service listens on its own port of the device's 127.0.0.x
 // address; Ports (audit.Ports, or --port flags) points the probes there.
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+	"github.com/miekg/dns"
 
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/probe/mikrotikprobe"
@@ -47,7 +49,7 @@ const CredentialHash = "21232f297a57a5a743894a0e4a801fc3"
 var services = []struct{ name, proto string }{
 	{"http", "tcp"}, {"https", "tcp"}, {"ssh", "tcp"}, {"telnet", "tcp"}, {"ftp", "tcp"},
 	{"snmp", "udp"}, {"ssdp", "udp"}, {"natpmp", "udp"}, {"tr069", "tcp"},
-	{"winbox", "tcp"}, {"api", "tcp"}, {"api-ssl", "tcp"},
+	{"winbox", "tcp"}, {"api", "tcp"}, {"api-ssl", "tcp"}, {"dns", "udp"},
 }
 
 // FreePorts picks, for every service, a port free on all of addrs (TCP or
@@ -212,7 +214,34 @@ func MikroTik(t testing.TB, addr netip.Addr, ports audit.Ports) *Device {
 		c.Write(mikrotikprobe.EncodeSentence("!fatal", "session terminated on request"))
 	})
 	serveUDPAt(t, d.port("snmp"), agent("public", "RouterOS RB951Ui-2HnD", ".1.3.6.1.4.1.14988.1", "MikroTik"))
+	serveUDPAt(t, d.port("dns"), openResolver)
 	return d
+}
+
+// openResolver answers as a router whose DNS serves anyone (RouterOS with
+// allow-remote-requests=yes and no input-chain drop, CONFIGS.md §3):
+// every A question gets 192.0.2.80 with RA set; CHAOS questions are
+// refused, since no source documents RouterOS's version.bind.
+func openResolver(req []byte, _ netip.AddrPort) [][]byte {
+	q := new(dns.Msg)
+	if q.Unpack(req) != nil || len(q.Question) != 1 {
+		return nil
+	}
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.RecursionAvailable = true
+	switch qq := q.Question[0]; {
+	case qq.Qclass != dns.ClassINET:
+		m.Rcode = dns.RcodeRefused
+	case qq.Qtype == dns.TypeA:
+		m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: qq.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300},
+			A: net.IPv4(192, 0, 2, 80)})
+	}
+	b, err := m.Pack()
+	if err != nil {
+		return nil
+	}
+	return [][]byte{b}
 }
 
 // Closed starts nothing: every port of addr refuses (the hardened

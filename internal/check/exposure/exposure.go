@@ -3,7 +3,8 @@
 // Package exposure judges which management and risky services a router
 // exposes, from the observations the device probes made (it never dials):
 // the web admin page, SSH, telnet, FTP, SNMP with a default community,
-// UPnP, NAT-PMP/PCP, TR-069 and MikroTik's Winbox and API.
+// UPnP, NAT-PMP/PCP, TR-069, MikroTik's Winbox and API, and its DNS
+// server.
 //
 // A run is judged from a vantage. From the LAN (the owner's own network)
 // the admin page, SSH, Winbox, UPnP, NAT-PMP and TR-069 are expected and
@@ -12,6 +13,14 @@
 // `check --wan-vantage`, or an ISP's `scan`), every management service is
 // remote management and fails at high severity (telnet critical), as do
 // UPnP and NAT-PMP answering from the Internet.
+//
+// The router's DNS server is expected on the LAN (it is the network's
+// resolver) and reported as information. From the WAN it fails at high
+// severity only when it resolves a name it does not serve for us (an open
+// resolver, dnsprobe.RecursionOf); a DNS server that answers but refuses
+// to recurse (an authoritative server, a RouterOS with remote requests
+// off) passes, and one whose answers prove neither (SERVFAIL, garbage)
+// is unknown.
 //
 // TR-069 from the WAN is the one service an owner may not be able to
 // switch off: ISPs run it on the routers they hand out, on purpose, so
@@ -59,6 +68,7 @@ import (
 
 	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/probe"
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 )
 
 // Vantage is where the probes ran from.
@@ -114,6 +124,10 @@ var (
 		"SSDP (udp/1900) answers from the WAN side"}
 	checkNATPMPWAN = CheckInfo{"exposure.natpmp_wan", "NAT-PMP/PCP does not answer from the Internet", WAN, finding.SeverityHigh,
 		"NAT-PMP or PCP (udp/5351) answers from the WAN side"}
+	checkDNS = CheckInfo{"exposure.dns_service", "DNS server on the router (LAN)", LAN, finding.SeverityInfo,
+		"never fails: the router answering DNS on the LAN is how most home networks resolve names; reported with whether it recurses and its version.bind"}
+	checkOpenResolver = CheckInfo{"exposure.open_resolver", "No open DNS resolver on the Internet side", WAN, finding.SeverityHigh,
+		"the DNS server on udp/53 resolves a name it does not serve for a client on the WAN side (an open resolver)"}
 	checkTR069WAN = CheckInfo{"exposure.tr069_wan", "TR-069 is closed to the Internet or asks for credentials", WAN, finding.SeverityLow,
 		"the CWMP connection-request port (tcp/7547) answers from the WAN side: low when it asks for authentication (how ISPs run it), high when it does not"}
 )
@@ -121,7 +135,7 @@ var (
 // Checks lists every check, in report order.
 func Checks() []CheckInfo {
 	return []CheckInfo{checkReachable, checkWebUI, checkSSH, checkTelnet, checkFTP, checkSNMP, checkUPnP, checkNATPMP,
-		checkTR069, checkWinbox, checkAPI, checkRemote, checkUPnPWAN, checkNATPMPWAN, checkTR069WAN}
+		checkTR069, checkWinbox, checkAPI, checkDNS, checkRemote, checkUPnPWAN, checkNATPMPWAN, checkTR069WAN, checkOpenResolver}
 }
 
 // Input is one device's measurement.
@@ -165,6 +179,7 @@ func Judge(in Input) []finding.Finding {
 		j.offWAN(checkUPnPWAN, KindUPnP)
 		j.offWAN(checkNATPMPWAN, KindNATPMP)
 		j.tr069WAN()
+		j.openResolver()
 		return j.out
 	}
 	j.info(checkWebUI, KindWeb)
@@ -177,6 +192,7 @@ func Judge(in Input) []finding.Finding {
 	j.info(checkTR069, KindTR069)
 	j.info(checkWinbox, KindWinbox)
 	j.api()
+	j.info(checkDNS, KindDNS)
 	return j.out
 }
 
@@ -459,6 +475,52 @@ func (j *judge) tr069WAN() {
 		detail += " It asks for authentication, which is how ISPs run TR-069 on the routers they manage."
 	}
 	j.add(checkTR069WAN, "", j.subject, finding.StatusFail, finding.SeverityLow, v.conf, detail, tr069AuthRemedy, ev)
+}
+
+// openResolver reports whether the router's DNS server resolves for the
+// WAN side: only a recursive answer fails; a port that answers without
+// showing either way is unknown.
+func (j *judge) openResolver() {
+	ss := j.of(KindDNS)
+	v := j.decideOff(KindDNS, ss)
+	ev := evidence(ss)
+	c := checkOpenResolver
+	if v.status != finding.StatusFail {
+		j.add(c, "", j.subject, v.status, c.Severity, v.conf, v.detail, "", ev)
+		return
+	}
+	var confirmed *Service
+	for i := range v.open {
+		if v.open[i].Confirmed {
+			confirmed = &v.open[i]
+		}
+	}
+	if confirmed == nil {
+		j.add(c, "", j.subject, finding.StatusUnknown, c.Severity, finding.ConfidenceHigh,
+			fmt.Sprintf("Something answers on %s, but not with a valid DNS reply (%s): whether it resolves for anyone cannot be told.", labels(v.open), reasons(v.open)), "", ev)
+		return
+	}
+	where := confirmed.Label()
+	switch confirmed.Recursion {
+	case dnsprobe.RecursionYes:
+		j.add(c, "", j.subject, finding.StatusFail, c.Severity, finding.ConfidenceHigh,
+			fmt.Sprintf("The DNS server on %s resolves names for anyone: it %s. %s Open resolvers are used to amplify denial-of-service attacks against others, and anyone can use this one to look up names as the router sees them.",
+				where, lowerFirst(confirmed.RecursionWhy), fromWAN), remedy(KindDNS, j.in.Vendor, WAN), ev)
+	case dnsprobe.RecursionNo:
+		j.add(c, "", j.subject, finding.StatusPass, c.Severity, finding.ConfidenceHigh,
+			fmt.Sprintf("A DNS server answers on %s from the Internet side but does not resolve for others: %s.", where, confirmed.RecursionWhy), "", ev)
+	default:
+		j.add(c, "", j.subject, finding.StatusUnknown, c.Severity, finding.ConfidenceHigh,
+			fmt.Sprintf("A DNS server answers on %s from the Internet side, but its answer shows neither that it resolves for anyone nor that it refuses: %s.", where, confirmed.RecursionWhy), "", ev)
+	}
+}
+
+// lowerFirst lowercases a leading capital ("REFUSED" stays).
+func lowerFirst(s string) string {
+	if len(s) > 1 && s[0] >= 'A' && s[0] <= 'Z' && (s[1] < 'A' || s[1] > 'Z') {
+		return string(s[0]+'a'-'A') + s[1:]
+	}
+	return s
 }
 
 // fromWAN is appended to the detail of a failing WAN-side finding.

@@ -17,6 +17,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/netx"
 	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/probe/bannerprobe"
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/httpprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/mikrotikprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/snmpprobe"
@@ -58,6 +59,9 @@ type device struct {
 	winbox   probe.Exchange
 	api      probe.Exchange
 	apiSSL   probe.Exchange
+	dns      probe.Exchange
+	dnsRcode string // the rcode of a valid reply to the recursive question ("" = none)
+	dnsRA    bool
 	panicked string // probe ID that returned no observation
 	// telnetNoise makes the telnet port answer binary noise.
 	telnetNoise bool
@@ -112,8 +116,18 @@ func (d device) results() []probe.Result {
 	mt := &mikrotikprobe.Observation{Addr: addr, Winbox: &mikrotikprobe.Port{Exchange: d.winbox},
 		API:    &mikrotikprobe.Port{Exchange: d.api, RouterOS: d.api.Status == netx.StatusOK, Reply: []string{"!fatal", "session terminated on request"}},
 		APISSL: &mikrotikprobe.Port{Exchange: d.apiSSL}}
+	dnsObs := &dnsprobe.Observation{Addr: addr, Port: 53, Recursive: dnsprobe.Answer{Exchange: d.dns, Question: "example.com. A"},
+		VersionBind: dnsprobe.Answer{Exchange: d.dns, Question: "version.bind. CH TXT"}}
+	if d.dnsRcode != "" {
+		dnsObs.Recursive.Answered, dnsObs.Recursive.Rcode, dnsObs.Recursive.RA = true, d.dnsRcode, d.dnsRA
+		if d.dnsRcode == "NOERROR" {
+			dnsObs.Recursive.Addrs = []netip.Addr{netip.MustParseAddr("192.0.2.80")}
+		}
+		dnsObs.VersionBind.Answered, dnsObs.VersionBind.Rcode, dnsObs.VersionBind.Text = true, "NOERROR", "dnsmasq-2.90"
+	}
+	dnsObs.Recursion, dnsObs.RecursionWhy = dnsprobe.RecursionOf(dnsObs.Recursive)
 	var out []probe.Result
-	for _, o := range []probe.Observation{httpObs, up, banner, snmp, tr, mt} {
+	for _, o := range []probe.Observation{httpObs, up, banner, snmp, tr, mt, dnsObs} {
 		r := probe.Result{Target: probe.Target{Addr: addr}, ProbeID: o.ProbeID(), Observation: o, Status: netx.StatusOK}
 		if o.ProbeID() == d.panicked {
 			r.Observation = &probe.None{Probe: o.ProbeID()}
@@ -129,7 +143,7 @@ func closedDevice() device {
 	return device{ssh: refused(22), telnet: refused(23), ftp: refused(21),
 		snmp: []snmpprobe.Community{{Name: "public", Exchange: refused(161)}, {Name: "private", Exchange: refused(161)}},
 		ssdp: timedOut(1900), natpmp: refused(5351), pcp: refused(5351), tr069: refused(7547),
-		winbox: refused(8291), api: refused(8728), apiSSL: refused(8729)}
+		winbox: refused(8291), api: refused(8728), apiSSL: refused(8729), dns: refused(53)}
 }
 
 func tplinkLAN() device {
@@ -139,6 +153,7 @@ func tplinkLAN() device {
 	d.snmp = []snmpprobe.Community{{Name: "public", Answered: true, SysDescr: "TL-WR841N", Exchange: answered(161)},
 		{Name: "private", Exchange: timedOut(161)}}
 	d.ssdp, d.natpmp, d.pcp = answered(1900), answered(5351), timedOut(5351)
+	d.dns, d.dnsRcode, d.dnsRA = answered(53), "NOERROR", true
 	return d
 }
 
@@ -147,6 +162,7 @@ func mikrotikWAN() device {
 	d.web = map[uint16]probe.Exchange{80: answered(80)}
 	d.ssh, d.winbox, d.api = answered(22), answered(8291), openSilent(8728)
 	d.snmp = []snmpprobe.Community{{Name: "public", Exchange: timedOut(161)}, {Name: "private", Exchange: timedOut(161)}}
+	d.dns, d.dnsRcode, d.dnsRA = answered(53), "NOERROR", true
 	return d
 }
 
@@ -155,7 +171,7 @@ func silentDevice() device {
 		ssh: timedOut(22), telnet: timedOut(23), ftp: timedOut(21),
 		snmp: []snmpprobe.Community{{Name: "public", Exchange: timedOut(161)}, {Name: "private", Exchange: timedOut(161)}},
 		ssdp: timedOut(1900), natpmp: timedOut(5351), pcp: timedOut(5351), tr069: timedOut(7547),
-		winbox: timedOut(8291), api: timedOut(8728), apiSSL: timedOut(8729)}
+		winbox: timedOut(8291), api: timedOut(8728), apiSSL: timedOut(8729), dns: timedOut(53)}
 	return d
 }
 
@@ -196,6 +212,7 @@ func TestJudge(t *testing.T) {
 			id("exposure.tr069"):                  "pass info high",
 			id("exposure.winbox_open"):            "pass info high",
 			id("exposure.routeros_api"):           "pass low high",
+			id("exposure.dns_service"):            "pass info high",
 		}},
 		{name: "mikrotik_wan", dev: mikrotikWAN(), vantage: WAN, vendor: "MikroTik", want: map[string]string{
 			id("exposure.device_reachable"):             "pass info high",
@@ -210,6 +227,7 @@ func TestJudge(t *testing.T) {
 			id("exposure.upnp_wan"):                     "pass high medium",
 			id("exposure.natpmp_wan"):                   "pass high high",
 			id("exposure.tr069_wan"):                    "pass low high",
+			id("exposure.open_resolver"):                "fail high high",
 		}},
 		{name: "hardened_wan", dev: closedDevice(), vantage: WAN, want: map[string]string{
 			id("exposure.device_reachable"):             "pass info high",
@@ -224,6 +242,7 @@ func TestJudge(t *testing.T) {
 			id("exposure.upnp_wan"):                     "pass high medium",
 			id("exposure.natpmp_wan"):                   "pass high high",
 			id("exposure.tr069_wan"):                    "pass low high",
+			id("exposure.open_resolver"):                "pass high high",
 		}},
 		{name: "silent_lan", dev: silentDevice(), vantage: LAN, want: map[string]string{
 			id("exposure.device_reachable"):       "unknown info high",
@@ -237,6 +256,7 @@ func TestJudge(t *testing.T) {
 			id("exposure.tr069"):                  "unknown info high",
 			id("exposure.winbox_open"):            "unknown info high",
 			id("exposure.routeros_api"):           "unknown low high",
+			id("exposure.dns_service"):            "unknown info high",
 		}},
 	}
 	for _, tt := range tests {
@@ -313,6 +333,35 @@ func TestJudgeCases(t *testing.T) {
 			id: "exposure.routeros_api@192.0.2.1", want: "fail low high", detail: `unencrypted`},
 		{name: "probe_panicked_unknown", dev: func() device { d := tplinkLAN(); d.panicked = "banner"; return d },
 			id: "exposure.telnet_open@192.0.2.1", want: "unknown medium high", detail: `panicked`},
+		{name: "open_resolver_mikrotik_remedy", dev: mikrotikWAN, vantage: WAN, vendor: "MikroTik",
+			id: "exposure.open_resolver@192.0.2.1", want: "fail high high", detail: `resolves names for anyone.*192\.0\.2\.80`,
+			remedy: `allow-remote-requests=no.*dst-port=53 action=drop`},
+		{name: "open_resolver_generic_remedy", dev: mikrotikWAN, vantage: WAN,
+			id: "exposure.open_resolver@192.0.2.1", want: "fail high high", remedy: `udp and tcp port 53`},
+		{name: "open_resolver_nxdomain_ra", dev: func() device {
+			d := closedDevice()
+			d.dns, d.dnsRcode, d.dnsRA = answered(53), "NXDOMAIN", true
+			return d
+		},
+			vantage: WAN, id: "exposure.open_resolver@192.0.2.1", want: "fail high high", detail: `NXDOMAIN`},
+		{name: "dns_refusing_wan_passes", dev: func() device {
+			d := closedDevice()
+			d.dns, d.dnsRcode, d.dnsRA = answered(53), "REFUSED", true
+			return d
+		},
+			vantage: WAN, id: "exposure.open_resolver@192.0.2.1", want: "pass high high", detail: `does not resolve for others: REFUSED`},
+		{name: "dns_servfail_wan_unknown", dev: func() device {
+			d := closedDevice()
+			d.dns, d.dnsRcode, d.dnsRA = answered(53), "SERVFAIL", true
+			return d
+		},
+			vantage: WAN, id: "exposure.open_resolver@192.0.2.1", want: "unknown high high", detail: `neither that it resolves`},
+		{name: "dns_garbage_wan_unknown", dev: func() device { d := closedDevice(); d.dns = openGarbage(53); return d },
+			vantage: WAN, id: "exposure.open_resolver@192.0.2.1", want: "unknown high high", detail: `not with a valid DNS reply`},
+		{name: "dns_silent_wan_passes_medium", dev: func() device { d := mikrotikWAN(); d.dns, d.dnsRcode = timedOut(53), ""; return d },
+			vantage: WAN, id: "exposure.open_resolver@192.0.2.1", want: "pass high medium", detail: `udp/53 \(silent\)`},
+		{name: "dns_lan_info_version", dev: tplinkLAN, id: "exposure.dns_service@192.0.2.1", want: "pass info high",
+			detail: `Expected on the LAN.*version\.bind: dnsmasq-2\.90|version\.bind: dnsmasq-2\.90.*Expected on the LAN`},
 		{name: "upnp_lan_info", dev: tplinkLAN, vendor: "tp-link", id: "exposure.upnp@192.0.2.1", want: "pass info high",
 			detail: `Expected on the LAN`, remedy: `UpnpCfgRpm\.htm`},
 	}
@@ -369,7 +418,7 @@ func TestServicesOrderAndOpen(t *testing.T) {
 	for _, s := range Open(ss) {
 		open = append(open, string(s.Kind)+" "+s.Label())
 	}
-	want := []string{"web tcp/80", "ssh tcp/22", "telnet tcp/23", "snmp udp/161", "upnp udp/1900", "natpmp udp/5351"}
+	want := []string{"web tcp/80", "ssh tcp/22", "telnet tcp/23", "snmp udp/161", "upnp udp/1900", "natpmp udp/5351", "dns udp/53"}
 	if diff := cmp.Diff(want, open); diff != "" {
 		t.Errorf("open services (-want +got):\n%s", diff)
 	}

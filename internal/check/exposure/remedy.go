@@ -14,7 +14,8 @@ import (
 //   - MikroTik RouterOS: `/ip service set <name> address=<allow-list>
 //     disabled=…` for telnet, ftp, www, ssh, www-ssl, api, winbox and
 //     api-ssl, and an input-chain firewall rule dropping the WAN interface
-//     list (CONFIGS.md §3.3).
+//     list (CONFIGS.md §3.3); `/ip dns set allow-remote-requests=…`, which
+//     with no input-chain drop on the WAN is an open resolver (§3).
 //
 // Everything else is generic advice that holds for any router.
 
@@ -63,6 +64,11 @@ func tplinkRemedy(k Kind, v Vantage) string {
 }
 
 func mikrotikRemedy(k Kind, v Vantage) string {
+	if k == KindDNS && v == WAN {
+		// CONFIGS.md §3: allow-remote-requests=yes without an input-chain
+		// drop on the WAN is an open resolver.
+		return "In RouterOS, if only the router itself needs DNS run: /ip dns set allow-remote-requests=no. If your LAN uses the router as its resolver, keep it and drop DNS from the WAN instead: /ip firewall filter add chain=input in-interface-list=WAN protocol=udp dst-port=53 action=drop (and the same with protocol=tcp), placed before any accept rule."
+	}
 	service := map[Kind]string{KindWeb: "www", KindSSH: "ssh", KindTelnet: "telnet", KindFTP: "ftp",
 		KindWinbox: "winbox", KindAPI: "api", KindAPISSL: "api-ssl"}[k]
 	if service == "" {
@@ -125,6 +131,8 @@ func genericRemedy(k Kind, v Vantage) string {
 			return "Turn NAT-PMP/PCP (often part of the UPnP settings) off, then update or replace the router: it must never answer from the Internet."
 		}
 		return "NAT-PMP/PCP lets any program on your network open ports in the router: turn it off (often with UPnP) unless something needs it."
+	case KindDNS:
+		return "Stop the router's DNS server from answering on its Internet side: limit it to the LAN in the router's DNS (relay, proxy or server) settings, or add a firewall rule that drops DNS (udp and tcp port 53) arriving from the WAN. If the firmware allows neither, update or replace the router. If you never set it up this way, also check that the router's DNS and remote-management settings are still what you chose."
 	case KindTR069:
 		return "Contact your ISP: the TR-069 connection-request port answers from the Internet without asking for credentials. If you bought the router yourself, turn TR-069 (CWMP) off."
 	}

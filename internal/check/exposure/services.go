@@ -12,6 +12,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/netx"
 	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/probe/bannerprobe"
+	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/httpprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/mikrotikprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/snmpprobe"
@@ -36,13 +37,14 @@ const (
 	KindWinbox Kind = "winbox"  // mikrotikprobe
 	KindAPI    Kind = "api"     // mikrotikprobe, RouterOS API (plain)
 	KindAPISSL Kind = "api-ssl" // mikrotikprobe, RouterOS API over TLS
+	KindDNS    Kind = "dns"     // dnsprobe's device probe (UDP 53)
 )
 
 // kindNames are the words reports use.
 var kindNames = map[Kind]string{
 	KindWeb: "web admin page", KindSSH: "SSH", KindTelnet: "telnet", KindFTP: "FTP", KindSNMP: "SNMP",
 	KindUPnP: "UPnP", KindNATPMP: "NAT-PMP/PCP", KindTR069: "TR-069 (CWMP)", KindWinbox: "MikroTik Winbox",
-	KindAPI: "RouterOS API", KindAPISSL: "RouterOS API-SSL",
+	KindAPI: "RouterOS API", KindAPISSL: "RouterOS API-SSL", KindDNS: "DNS server",
 }
 
 // Name returns the kind in words ("MikroTik Winbox").
@@ -99,6 +101,11 @@ type Service struct {
 	Authenticates bool `json:"authenticates,omitempty"`
 	// Communities are the default SNMP communities that answered.
 	Communities []string `json:"communities,omitempty"`
+	// Recursion is, for DNS, whether the server resolved a name it does
+	// not serve for us (dnsprobe.RecursionOf), and RecursionWhy what
+	// decided it.
+	Recursion    dnsprobe.Recursion `json:"recursion,omitempty"`
+	RecursionWhy string             `json:"recursion_why,omitempty"`
 }
 
 // Label is "tcp/8291".
@@ -124,6 +131,8 @@ func Services(results []probe.Result) []Service {
 			out = append(out, tr069Services(o)...)
 		case *mikrotikprobe.Observation:
 			out = append(out, mikrotikServices(o)...)
+		case *dnsprobe.Observation:
+			out = append(out, dnsService(o))
 		default:
 			out = append(out, unmeasured(r)...)
 		}
@@ -137,7 +146,7 @@ func Services(results []probe.Result) []Service {
 	return out
 }
 
-var kindList = []Kind{KindWeb, KindSSH, KindTelnet, KindFTP, KindSNMP, KindUPnP, KindNATPMP, KindTR069, KindWinbox, KindAPI, KindAPISSL}
+var kindList = []Kind{KindWeb, KindSSH, KindTelnet, KindFTP, KindSNMP, KindUPnP, KindNATPMP, KindTR069, KindWinbox, KindAPI, KindAPISSL, KindDNS}
 
 func kindOrder(k Kind) int { return slices.Index(kindList, k) }
 
@@ -150,6 +159,7 @@ var probeKinds = map[string][]Kind{
 	upnpprobe.ID:     {KindUPnP, KindNATPMP},
 	tr069probe.ID:    {KindTR069},
 	mikrotikprobe.ID: {KindWinbox, KindAPI, KindAPISSL},
+	dnsprobe.ID:      {KindDNS},
 }
 
 func unmeasured(r probe.Result) []Service {
@@ -166,7 +176,7 @@ func unmeasured(r probe.Result) []Service {
 
 func protoOf(k Kind) string {
 	switch k {
-	case KindSNMP, KindUPnP, KindNATPMP:
+	case KindSNMP, KindUPnP, KindNATPMP, KindDNS:
 		return "udp"
 	}
 	return "tcp"
@@ -456,6 +466,30 @@ func mikrotikServices(o *mikrotikprobe.Observation) []Service {
 		out = append(out, s)
 	}
 	return out
+}
+
+// dnsService folds the two questions into one port: open when either got
+// anything back, confirmed when either got a valid DNS reply; closed or
+// silent only when both were.
+func dnsService(o *dnsprobe.Observation) Service {
+	x := o.Recursive.Exchange
+	if !x.Open && (o.VersionBind.Open || x.Status == "" || x.Status == netx.StatusTimeout && o.VersionBind.Status != netx.StatusTimeout) {
+		x = o.VersionBind.Exchange
+	}
+	st, why := udpState(x, o.Answered())
+	s := Service{Kind: KindDNS, Proto: "udp", Port: o.Port, State: st, Status: x.Status, Reason: why, Confirmed: o.Answered(),
+		Recursion: o.Recursion, RecursionWhy: o.RecursionWhy}
+	if st == StateOpen && !s.Confirmed && why == "" {
+		s.Reason = "no valid DNS reply"
+	}
+	if s.Confirmed {
+		s.Reason = ""
+		s.Facts = append(s.Facts, "recursion "+string(o.Recursion)+": "+o.RecursionWhy)
+		if t := o.VersionBind.Text; t != "" {
+			s.Facts = append(s.Facts, "version.bind: "+t)
+		}
+	}
+	return s
 }
 
 // errNotMeasured is used when a kind has no port at all.
