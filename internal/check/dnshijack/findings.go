@@ -367,16 +367,40 @@ func groupFindings(e *emitter, vs []ResolverVerdict) {
 			groups[g] = append(groups[g], member{&vs[i], s})
 		}
 	}
-	compared := false
+	// Lists that name the same resolvers in the same order (resolv.conf
+	// written from the DHCP lease, as it usually is) are one comparison:
+	// the first list's finding names the others, rather than a second
+	// finding repeating it.
+	sameAs := map[string][]string{}
+	seen := map[string]string{}
+	var unique []string
 	for _, g := range order {
+		ms := groups[g]
+		slices.SortStableFunc(ms, func(a, b member) int { return a.src.Index - b.src.Index })
+		var keys []string
+		for _, m := range ms {
+			keys = append(keys, m.v.Resolver.Key())
+		}
+		sig := strings.Join(keys, " ")
+		if first, ok := seen[sig]; ok {
+			sameAs[first] = append(sameAs[first], g)
+			continue
+		}
+		seen[sig] = g
+		unique = append(unique, g)
+	}
+	compared := false
+	for _, g := range unique {
 		ms := groups[g]
 		if len(ms) < 2 {
 			continue
 		}
 		compared = true
-		slices.SortStableFunc(ms, func(a, b member) int { return a.src.Index - b.src.Index })
 		primary := ms[0]
 		var evs []finding.Evidence
+		for _, other := range sameAs[g] {
+			evs = append(evs, ev("same list", other))
+		}
 		var disagree []string
 		for _, other := range ms[1:] {
 			evs = append(evs, ev(primary.src.Role(), primary.v.Resolver.Key()), ev(other.src.Role(), other.v.Resolver.Key()))

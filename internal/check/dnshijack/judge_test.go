@@ -91,6 +91,13 @@ func (b *obsBuilder) resolver(addr string, src Source, answers map[string]string
 	return b
 }
 
+// also adds src to the sources of the last resolver added.
+func (b *obsBuilder) also(src Source) *obsBuilder {
+	r := &b.obs.Resolvers[len(b.obs.Resolvers)-1].Resolver
+	r.Sources = append(r.Sources, src)
+	return b
+}
+
 func (b *obsBuilder) proof(addr, name string, o dnsprobe.ProofOutcome) *obsBuilder {
 	a := netip.MustParseAddr(addr)
 	b.obs.Proofs[ProofKey{a, dns.Fqdn(name)}] = dnsprobe.Proof{Name: name, Addr: netip.AddrPortFrom(a, 443), Outcome: o}
@@ -118,6 +125,7 @@ func TestJudgePrimarySecondary(t *testing.T) {
 		obs          *Observations
 		wantVerdicts []Verdict
 		want         map[string]string
+		wantEvidence map[string]string // finding ID → "key=value" it must carry
 	}{
 		{
 			name: "apt28_pattern",
@@ -147,6 +155,35 @@ func TestJudgePrimarySecondary(t *testing.T) {
 			},
 		},
 		{
+			// resolv.conf written from the lease: one comparison, named
+			// once, with the other list as evidence.
+			name: "os_list_same_as_dhcp",
+			obs: base().
+				resolver("203.0.113.66", dhcp(0), map[string]string{"outlook.office365.com": "203.0.113.99"}).also(Source{Kind: SourceOS, Index: 0}).
+				resolver("198.51.100.53", dhcp(1), nil).also(Source{Kind: SourceOS, Index: 1}).
+				proof("203.0.113.99", "outlook.office365.com", dnsprobe.ProofInvalid).obs,
+			wantVerdicts: []Verdict{VerdictHijacked, VerdictClean},
+			want: map[string]string{
+				"dns.primary_secondary_disagree@dhcpv4 eth0": "fail/medium/medium",
+				"dns.primary_secondary_disagree@os":          "",
+				"dns.resolver_hijacked@203.0.113.66":         "fail/critical/high",
+			},
+			wantEvidence: map[string]string{"dns.primary_secondary_disagree@dhcpv4 eth0": "same list=os"},
+		},
+		{
+			// Different orders are different lists: compared apart.
+			name: "os_list_reordered",
+			obs: base().
+				resolver("203.0.113.66", dhcp(0), map[string]string{"outlook.office365.com": "203.0.113.99"}).also(Source{Kind: SourceOS, Index: 1}).
+				resolver("198.51.100.53", dhcp(1), nil).also(Source{Kind: SourceOS, Index: 0}).
+				proof("203.0.113.99", "outlook.office365.com", dnsprobe.ProofInvalid).obs,
+			wantVerdicts: []Verdict{VerdictHijacked, VerdictClean},
+			want: map[string]string{
+				"dns.primary_secondary_disagree@dhcpv4 eth0": "fail/medium/medium",
+				"dns.primary_secondary_disagree@os":          "fail/medium/medium",
+			},
+		},
+		{
 			name:         "one_resolver_nothing_to_compare",
 			obs:          base().resolver("192.168.1.1", dhcp(0), nil).obs,
 			wantVerdicts: []Verdict{VerdictClean},
@@ -170,6 +207,17 @@ func TestJudgePrimarySecondary(t *testing.T) {
 			for id, w := range tt.want {
 				if st[id] != w {
 					t.Errorf("%s = %q, want %q", id, st[id], w)
+				}
+			}
+			for id, w := range tt.wantEvidence {
+				found := false
+				for _, f := range res.Findings {
+					for _, e := range f.Evidence {
+						found = found || f.ID == id && e.Key+"="+e.Value == w
+					}
+				}
+				if !found {
+					t.Errorf("%s lacks evidence %q", id, w)
 				}
 			}
 		})
