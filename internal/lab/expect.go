@@ -19,6 +19,10 @@ type Expect struct {
 	// RARDNSS is the RDNSS list (RFC 8106) of the router's advertisement,
 	// in order; empty when the scenario sends no RA.
 	RARDNSS []string `yaml:"ra_rdnss"`
+	// DHCPv6DNS is the DNS server list (option 23) of the router's reply
+	// to a DHCPv6 Information-request, in order; empty when it serves no
+	// DHCPv6.
+	DHCPv6DNS []string `yaml:"dhcpv6_dns"`
 	// Hijacked lists the canary names (see Records) that the DHCP primary
 	// resolver answers with an address other than the trusted resolver's
 	// and that does not serve a certificate valid for the name (lab CA):
@@ -153,6 +157,11 @@ func (e *Expect) validate() error {
 	for i, a := range e.RARDNSS {
 		if ad, err := netip.ParseAddr(a); err != nil || !ad.Is6() {
 			return fmt.Errorf("expect.ra_rdnss[%d]: %q is not an IPv6 address", i, a)
+		}
+	}
+	for i, a := range e.DHCPv6DNS {
+		if ad, err := netip.ParseAddr(a); err != nil || !ad.Is6() {
+			return fmt.Errorf("expect.dhcpv6_dns[%d]: %q is not an IPv6 address", i, a)
 		}
 	}
 	if err := checkNames("expect.hijacked", e.Hijacked); err != nil {

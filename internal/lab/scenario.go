@@ -125,6 +125,11 @@ type RASpec struct {
 	// RDNSS lists the recursive DNS servers the RAs announce (RFC 8106),
 	// as IPv6 addresses or v6 roles.
 	RDNSS []string `yaml:"rdnss"`
+	// DHCPv6 makes the router answer DHCPv6 Information-requests too
+	// (stateless DHCPv6, RFC 8415 §18.2.6; the RAs then carry the O
+	// flag), with the same servers as option 23. dnsmasq names one list
+	// for both, so a DHCPv6-only hijack cannot be built with it.
+	DHCPv6 bool `yaml:"dhcpv6"`
 }
 
 // ResolverSpec configures the ISP's resolver: the ways a real ISP's answers
@@ -471,6 +476,9 @@ func (s *Scenario) validateIPv6() error {
 		if len(s.RA.RDNSS) == 0 {
 			return errors.New("ra.rdnss: service ra needs at least one DNS server")
 		}
+	}
+	if s.RA.DHCPv6 && !s.HasService("ra") {
+		return errors.New("ra.dhcpv6: needs service ra on the router")
 	}
 	for i, a := range s.RA.RDNSS {
 		field := fmt.Sprintf("ra.rdnss[%d]", i)

@@ -125,7 +125,7 @@ func TestParseScenarioValidMinimal(t *testing.T) {
 func TestEmbeddedScenarios(t *testing.T) {
 	names := ScenarioNames()
 	for _, want := range []string{"all-rogue", "apt28", "benign-forwarder", "cdn-variance", "clean", "dnsdist-spoof", "dnssec-strip",
-		"hardened", "hostile", "hostile-dns", "ipv6-rdnss", "mikrotik-exposed", "nxdomain-rewrite", "tplink-legacy"} {
+		"hardened", "hostile", "hostile-dns", "ipv6-dhcpv6", "ipv6-rdnss", "mikrotik-exposed", "nxdomain-rewrite", "tplink-legacy"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("ScenarioNames() = %v, lacks %s", names, want)
 		}
@@ -149,6 +149,13 @@ func TestEmbeddedScenarios(t *testing.T) {
 			}
 			if diff := cmp.Diff(rdnss, s.Expect.RARDNSS); diff != "" {
 				t.Errorf("expect.ra_rdnss disagrees with ra.rdnss (-resolved +expect):\n%s", diff)
+			}
+			var dhcpv6 []string
+			if s.RA.DHCPv6 {
+				dhcpv6 = rdnss
+			}
+			if diff := cmp.Diff(dhcpv6, s.Expect.DHCPv6DNS); diff != "" {
+				t.Errorf("expect.dhcpv6_dns disagrees with ra.rdnss and ra.dhcpv6 (-resolved +expect):\n%s", diff)
 			}
 			// Every resolver a client is handed is described, once.
 			var servers []string

@@ -115,8 +115,14 @@ var services = []service{
 	},
 	{
 		name: "ra", host: Router, progs: []string{"dnsmasq"},
-		doc:   "IPv6 router advertisements on the LAN from fe80::1 (dnsmasq, RA only): prefix 2001:db8:77::/64, RDNSS ra.rdnss",
-		ready: fixed(sock{"raw", netip.AddrPortFrom(netip.IPv6Unspecified(), ipprotoICMPv6)}),
+		doc: "IPv6 router advertisements on the LAN from fe80::1 (dnsmasq): prefix 2001:db8:77::/64, RDNSS ra.rdnss; with ra.dhcpv6 also stateless DHCPv6 (UDP 547) naming the same servers",
+		ready: func(sc *Scenario) []sock {
+			out := []sock{{"raw", netip.AddrPortFrom(netip.IPv6Unspecified(), ipprotoICMPv6)}}
+			if sc.RA.DHCPv6 {
+				out = append(out, sock{"udp", netip.AddrPortFrom(netip.IPv6Unspecified(), 547)})
+			}
+			return out
+		},
 		setup: setupRA,
 	},
 	{

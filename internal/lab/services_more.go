@@ -17,26 +17,32 @@ import (
 // router advertisements, the dnsdist attacker, plain listeners and the
 // fakes. The services table (services.go) lists them.
 
-// setupRA configures a dnsmasq that only sends router advertisements
-// (port=0: no DNS; ra-only: no DHCPv6): the prefix of lan0 and, as RDNSS
-// (RFC 8106), ra.rdnss. It answers router solicitations and also
-// advertises unsolicited.
+// setupRA configures a dnsmasq that sends router advertisements (port=0:
+// no DNS): the prefix of lan0 and, as RDNSS (RFC 8106), ra.rdnss. It
+// answers router solicitations and also advertises unsolicited. With
+// ra.dhcpv6 it also serves stateless DHCPv6 (ra-stateless: the O flag, and
+// Information-requests answered with ra.rdnss as option 23); otherwise no
+// DHCPv6 at all (ra-only).
 func setupRA(_ context.Context, b *builder) (launch, error) {
 	var rdnss []string
 	for _, a := range b.sc.RA.RDNSS {
 		rdnss = append(rdnss, "["+resolve(a).String()+"]")
 	}
-	conf := fmt.Sprintf(`# routerwatch lab: IPv6 router advertisements on the LAN (no DNS, no DHCPv6)
+	mode, what := "ra-only", "no DHCPv6"
+	if b.sc.RA.DHCPv6 {
+		mode, what = "ra-stateless", "stateless DHCPv6"
+	}
+	conf := fmt.Sprintf(`# routerwatch lab: IPv6 router advertisements on the LAN (no DNS, %s)
 port=0
 interface=%s
 bind-interfaces
 enable-ra
-dhcp-range=::,constructor:%s,ra-only
+dhcp-range=::,constructor:%s,%s
 dhcp-option=option6:dns-server,%s
 log-dhcp
 log-facility=-
 pid-file=%s
-`, routerLANIf, routerLANIf, strings.Join(rdnss, ","), b.path("ra.pid"))
+`, what, routerLANIf, routerLANIf, mode, strings.Join(rdnss, ","), b.path("ra.pid"))
 	if err := b.write("ra.conf", conf, 0o644); err != nil {
 		return launch{}, err
 	}

@@ -34,7 +34,7 @@ import (
 // should conclude in its expect block.
 var dnsScenarios = []string{
 	"apt28", "all-rogue", "benign-forwarder", "cdn-variance", "dnssec-strip",
-	"nxdomain-rewrite", "dnsdist-spoof", "ipv6-rdnss", "hostile-dns", "clean",
+	"nxdomain-rewrite", "dnsdist-spoof", "ipv6-rdnss", "ipv6-dhcpv6", "hostile-dns", "clean",
 }
 
 // documentedFailures are the failing findings a scenario documents for a
@@ -211,12 +211,12 @@ func checkScenario(t *testing.T, sc *lab.Scenario, run dnsRun) {
 
 	// Discovery: every source read, each naming what the scenario hands
 	// out (the lab writes the DHCP servers into the client's
-	// resolv.conf; no lab runs a DHCPv6 server).
+	// resolv.conf; only ipv6-dhcpv6 runs a DHCPv6 server).
 	found := map[string]int{
 		"dns.resolver_discovery@os":           len(exp.DHCPDNS),
 		"dns.resolver_discovery@dhcpv4:eth0":  len(exp.DHCPDNS),
 		"dns.resolver_discovery@ipv6_ra:eth0": len(exp.RARDNSS),
-		"dns.resolver_discovery@dhcpv6:eth0":  0,
+		"dns.resolver_discovery@dhcpv6:eth0":  len(exp.DHCPv6DNS),
 	}
 	for id, n := range found {
 		f, ok := rep.finding(id)
@@ -255,6 +255,11 @@ func checkScenario(t *testing.T, sc *lab.Scenario, run dnsRun) {
 	for i, a := range exp.RARDNSS {
 		if j, ok := subjects[a]; ok && i < len(roles) && !strings.Contains(rep.Subjects[j].Label, roles[i]+" router advertisement RDNSS (eth0") {
 			t.Errorf("resolver %s: label %q, want it as %s router advertisement RDNSS", a, rep.Subjects[j].Label, roles[i])
+		}
+	}
+	for i, a := range exp.DHCPv6DNS {
+		if j, ok := subjects[a]; !ok || i < len(roles) && !strings.Contains(rep.Subjects[j].Label, roles[i]+" DHCPv6 DNS (eth0") {
+			t.Errorf("resolver %s: not tested, or not labelled as %s DHCPv6 DNS", a, roles[i])
 		}
 	}
 
