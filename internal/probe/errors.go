@@ -136,17 +136,30 @@ type Outcome struct {
 	answered bool
 	closed   int
 	failure  error
+	// silence, when set, makes a timeout while it is alive a
+	// measurement too (NewUDPOutcome).
+	silence context.Context
 }
 
 // NewOutcome starts an Outcome for probe id.
 func NewOutcome(id string) *Outcome { return &Outcome{id: id} }
 
+// NewUDPOutcome starts an Outcome for a UDP question-and-answer probe
+// (SNMP, DNS), where silence is a measurement as a closed port is: agents
+// drop wrong communities and devices without the service stay quiet. A
+// timeout counts as silence only while ctx is alive; once the target's
+// deadline has cut the probe, it is a failure.
+func NewUDPOutcome(ctx context.Context, id string) *Outcome {
+	return &Outcome{id: id, silence: ctx}
+}
+
 // Add records one exchange's error (nil for an answer).
 func (o *Outcome) Add(err error) {
-	switch {
+	switch st := Classify(err); {
 	case err == nil:
 		o.answered = true
-	case Classify(err) == netx.StatusRefused:
+	case st == netx.StatusRefused,
+		st == netx.StatusTimeout && o.silence != nil && o.silence.Err() == nil:
 		o.closed++
 	case o.failure == nil:
 		o.failure = err

@@ -251,8 +251,11 @@ func TestResultJSON(t *testing.T) {
 func TestOutcome(t *testing.T) {
 	refused := &probe.Error{Probe: "x", Status: netx.StatusRefused, Err: errors.New("refused")}
 	timeout := &probe.Error{Probe: "x", Status: netx.StatusTimeout, Err: errors.New("slow")}
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
 	tests := []struct {
 		name string
+		udp  context.Context // non-nil: NewUDPOutcome with it
 		errs []error
 		want netx.Status
 	}{
@@ -260,10 +263,16 @@ func TestOutcome(t *testing.T) {
 		{name: "all_closed_is_a_measurement", errs: []error{refused, refused}, want: netx.StatusOK},
 		{name: "closed_and_timeout_is_timeout", errs: []error{refused, timeout}, want: netx.StatusTimeout},
 		{name: "garbage_is_protocol", errs: []error{fmt.Errorf("x: %w", probe.ErrProtocol)}, want: netx.StatusProtocol},
+		{name: "udp_silence_is_a_measurement", udp: context.Background(), errs: []error{refused, timeout}, want: netx.StatusOK},
+		{name: "udp_garbage_still_fails", udp: context.Background(), errs: []error{timeout, fmt.Errorf("x: %w", probe.ErrProtocol)}, want: netx.StatusProtocol},
+		{name: "udp_timeout_after_deadline_fails", udp: ended, errs: []error{timeout, timeout}, want: netx.StatusTimeout},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := probe.NewOutcome("x")
+			if tc.udp != nil {
+				o = probe.NewUDPOutcome(tc.udp, "x")
+			}
 			for _, e := range tc.errs {
 				o.Add(e)
 			}

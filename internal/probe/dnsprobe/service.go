@@ -203,24 +203,11 @@ func (p *Prober) Measure(ctx context.Context, d *netx.Dialer, t probe.Target) (*
 	wg.Wait()
 	obs.Recursion, obs.RecursionWhy = RecursionOf(obs.Recursive)
 
-	answered := false
-	var first error
+	out := probe.NewUDPOutcome(ctx, ID)
 	for _, err := range errs {
-		switch st := probe.Classify(err); {
-		case err == nil:
-			answered = true
-		case st == netx.StatusRefused, st == netx.StatusTimeout && ctx.Err() == nil:
-		case first == nil:
-			first = err
-		}
+		out.Add(err)
 	}
-	switch {
-	case answered:
-		return obs, nil
-	case first != nil:
-		return obs, probe.Wrap(ID, first)
-	}
-	return obs, probe.Wrap(ID, ctx.Err())
+	return obs, out.Err(ctx)
 }
 
 // questionText renders a question as dig does ("version.bind. CH TXT").

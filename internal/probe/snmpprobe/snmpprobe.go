@@ -136,24 +136,11 @@ func (p *Prober) Measure(ctx context.Context, d *netx.Dialer, t probe.Target) (*
 	// port (ICMP unreachable) means no agent: both are measurements. The
 	// probe failed only when a community failed for another reason and
 	// none answered.
-	answered := false
-	var first error
+	out := probe.NewUDPOutcome(ctx, ID)
 	for _, err := range errs {
-		switch st := probe.Classify(err); {
-		case err == nil:
-			answered = true
-		case st == netx.StatusRefused, st == netx.StatusTimeout && ctx.Err() == nil:
-		case first == nil:
-			first = err
-		}
+		out.Add(err)
 	}
-	switch {
-	case answered:
-		return obs, nil
-	case first != nil:
-		return obs, probe.Wrap(ID, first)
-	}
-	return obs, probe.Wrap(ID, ctx.Err())
+	return obs, out.Err(ctx)
 }
 
 func displayName(comm string, i int) string {
