@@ -128,7 +128,7 @@ func hostileDevices(t *testing.T) map[string]struct {
 	// 3. UPnP serves a 50 MB description; HTTP sends 100k headers.
 	a = netip.MustParseAddr("127.0.0.73")
 	igd := probetest.StartIGD(t, probetest.IGD{Addr: a, Server: "hostile UPnP/1.1", Mappings: 0,
-		Description: func(w http.ResponseWriter) { writeHugeXML(w, 50<<20) }})
+		Description: func(w http.ResponseWriter) { probetest.WriteHugeXML(w, 50<<20) }})
 	p = allTCP(t, a, manyHeaders)
 	p.ssdp = igd.SSDP
 	p.natpmp = probetest.ServeUDP(t, a, silent)
@@ -140,7 +140,7 @@ func hostileDevices(t *testing.T) map[string]struct {
 	// banners and pages are not UTF-8.
 	a = netip.MustParseAddr("127.0.0.74")
 	igd = probetest.StartIGD(t, probetest.IGD{Addr: a, Server: "hostile \xff UPnP/1.1", Mappings: -1,
-		Description: func(w http.ResponseWriter) { fmt.Fprint(w, billionLaughs) }})
+		Description: func(w http.ResponseWriter) { fmt.Fprint(w, probetest.BillionLaughs) }})
 	loop := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", "loop\xff\xfe")
 		http.Redirect(w, r, "/loop"+r.URL.Path, http.StatusFound)
@@ -345,28 +345,3 @@ func asPanic(err error, pe **probe.PanicError) bool {
 	}
 	return false
 }
-
-func writeHugeXML(w http.ResponseWriter, n int) {
-	fmt.Fprint(w, `<?xml version="1.0"?><root><device><friendlyName>`)
-	chunk := []byte(strings.Repeat("A", 64<<10))
-	for sent := 0; sent < n; sent += len(chunk) {
-		if _, err := w.Write(chunk); err != nil {
-			return
-		}
-	}
-	fmt.Fprint(w, `</friendlyName></device></root>`)
-}
-
-const billionLaughs = `<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<root><device><friendlyName>&lol9;</friendlyName></device></root>`

@@ -152,3 +152,32 @@ func NATPMPServer(ext netip.Addr, pcp bool) func([]byte, netip.AddrPort) [][]byt
 		return nil
 	}
 }
+
+// WriteHugeXML streams a well-formed UPnP description of n bytes without
+// holding it in memory (a hostile device's 50 MB answer).
+func WriteHugeXML(w http.ResponseWriter, n int) {
+	fmt.Fprint(w, `<?xml version="1.0"?><root><device><friendlyName>`)
+	chunk := []byte(strings.Repeat("A", 64<<10))
+	for sent := 0; sent < n; sent += len(chunk) {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
+	fmt.Fprint(w, `</friendlyName></device></root>`)
+}
+
+// BillionLaughs is a UPnP description whose own entities expand to
+// gigabytes if a parser expands them.
+const BillionLaughs = `<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<root><device><friendlyName>&lol9;</friendlyName></device></root>`

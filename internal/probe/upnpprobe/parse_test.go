@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/routerwatch/routerwatch/internal/probe/probetest"
 	"github.com/routerwatch/routerwatch/internal/probe/upnpprobe"
 )
 
@@ -87,7 +88,7 @@ func FuzzParseSSDP(f *testing.F) {
 
 func FuzzParseDescription(f *testing.F) {
 	f.Add([]byte(`<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><device><manufacturer>TP-LINK</manufacturer><modelName>TL-WR841N</modelName><firmwareVersion>1</firmwareVersion><deviceList><device><modelName>x</modelName></device></deviceList></device></root>`))
-	f.Add([]byte(billionLaughs))
+	f.Add([]byte(probetest.BillionLaughs))
 	f.Add([]byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><root><device><manufacturer>\xe9</manufacturer></device></root>"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := upnpprobe.ParseDescription(b)

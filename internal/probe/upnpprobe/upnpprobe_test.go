@@ -154,14 +154,14 @@ func TestFailures(t *testing.T) {
 		{
 			name: "description_50MB",
 			igd: func(g *probetest.IGD) {
-				g.Description = func(w http.ResponseWriter) { writeHugeXML(w, 50<<20) }
+				g.Description = func(w http.ResponseWriter) { probetest.WriteHugeXML(w, 50<<20) }
 			},
 			wantErr: netx.StatusTooLarge,
 		},
 		{
 			name: "entity_expansion",
 			igd: func(g *probetest.IGD) {
-				g.Description = func(w http.ResponseWriter) { fmt.Fprint(w, billionLaughs) }
+				g.Description = func(w http.ResponseWriter) { fmt.Fprint(w, probetest.BillionLaughs) }
 			},
 			wantErr: netx.StatusProtocol,
 			check: func(t *testing.T, o *upnpprobe.Observation) {
@@ -237,33 +237,6 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-// writeHugeXML streams a well-formed description of n bytes without
-// holding it in memory.
-func writeHugeXML(w http.ResponseWriter, n int) {
-	fmt.Fprint(w, `<?xml version="1.0"?><root><device><friendlyName>`)
-	chunk := []byte(strings.Repeat("A", 64<<10))
-	for sent := 0; sent < n; sent += len(chunk) {
-		if _, err := w.Write(chunk); err != nil {
-			return
-		}
-	}
-	fmt.Fprint(w, `</friendlyName></device></root>`)
-}
-
-const billionLaughs = `<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<root><device><friendlyName>&lol9;</friendlyName></device></root>`
-
 // TestEntityExpansionNotExpanded proves on the parser itself that a
 // document's own entities are refused, quickly and without growth.
 func TestEntityExpansionNotExpanded(t *testing.T) {
@@ -271,7 +244,7 @@ func TestEntityExpansionNotExpanded(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	_, err := upnpprobe.ParseDescription([]byte(billionLaughs))
+	_, err := upnpprobe.ParseDescription([]byte(probetest.BillionLaughs))
 	runtime.ReadMemStats(&after)
 	if err == nil || !strings.Contains(err.Error(), "&lol9;") {
 		t.Fatalf("ParseDescription(billion laughs) = %v, want the entity refused", err)
