@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/netx"
@@ -164,6 +165,21 @@ func (o *Outcome) Add(err error) {
 	case o.failure == nil:
 		o.failure = err
 	}
+}
+
+// Gather runs ask(0) … ask(n-1) in parallel, adds their errors once all
+// have returned, and gives the probe's error (Err).
+func (o *Outcome) Gather(ctx context.Context, n int, ask func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = ask(i) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		o.Add(err)
+	}
+	return o.Err(ctx)
 }
 
 // Err returns the probe's error after all exchanges were added.

@@ -283,6 +283,39 @@ func TestOutcome(t *testing.T) {
 	}
 }
 
+// TestOutcomeGather checks that Gather runs every ask at once (each waits
+// for all to have started) and folds their errors.
+func TestOutcomeGather(t *testing.T) {
+	const n = 4
+	var started sync.WaitGroup
+	started.Add(n)
+	calls := make([]int, n)
+	refused := &probe.Error{Probe: "x", Status: netx.StatusRefused, Err: errors.New("refused")}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	err := probe.NewOutcome("x").Gather(ctx, n, func(i int) error {
+		calls[i]++
+		started.Done()
+		done := make(chan struct{})
+		go func() { started.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if i == 2 {
+			return fmt.Errorf("x: %w", probe.ErrProtocol)
+		}
+		return refused
+	})
+	if got := probe.Classify(err); got != netx.StatusProtocol {
+		t.Errorf("Gather status %s (%v), want protocol", got, err)
+	}
+	if !slices.Equal(calls, []int{1, 1, 1, 1}) {
+		t.Errorf("calls %v, want each index once", calls)
+	}
+}
+
 func TestCheckSetIDs(t *testing.T) {
 	for _, id := range []string{"", "HTTP", "http-x", "1http", "http."} {
 		if err := probe.CheckSet([]probe.Probe{&fakeProbe{id: id}}); err == nil {

@@ -21,7 +21,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/netx"
@@ -157,17 +156,10 @@ func (p *Prober) Measure(ctx context.Context, d *netx.Dialer, t probe.Target) (*
 		}
 	}
 	obs.Endpoints = make([]Endpoint, len(jobs))
-	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() { obs.Endpoints[i], errs[i] = endpoint(ctx, d, t.Addr, j.service, j.port) })
-	}
-	wg.Wait()
-	out := probe.NewOutcome(ID)
-	for _, err := range errs {
-		out.Add(err)
-	}
-	return obs, out.Err(ctx)
+	return obs, probe.NewOutcome(ID).Gather(ctx, len(jobs), func(i int) (err error) {
+		obs.Endpoints[i], err = endpoint(ctx, d, t.Addr, jobs[i].service, jobs[i].port)
+		return err
+	})
 }
 
 func endpoint(ctx context.Context, d *netx.Dialer, addr netip.Addr, service string, port uint16) (Endpoint, error) {

@@ -35,7 +35,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -151,17 +150,10 @@ func (p *Prober) Measure(ctx context.Context, d *netx.Dialer, t probe.Target) (*
 		return obs, probe.Wrap(ID, err)
 	}
 	obs.Endpoints = make([]Result, len(p.Endpoints))
-	errs := make([]error, len(p.Endpoints))
-	var wg sync.WaitGroup
-	for i, e := range p.Endpoints {
-		wg.Go(func() { obs.Endpoints[i], errs[i] = ask(ctx, d, t, e) })
-	}
-	wg.Wait()
-	out := probe.NewOutcome(ID)
-	for _, err := range errs {
-		out.Add(err)
-	}
-	return obs, out.Err(ctx)
+	return obs, probe.NewOutcome(ID).Gather(ctx, len(p.Endpoints), func(i int) (err error) {
+		obs.Endpoints[i], err = ask(ctx, d, t, p.Endpoints[i])
+		return err
+	})
 }
 
 // ask sends the request to one endpoint.

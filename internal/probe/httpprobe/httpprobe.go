@@ -141,17 +141,10 @@ func (p *Prober) Measure(ctx context.Context, d *netx.Dialer, t probe.Target) (*
 		jobs = append(jobs, job{"https", port})
 	}
 	obs.Endpoints = make([]Endpoint, len(jobs))
-	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() { obs.Endpoints[i], errs[i] = p.endpoint(ctx, d, t, j.scheme, j.port) })
-	}
-	wg.Wait()
-	out := probe.NewOutcome(ID)
-	for _, err := range errs {
-		out.Add(err)
-	}
-	return obs, out.Err(ctx)
+	return obs, probe.NewOutcome(ID).Gather(ctx, len(jobs), func(i int) (err error) {
+		obs.Endpoints[i], err = p.endpoint(ctx, d, t, jobs[i].scheme, jobs[i].port)
+		return err
+	})
 }
 
 // endpoint fetches "/" and "/favicon.ico" from one port.

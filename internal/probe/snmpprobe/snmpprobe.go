@@ -19,7 +19,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -124,23 +123,14 @@ func (p *Prober) Measure(ctx context.Context, d *netx.Dialer, t probe.Target) (*
 	if err := p.Validate(); err != nil {
 		return obs, probe.Wrap(ID, err)
 	}
-	errs := make([]error, len(p.Communities))
-	var wg sync.WaitGroup
-	for i, comm := range p.Communities {
-		wg.Go(func() {
-			obs.Communities[i], errs[i] = query(ctx, d, netip.AddrPortFrom(t.Addr, p.Port), comm, i)
-		})
-	}
-	wg.Wait()
 	// Silence is the normal answer to a wrong community, and a refused
 	// port (ICMP unreachable) means no agent: both are measurements. The
 	// probe failed only when a community failed for another reason and
 	// none answered.
-	out := probe.NewUDPOutcome(ctx, ID)
-	for _, err := range errs {
-		out.Add(err)
-	}
-	return obs, out.Err(ctx)
+	return obs, probe.NewUDPOutcome(ctx, ID).Gather(ctx, len(p.Communities), func(i int) (err error) {
+		obs.Communities[i], err = query(ctx, d, netip.AddrPortFrom(t.Addr, p.Port), p.Communities[i], i)
+		return err
+	})
 }
 
 func displayName(comm string, i int) string {

@@ -18,7 +18,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -90,17 +89,10 @@ func (p *Prober) Measure(ctx context.Context, d *netx.Dialer, t probe.Target) (*
 	if err := p.Validate(); err != nil {
 		return obs, probe.Wrap(ID, err)
 	}
-	errs := make([]error, len(p.Ports))
-	var wg sync.WaitGroup
-	for i, port := range p.Ports {
-		wg.Go(func() { obs.Endpoints[i], errs[i] = endpoint(ctx, d, t, port) })
-	}
-	wg.Wait()
-	out := probe.NewOutcome(ID)
-	for _, err := range errs {
-		out.Add(err)
-	}
-	return obs, out.Err(ctx)
+	return obs, probe.NewOutcome(ID).Gather(ctx, len(p.Ports), func(i int) (err error) {
+		obs.Endpoints[i], err = endpoint(ctx, d, t, p.Ports[i])
+		return err
+	})
 }
 
 func endpoint(ctx context.Context, d *netx.Dialer, t probe.Target, port uint16) (Endpoint, error) {
