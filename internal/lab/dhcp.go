@@ -120,6 +120,11 @@ func parseLease(b []byte) (Lease, error) {
 	if err != nil {
 		bits = 24
 	}
+	// A mask the address family cannot hold would make an invalid prefix
+	// that later code treats as "no address"; say what was wrong instead.
+	if bits < 0 || bits > ip.BitLen() {
+		return Lease{}, fmt.Errorf("lab: lease: mask %q does not fit %s", kv["mask"], ip)
+	}
 	l.Addr = netip.PrefixFrom(ip, bits)
 	if f := strings.Fields(kv["router"]); len(f) > 0 {
 		l.Router, _ = netip.ParseAddr(f[0])

@@ -111,6 +111,9 @@ func TestParseLease(t *testing.T) {
 	if _, err := parseLease([]byte("event=bound\n")); err == nil {
 		t.Error("parseLease without ip = nil error")
 	}
+	if _, err := parseLease([]byte("ip=10.77.0.5\nmask=70\n")); err == nil {
+		t.Error("parseLease with a /70 IPv4 mask = nil error")
+	}
 	if _, err := parseLease([]byte("ip=10.77.0.5\ndns=not-an-ip\n")); err == nil {
 		t.Error("parseLease with a bad dns = nil error")
 	}
