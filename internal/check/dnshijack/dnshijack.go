@@ -209,6 +209,11 @@ type Input struct {
 	RootCAs *x509.CertPool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Early is the run's first round, begun with Start while discovery
+	// was still listening; nil means Run asks everything itself. Its
+	// questions and trusted resolvers replace Canaries, DNSSECNames,
+	// NXParent and Trusted.
+	Early *Early
 }
 
 func (in *Input) now() time.Time {

@@ -151,15 +151,25 @@ type plan struct {
 	nxName   string
 }
 
-// prepare validates in and fills its defaults.
+// prepare validates in and fills its defaults. With in.Early the plan is
+// the one its first round asked (the random NXDOMAIN label included).
 func prepare(in *Input) (plan, error) {
-	var p plan
 	if in.Dialer == nil {
-		return p, errors.New("dnshijack: Input.Dialer is required")
+		return plan{}, errors.New("dnshijack: Input.Dialer is required")
 	}
 	if len(in.Resolvers) == 0 {
-		return p, errors.New("dnshijack: no resolver to test")
+		return plan{}, errors.New("dnshijack: no resolver to test")
 	}
+	if in.Early != nil {
+		return in.Early.p, nil
+	}
+	return newPlan(in)
+}
+
+// newPlan normalises the questions of in: canaries, DNSSEC names and a
+// fresh random name that must not exist.
+func newPlan(in *Input) (plan, error) {
+	var p plan
 	data, err := DefaultCanaries()
 	if err != nil {
 		return p, err
@@ -235,66 +245,50 @@ func Measure(ctx context.Context, in Input) (*Observations, error) {
 }
 
 func measure(ctx context.Context, in *Input, p plan) *Observations {
-	obs := &Observations{Started: in.now(), Names: p.names, DNSSECNames: p.dnssec, NXName: p.nxName}
+	e := in.Early
+	if e == nil {
+		e = begin(ctx, in, p)
+	}
+	// The trusted servers are those the first round asked, also for
+	// the DNSSEC keys below.
+	in.Trusted = e.trustedSrv
+	obs := &Observations{Started: e.started, Names: p.names, DNSSECNames: p.dnssec, NXName: p.nxName}
 	client := dnsprobe.NewClient(in.Dialer)
-	keys := p.keys()
-	var wg sync.WaitGroup
-	plain, tlsLim := make(limiter, maxPlainInFlight), make(limiter, maxTLSInFlight)
+	plain, tlsLim := e.plain, e.tlsLim
 
-	// Trusted side: per server, per key.
-	trusted := make([][]Answer, len(in.Trusted))
-	for i, srv := range in.Trusted {
-		trusted[i] = make([]Answer, len(keys))
-		for j, k := range keys {
-			wg.Go(func() {
-				lim := plain
-				if srv.Transport == dnsprobe.DoH || srv.Transport == dnsprobe.DoT {
-					lim = tlsLim
-				}
-				lim.do(ctx, func() {
-					r, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
-					trusted[i][j] = answerOf(r, err)
-				})
-			})
-		}
-	}
-	// Resolvers under test.
+	// Resolvers under test: those the first round already asks are
+	// reused; the others (named by a source that answered later) are
+	// asked now.
 	obs.Resolvers = make([]ResolverObs, len(in.Resolvers))
-	answers := make([][]Answer, len(in.Resolvers))
+	rounds := make([]*serverRound, len(in.Resolvers))
 	for i, res := range in.Resolvers {
-		srv := dnsprobe.Server{Transport: dnsprobe.UDP, Addr: res.Addr}
 		obs.Resolvers[i].Resolver = res
-		answers[i] = make([]Answer, len(keys))
-		for j, k := range keys {
-			wg.Go(func() {
-				plain.do(ctx, func() {
-					r, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
-					answers[i][j] = answerOf(r, err)
-				})
-			})
+		if r, ok := e.resolvers[res.Addr]; ok {
+			rounds[i] = r
+			continue
 		}
-		wg.Go(func() {
-			plain.do(ctx, func() {
-				fp, err := client.Fingerprint(ctx, srv)
-				obs.Resolvers[i].Finger = fp
-				if err != nil {
-					obs.Resolvers[i].FingerErr = err.Error()
-				}
-			})
-		})
+		rounds[i] = startServer(ctx, client, dnsprobe.Server{Transport: dnsprobe.UDP, Addr: res.Addr}, e.keys, true, plain)
 	}
-	wg.Wait()
-
-	obs.Trusted, obs.TrustedAns = mergeTrusted(in.Trusted, keys, trusted)
-	for i := range obs.Resolvers {
+	trusted := make([][]Answer, len(e.trusted))
+	for i, r := range e.trusted {
+		<-r.done
+		trusted[i] = r.answers
+	}
+	obs.Trusted, obs.TrustedAns = mergeTrusted(e.trustedSrv, e.keys, trusted)
+	// A resolver the first round asked but the final list dropped still
+	// ends before the run does: nothing outlives Run.
+	e.wait()
+	for i, r := range rounds {
+		<-r.done
 		ro := &obs.Resolvers[i]
-		ro.Answers = make(map[Key]Answer, len(keys))
-		for j, k := range keys {
+		ro.Finger, ro.FingerErr = r.finger, r.fingerErr
+		ro.Answers = make(map[Key]Answer, len(e.keys))
+		for j, k := range e.keys {
 			if k.Name == p.nxName {
-				ro.NX = answers[i][j]
+				ro.NX = r.answers[j]
 				continue
 			}
-			ro.Answers[k] = answers[i][j]
+			ro.Answers[k] = r.answers[j]
 		}
 	}
 	// Second round, in parallel: TLS proofs of differing answers, and
