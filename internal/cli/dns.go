@@ -352,6 +352,31 @@ func (d *dnsAudit) findings() []finding.Finding {
 // and the commands that show them: dns reports it alone, check next to
 // the router's own findings.
 func (a *App) runDNSAudit(ctx context.Context, f *dnsOptions, plan *dnsPlan, facts *hostnet.Facts, gateways []netip.Addr) (*dnsAudit, error) {
+	opts := dnshijack.DialerOptions()
+	in := dnshijack.Input{
+		Trusted: plan.trusted, Canaries: plan.canaries, DNSSECNames: f.dnssecNames, NXParent: f.nxParent,
+		Gateways: gateways, Indicators: plan.ind, RootCAs: plan.roots, TLSPort: f.tlsPort,
+	}
+	// The trusted resolvers and the resolvers named already (by the
+	// user, or by the OS configuration) are asked while DHCP and router
+	// advertisements are still listening: discovery is mostly waiting.
+	// A usage error must come before any traffic.
+	if _, ok := facts.InterfaceFor(f.iface); f.iface != "" && !ok && len(plan.user) == 0 {
+		return nil, usagef("--interface %s: no such interface", f.iface)
+	}
+	early := plan.user
+	if len(early) == 0 {
+		early, _ = dnshijack.Discovery{Facts: facts}.Resolvers()
+	}
+	earlyCtx, stopEarly := context.WithCancel(ctx)
+	defer stopEarly() // nothing to test, or an error: the first round is dropped
+	first := in
+	first.Resolvers = early
+	first.Dialer = netx.NewDialer(dnsScope(gateways, early, plan.trusted), opts)
+	var err error
+	if in.Early, err = dnshijack.Start(earlyCtx, first); err != nil {
+		return nil, err
+	}
 	resolvers, discovery, err := a.discoverResolvers(ctx, f, plan, facts, gateways)
 	if err != nil {
 		return nil, err
@@ -364,18 +389,14 @@ func (a *App) runDNSAudit(ctx context.Context, f *dnsOptions, plan *dnsPlan, fac
 	if len(resolvers) == 0 {
 		return au, nil
 	}
-	opts := dnshijack.DialerOptions()
-	in := dnshijack.Input{
-		Resolvers: resolvers, Trusted: plan.trusted, Canaries: plan.canaries, DNSSECNames: f.dnssecNames, NXParent: f.nxParent,
-		Gateways: gateways, Indicators: plan.ind, Discovery: discovery, RootCAs: plan.roots, TLSPort: f.tlsPort,
-		Dialer: netx.NewDialer(scope, opts),
-		ProofDialer: func(extra []netip.Addr) *netx.Dialer {
-			s := scope
-			for _, x := range extra {
-				s = s.WithAddr(x)
-			}
-			return netx.NewDialer(s, opts)
-		},
+	in.Resolvers, in.Discovery = resolvers, discovery
+	in.Dialer = netx.NewDialer(scope, opts)
+	in.ProofDialer = func(extra []netip.Addr) *netx.Dialer {
+		s := scope
+		for _, x := range extra {
+			s = s.WithAddr(x)
+		}
+		return netx.NewDialer(s, opts)
 	}
 	a.logger.Debug("dns: measuring", "resolvers", len(resolvers), "trusted", len(plan.trusted), "canaries", len(plan.canaries), "scope", scope.String())
 	if au.result, err = dnshijack.Run(ctx, in); err != nil {
