@@ -611,6 +611,11 @@ func readFile(t *testing.T, path string) string {
 // divide routerwatch's medians by dig's. Run it as root:
 //
 //	go test -run '^$' -bench BenchmarkLabDNS -benchtime 20x ./internal/check/dnshijack/
+//
+// With ROUTERWATCH_BENCH_BASELINE=/path/to/an/older/routerwatch, a fourth
+// sub-measurement, base-full, runs that binary's full run in the same
+// iterations, and ratio-full-vs-base divides this build's median by it:
+// the before/after of a change, measured side by side.
 func BenchmarkLabDNS(b *testing.B) {
 	labtest.RequireRoot(b, "all-rogue")
 	l := labtest.Up(b, "all-rogue")
@@ -641,7 +646,8 @@ func BenchmarkLabDNS(b *testing.B) {
 	digArgs := digBaseline(b, l, resolvers, trusted)
 	exe := labtest.Executable(b)
 
-	rw := func(args []string) time.Duration {
+	base := os.Getenv("ROUTERWATCH_BENCH_BASELINE")
+	rwWith := func(exe string, args []string) time.Duration {
 		cmd := l.Command(b.Context(), lab.Client, exe, append([]string{"dns"}, args...)...)
 		var out bytes.Buffer
 		cmd.Stdout = &out
@@ -668,6 +674,7 @@ func BenchmarkLabDNS(b *testing.B) {
 		}
 		return took
 	}
+	rw := func(args []string) time.Duration { return rwWith(exe, args) }
 	dig := func() time.Duration {
 		start := time.Now()
 		for _, args := range digArgs {
@@ -682,11 +689,17 @@ func BenchmarkLabDNS(b *testing.B) {
 	rw(full)
 	rw(named)
 	dig()
-	var tFull, tNamed, tDig []time.Duration
+	if base != "" {
+		rwWith(base, full)
+	}
+	var tFull, tNamed, tDig, tBase []time.Duration
 	for b.Loop() {
 		tFull = append(tFull, rw(full))
 		tNamed = append(tNamed, rw(named))
 		tDig = append(tDig, dig())
+		if base != "" {
+			tBase = append(tBase, rwWith(base, full))
+		}
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(quantile(tFull, 0.5)), "full-median-ms")
@@ -697,6 +710,10 @@ func BenchmarkLabDNS(b *testing.B) {
 	b.ReportMetric(ms(quantile(tDig, 0.9)), "dig-p90-ms")
 	b.ReportMetric(float64(quantile(tFull, 0.5))/float64(quantile(tDig, 0.5)), "ratio-full")
 	b.ReportMetric(float64(quantile(tNamed, 0.5))/float64(quantile(tDig, 0.5)), "ratio-resolvers")
+	if base != "" {
+		b.ReportMetric(ms(quantile(tBase, 0.5)), "base-full-median-ms")
+		b.ReportMetric(float64(quantile(tFull, 0.5))/float64(quantile(tBase, 0.5)), "ratio-full-vs-base")
+	}
 	b.ReportMetric(0, "ns/op") // the per-iteration total mixes three commands
 	b.Logf("full %v\nresolvers %v\ndig %v", tFull, tNamed, tDig)
 }
