@@ -370,12 +370,16 @@ func (a *App) runDNSAudit(ctx context.Context, f *dnsOptions, plan *dnsPlan, fac
 	}
 	earlyCtx, stopEarly := context.WithCancel(ctx)
 	defer stopEarly() // nothing to test, or an error: the first round is dropped
-	first := in
-	first.Resolvers = early
-	first.Dialer = netx.NewDialer(dnsScope(gateways, early, plan.trusted), opts)
-	var err error
-	if in.Early, err = dnshijack.Start(earlyCtx, first); err != nil {
-		return nil, err
+	// With nothing known and no link probe to run, nothing will be
+	// tested: the trusted resolvers are not asked in vain.
+	if len(early) > 0 || !f.noDHCP {
+		first := in
+		first.Resolvers = early
+		first.Dialer = netx.NewDialer(dnsScope(gateways, early, plan.trusted), opts)
+		var err error
+		if in.Early, err = dnshijack.Start(earlyCtx, first); err != nil {
+			return nil, err
+		}
 	}
 	resolvers, discovery, err := a.discoverResolvers(ctx, f, plan, facts, gateways)
 	if err != nil {
