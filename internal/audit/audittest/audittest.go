@@ -17,7 +17,6 @@ package audittest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -161,7 +160,7 @@ func (d *Device) port(name string) netip.AddrPort {
 func TPLink(t testing.TB, addr netip.Addr, ports audit.Ports) *Device {
 	t.Helper()
 	d := &Device{Addr: addr, Ports: ports}
-	serveHTTPAt(t, d.port("http"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	probetest.ServeHTTPAt(t, d.port("http"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.record(r)
 		w.Header().Set("Server", "Router Webserver")
 		if r.RequestURI == "/loginFs/./dropbear/dropbearpwd" {
@@ -174,11 +173,11 @@ func TPLink(t testing.TB, addr netip.Addr, ports audit.Ports) *Device {
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte("<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD><BODY>401 Unauthorized</BODY></HTML>"))
 	}))
-	serveTCPAt(t, d.port("ssh"), func(c net.Conn) {
+	probetest.ServeTCPAt(t, d.port("ssh"), func(c net.Conn) {
 		c.Write([]byte("SSH-2.0-dropbear_2022.83\r\n"))
 		hold(c)
 	})
-	serveTCPAt(t, d.port("telnet"), func(c net.Conn) {
+	probetest.ServeTCPAt(t, d.port("telnet"), func(c net.Conn) {
 		c.Write([]byte("TP-LINK Wireless N Router WR841N\r\nlogin: "))
 		hold(c)
 	})
@@ -186,8 +185,8 @@ func TPLink(t testing.TB, addr netip.Addr, ports audit.Ports) *Device {
 		Manufacturer: "TP-LINK", ModelName: "TL-WR841N", ModelNumber: "10.0", FriendlyName: "TL-WR841N",
 		ExternalIP: "198.51.100.2", Mappings: 1})
 	serveSSDPAt(t, d.port("ssdp"), "Debian/12 UPnP/1.1 MiniUPnPd/2.3.1", fmt.Sprintf("http://%s/rootDesc.xml", netip.AddrPortFrom(addr, igd.HTTP)))
-	serveUDPAt(t, d.port("natpmp"), probetest.NATPMPServer(netip.MustParseAddr("198.51.100.2"), false))
-	serveUDPAt(t, d.port("snmp"), agent("public", "TL-WR841N", ".1.3.6.1.4.1.11863.1.1.1", "TL-WR841N"))
+	probetest.ServeUDPAt(t, d.port("natpmp"), probetest.NATPMPServer(netip.MustParseAddr("198.51.100.2"), false))
+	probetest.ServeUDPAt(t, d.port("snmp"), agent("public", "TL-WR841N", ".1.3.6.1.4.1.11863.1.1.1", "TL-WR841N"))
 	return d
 }
 
@@ -196,25 +195,25 @@ func TPLink(t testing.TB, addr netip.Addr, ports audit.Ports) *Device {
 func MikroTik(t testing.TB, addr netip.Addr, ports audit.Ports) *Device {
 	t.Helper()
 	d := &Device{Addr: addr, Ports: ports}
-	serveHTTPAt(t, d.port("http"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	probetest.ServeHTTPAt(t, d.port("http"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.record(r)
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte("<html><head><title>RouterOS router configuration page</title></head><body></body></html>"))
 	}))
-	serveTCPAt(t, d.port("ssh"), func(c net.Conn) {
+	probetest.ServeTCPAt(t, d.port("ssh"), func(c net.Conn) {
 		c.Write([]byte("SSH-2.0-ROSSSH\r\n"))
 		hold(c)
 	})
-	serveTCPAt(t, d.port("winbox"), hold)
-	serveTCPAt(t, d.port("api"), func(c net.Conn) {
+	probetest.ServeTCPAt(t, d.port("winbox"), hold)
+	probetest.ServeTCPAt(t, d.port("api"), func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		if _, err := mikrotikprobe.ReadSentence(c, 8, 1024); err != nil {
 			return
 		}
 		c.Write(mikrotikprobe.EncodeSentence("!fatal", "session terminated on request"))
 	})
-	serveUDPAt(t, d.port("snmp"), agent("public", "RouterOS RB951Ui-2HnD", ".1.3.6.1.4.1.14988.1", "MikroTik"))
-	serveUDPAt(t, d.port("dns"), openResolver)
+	probetest.ServeUDPAt(t, d.port("snmp"), agent("public", "RouterOS RB951Ui-2HnD", ".1.3.6.1.4.1.14988.1", "MikroTik"))
+	probetest.ServeUDPAt(t, d.port("dns"), openResolver)
 	return d
 }
 
@@ -262,98 +261,10 @@ func hold(c net.Conn) {
 	}
 }
 
-func serveTCPAt(t testing.TB, ap netip.AddrPort, handle func(net.Conn)) {
-	t.Helper()
-	l, err := net.Listen("tcp", ap.String())
-	if err != nil {
-		t.Fatalf("audittest: listen %s: %v", ap, err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				defer func() {
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-					c.Close()
-				}()
-				handle(c)
-			})
-		}
-	})
-}
-
-func serveHTTPAt(t testing.TB, ap netip.AddrPort, h http.Handler) {
-	t.Helper()
-	l, err := net.Listen("tcp", ap.String())
-	if err != nil {
-		t.Fatalf("audittest: listen %s: %v", ap, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(l)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-}
-
-func serveUDPAt(t testing.TB, ap netip.AddrPort, reply func([]byte, netip.AddrPort) [][]byte) {
-	t.Helper()
-	pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
-	if err != nil {
-		t.Fatalf("audittest: listen udp %s: %v", ap, err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		pc.Close()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := pc.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				if isClosed(err) {
-					return
-				}
-				continue
-			}
-			for _, out := range reply(append([]byte(nil), buf[:n]...), from) {
-				pc.WriteToUDPAddrPort(out, from)
-			}
-		}
-	})
-}
-
-func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
-
 // serveSSDPAt answers M-SEARCH like miniupnpd, pointing at location.
 func serveSSDPAt(t testing.TB, ap netip.AddrPort, server, location string) {
 	t.Helper()
-	serveUDPAt(t, ap, func(req []byte, _ netip.AddrPort) [][]byte {
+	probetest.ServeUDPAt(t, ap, func(req []byte, _ netip.AddrPort) [][]byte {
 		if !bytes.HasPrefix(req, []byte("M-SEARCH * HTTP/1.1")) {
 			return nil
 		}

@@ -82,11 +82,14 @@ func (c *conns) closeAll() {
 // closes it. It returns the port.
 func ServeTCP(t testing.TB, addr netip.Addr, handle func(net.Conn)) uint16 {
 	t.Helper()
-	l, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serveListener(t, l, handle)
+	return ServeTCPAt(t, netip.AddrPortFrom(addr, 0), handle)
+}
+
+// ServeTCPAt is ServeTCP on a chosen port (0: any), for fakes whose
+// ports are part of the device they play.
+func ServeTCPAt(t testing.TB, ap netip.AddrPort, handle func(net.Conn)) uint16 {
+	t.Helper()
+	return serveListener(t, ListenerAt(t, ap), handle)
 }
 
 // ServeTLS is ServeTCP behind TLS with cert.
@@ -103,9 +106,15 @@ func ServeTLS(t testing.TB, addr netip.Addr, cert tls.Certificate, handle func(n
 // that is closed at cleanup (for http.Server and friends).
 func Listener(t testing.TB, addr netip.Addr) net.Listener {
 	t.Helper()
-	l, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	return ListenerAt(t, netip.AddrPortFrom(addr, 0))
+}
+
+// ListenerAt is Listener on a chosen port (0: any).
+func ListenerAt(t testing.TB, ap netip.AddrPort) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", ap.String())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("probetest: listen %s: %v", ap, err)
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
@@ -156,9 +165,15 @@ func ClosedPort(t testing.TB, addr netip.Addr) uint16 {
 // reply returns (none for nil). It returns the port.
 func ServeUDP(t testing.TB, addr netip.Addr, reply func(req []byte, from netip.AddrPort) [][]byte) uint16 {
 	t.Helper()
-	pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 0)))
+	return ServeUDPAt(t, netip.AddrPortFrom(addr, 0), reply)
+}
+
+// ServeUDPAt is ServeUDP on a chosen port (0: any).
+func ServeUDPAt(t testing.TB, ap netip.AddrPort, reply func(req []byte, from netip.AddrPort) [][]byte) uint16 {
+	t.Helper()
+	pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("probetest: listen udp %s: %v", ap, err)
 	}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
@@ -271,18 +286,25 @@ func SelfSignedCert(t testing.TB, cn string, ips ...netip.Addr) tls.Certificate 
 // ServeHTTP runs handler on addr:0 and returns the port.
 func ServeHTTP(t testing.TB, addr netip.Addr, handler http.Handler) uint16 {
 	t.Helper()
-	return serveHTTP(t, addr, handler, nil)
+	return serveHTTP(t, netip.AddrPortFrom(addr, 0), handler, nil)
+}
+
+// ServeHTTPAt is ServeHTTP on a chosen port (0: any).
+func ServeHTTPAt(t testing.TB, ap netip.AddrPort, handler http.Handler) uint16 {
+	t.Helper()
+	return serveHTTP(t, ap, handler, nil)
 }
 
 // ServeHTTPS runs handler behind TLS with cert on addr:0 and returns the
 // port.
 func ServeHTTPS(t testing.TB, addr netip.Addr, cert tls.Certificate, handler http.Handler) uint16 {
 	t.Helper()
-	return serveHTTP(t, addr, handler, &cert)
+	return serveHTTP(t, netip.AddrPortFrom(addr, 0), handler, &cert)
 }
 
-func serveHTTP(t testing.TB, addr netip.Addr, handler http.Handler, cert *tls.Certificate) uint16 {
-	l := Listener(t, addr)
+func serveHTTP(t testing.TB, ap netip.AddrPort, handler http.Handler, cert *tls.Certificate) uint16 {
+	t.Helper()
+	l := ListenerAt(t, ap)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	if cert != nil {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
