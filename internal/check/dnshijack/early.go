@@ -55,11 +55,7 @@ func begin(ctx context.Context, in *Input, p plan) *Early {
 	}
 	client := dnsprobe.NewClient(in.Dialer)
 	for _, srv := range in.Trusted {
-		lim := e.plain
-		if srv.Transport == dnsprobe.DoH || srv.Transport == dnsprobe.DoT {
-			lim = e.tlsLim
-		}
-		e.trusted = append(e.trusted, startServer(ctx, client, srv, e.keys, false, lim))
+		e.trusted = append(e.trusted, startServer(ctx, client, srv, e.keys, false, limiterFor(srv, e.plain, e.tlsLim)))
 	}
 	for _, res := range in.Resolvers {
 		if _, ok := e.resolvers[res.Addr]; !ok {
@@ -78,6 +74,15 @@ func (e *Early) wait() {
 	for _, r := range e.resolvers {
 		<-r.done
 	}
+}
+
+// limiterFor is the limiter srv's exchanges wait in: tls for DoH and
+// DoT (a handshake each), plain otherwise.
+func limiterFor(srv dnsprobe.Server, plain, tls limiter) limiter {
+	if srv.Transport == dnsprobe.DoH || srv.Transport == dnsprobe.DoT {
+		return tls
+	}
+	return plain
 }
 
 // serverRound is every question of a run asked of one server; its fields

@@ -358,21 +358,9 @@ func askKeys(ctx context.Context, in *Input, client *dnsprobe.Client, obs *Obser
 		keys[i] = Key{z, dns.TypeDNSKEY}
 	}
 	var wg sync.WaitGroup
-	trusted := make([][]Answer, len(in.Trusted))
+	rounds := make([]*serverRound, len(in.Trusted))
 	for i, srv := range in.Trusted {
-		trusted[i] = make([]Answer, len(keys))
-		for j, k := range keys {
-			wg.Go(func() {
-				lim := plain
-				if srv.Transport == dnsprobe.DoH || srv.Transport == dnsprobe.DoT {
-					lim = tlsLim
-				}
-				lim.do(ctx, func() {
-					r, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
-					trusted[i][j] = answerOf(r, err)
-				})
-			})
-		}
+		rounds[i] = startServer(ctx, client, srv, keys, false, limiterFor(srv, plain, tlsLim))
 	}
 	answers := make([]map[Key]Answer, len(obs.Resolvers))
 	var mu sync.Mutex
@@ -395,6 +383,11 @@ func askKeys(ctx context.Context, in *Input, client *dnsprobe.Client, obs *Obser
 		}
 	}
 	wg.Wait()
+	trusted := make([][]Answer, len(rounds))
+	for i, r := range rounds {
+		<-r.done
+		trusted[i] = r.answers
+	}
 	return func() {
 		obs.KeyZones = zones
 		st, merged := mergeTrusted(in.Trusted, keys, trusted)
