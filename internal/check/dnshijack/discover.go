@@ -38,8 +38,20 @@ func (d Discovery) Resolvers() ([]Resolver, []SourceStatus) {
 		// One reason for all (resolvers named by the user): one line.
 		return nil, []SourceStatus{{Kind: SourceAll, Skipped: d.OSSkipped}}
 	}
-	add := func(a netip.Addr, src Source) {
+	// Found counts each address once per source: a router that
+	// advertises twice in the window (solicited, then unsolicited), or
+	// two DHCP offers, name one resolver.
+	type named struct {
+		kind SourceKind
+		addr netip.Addr
+	}
+	seen := map[named]bool{}
+	add := func(a netip.Addr, src Source, s *SourceStatus) {
 		rs = MergeResolvers(rs, []Resolver{{Addr: netip.AddrPortFrom(a, 53), Sources: []Source{src}}})
+		if k := (named{src.Kind, a}); !seen[k] {
+			seen[k] = true
+			s.Found++
+		}
 	}
 
 	// The OS configuration.
@@ -57,8 +69,7 @@ func (d Discovery) Resolvers() ([]Resolver, []SourceStatus) {
 			if ns.Ignored {
 				continue
 			}
-			add(ns.Addr, Source{Kind: SourceOS, Index: ns.Index, Detail: ns.File})
-			s.Found++
+			add(ns.Addr, Source{Kind: SourceOS, Index: ns.Index, Detail: ns.File}, &s)
 		}
 		st = append(st, s)
 	}
@@ -78,8 +89,7 @@ func (d Discovery) Resolvers() ([]Resolver, []SourceStatus) {
 		for _, rep := range r.V4.Replies {
 			detail := fmt.Sprintf("%s, DHCP server %s", d.Interface, firstValid(rep.ServerID, rep.From))
 			for i, a := range rep.DNS {
-				add(a, Source{Kind: SourceDHCPv4, Index: i, Detail: detail})
-				s.Found++
+				add(a, Source{Kind: SourceDHCPv4, Index: i, Detail: detail}, &s)
 			}
 		}
 		if len(r.V4.Replies) == 0 {
@@ -100,8 +110,7 @@ func (d Discovery) Resolvers() ([]Resolver, []SourceStatus) {
 	case r.RA != nil:
 		for _, ra := range r.RA.RAs {
 			for i, a := range ra.DNS() {
-				add(a, Source{Kind: SourceRA, Index: i, Detail: fmt.Sprintf("%s, router %s", d.Interface, ra.From)})
-				s.Found++
+				add(a, Source{Kind: SourceRA, Index: i, Detail: fmt.Sprintf("%s, router %s", d.Interface, ra.From)}, &s)
 			}
 		}
 	}
@@ -113,8 +122,7 @@ func (d Discovery) Resolvers() ([]Resolver, []SourceStatus) {
 	case r.V6 != nil:
 		for _, rep := range r.V6.Replies {
 			for i, a := range rep.DNS {
-				add(a, Source{Kind: SourceDHCPv6, Index: i, Detail: fmt.Sprintf("%s, DHCPv6 server %s", d.Interface, rep.From)})
-				s.Found++
+				add(a, Source{Kind: SourceDHCPv6, Index: i, Detail: fmt.Sprintf("%s, DHCPv6 server %s", d.Interface, rep.From)}, &s)
 			}
 		}
 	}

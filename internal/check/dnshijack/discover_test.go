@@ -49,6 +49,28 @@ func TestDiscoveryResolvers(t *testing.T) {
 			},
 		},
 		{
+			// The lab's dnsmasq answers the solicitation and sends its
+			// unsolicited RA in the same window: one resolver, not two.
+			name: "router_advertises_twice",
+			d: Discovery{Facts: &hostnet.Facts{}, Interface: "eth0", DHCP: &dhcpprobe.Result{
+				V4: &dhcpprobe.V4Result{Method: "inform"},
+				RA: &dhcpprobe.RAResult{RAs: []dhcpprobe.RA{
+					{From: a("fe80::1%eth0"), RDNSS: []dhcpprobe.RDNSS{{Addrs: []netip.Addr{a("2001:db8::66")}, Lifetime: 600e9}}},
+					{From: a("fe80::1%eth0"), RDNSS: []dhcpprobe.RDNSS{{Addrs: []netip.Addr{a("2001:db8::66")}, Lifetime: 600e9}}},
+				}},
+				V6: &dhcpprobe.V6Result{Replies: []dhcpprobe.V6Reply{{From: a("fe80::1%eth0"), DNS: []netip.Addr{a("2001:db8::66")}}}},
+			}},
+			want: []Resolver{
+				{Addr: ap("2001:db8::66"), Sources: []Source{{Kind: SourceRA, Index: 0, Detail: "eth0, router fe80::1%eth0"}, {Kind: SourceDHCPv6, Index: 0, Detail: "eth0, DHCPv6 server fe80::1%eth0"}}},
+			},
+			wantStatus: []SourceStatus{
+				{Kind: SourceOS},
+				{Kind: SourceDHCPv4, Detail: "eth0", Err: "no DHCP server answered (inform)"},
+				{Kind: SourceRA, Detail: "eth0", Found: 1},
+				{Kind: SourceDHCPv6, Detail: "eth0", Found: 1},
+			},
+		},
+		{
 			name: "dhcp_skipped_and_no_permission",
 			d:    Discovery{Facts: &hostnet.Facts{}, Interface: "eth0", DHCP: &dhcpprobe.Result{V4Err: dhcpprobe.ErrPermission}, V6Skipped: "no IPv6 default route on eth0"},
 			wantStatus: []SourceStatus{
