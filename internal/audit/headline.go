@@ -14,12 +14,6 @@ import (
 	"github.com/routerwatch/routerwatch/internal/probe/confirmprobe"
 )
 
-// Step is one thing to do, in plain words.
-type Step struct {
-	Title  string `json:"title"`
-	Detail string `json:"detail,omitempty"`
-}
-
 // Headline is the one sentence a home user reads first, the most urgent
 // thing about the device: "Your router TP-Link TL-WR841N V10 is end of
 // life and exploited in the wild: replace it." owner selects "Your router
@@ -214,10 +208,10 @@ func more(n int, what, below string) string {
 // Steps says what to do about the device, most urgent first: replace or
 // update, change the password when it leaked, close what is exposed, then
 // what to read to decide what is still unknown.
-func Steps(d *Device) []Step {
-	var out []Step
-	add := func(s Step) {
-		if s.Title == "" || slices.ContainsFunc(out, func(x Step) bool { return x.Title == s.Title }) {
+func Steps(d *Device) []finding.Step {
+	var out []finding.Step
+	add := func(s finding.Step) {
+		if s.Title == "" || slices.ContainsFunc(out, func(x finding.Step) bool { return x.Title == s.Title }) {
 			return
 		}
 		out = append(out, s)
@@ -240,20 +234,20 @@ func Steps(d *Device) []Step {
 	for _, f := range fw {
 		switch f.CheckID {
 		case "firmware.cve_2023_50224_confirmed":
-			add(Step{Title: "Change the router's admin password now", Detail: f.Remediation})
+			add(finding.Step{Title: "Change the router's admin password now", Detail: f.Remediation})
 		case "firmware.known_vulnerable":
 			switch {
 			case strings.HasPrefix(f.Remediation, "Replace"):
-				add(Step{Title: "Replace the router", Detail: f.Remediation})
+				add(finding.Step{Title: "Replace the router", Detail: f.Remediation})
 			case strings.HasPrefix(f.Remediation, "Update"):
-				add(Step{Title: "Update the router's firmware", Detail: f.Remediation})
+				add(finding.Step{Title: "Update the router's firmware", Detail: f.Remediation})
 			default:
-				add(Step{Title: "Find a fixed firmware or replace the router", Detail: f.Remediation})
+				add(finding.Step{Title: "Find a fixed firmware or replace the router", Detail: f.Remediation})
 			}
 		case "firmware.end_of_life":
 			// A "Replace the router" step already says it.
-			if !slices.ContainsFunc(out, func(x Step) bool { return x.Title == "Replace the router" }) {
-				add(Step{Title: "Plan to replace the router", Detail: f.Remediation})
+			if !slices.ContainsFunc(out, func(x finding.Step) bool { return x.Title == "Replace the router" }) {
+				add(finding.Step{Title: "Plan to replace the router", Detail: f.Remediation})
 			}
 		}
 	}
@@ -288,10 +282,10 @@ func Steps(d *Device) []Step {
 		if d.Vantage == exposure.WAN {
 			title += " from the Internet"
 		}
-		add(Step{Title: title, Detail: g.fix})
+		add(finding.Step{Title: title, Detail: g.fix})
 	}
 	for _, f := range campaign {
-		add(Step{Title: "Make sure the router's DNS settings were not changed", Detail: f.Remediation})
+		add(finding.Step{Title: "Make sure the router's DNS settings were not changed", Detail: f.Remediation})
 	}
 	identified := firmware.Identified(d.Identity)
 	for _, f := range unknown {
@@ -305,7 +299,7 @@ func Steps(d *Device) []Step {
 		case "firmware.identity_unknown":
 			title = "Find out the router's model"
 		}
-		add(Step{Title: title, Detail: f.Remediation})
+		add(finding.Step{Title: title, Detail: f.Remediation})
 	}
 	return out
 }

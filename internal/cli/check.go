@@ -354,14 +354,14 @@ func (a *App) checkReport(run *checkRun, devices []audit.Device, dns *dnsAudit, 
 	if worst >= 0 {
 		rep.Verdict.Headline = audit.Headline(&devices[worst], true)
 		for _, s := range audit.Steps(&devices[worst]) {
-			rep.Steps = append(rep.Steps, report.Step{Title: s.Title, Detail: s.Detail})
+			rep.Steps = append(rep.Steps, finding.Step{Title: s.Title, Detail: s.Detail})
 		}
 		for i := range devices {
 			if i == worst {
 				continue
 			}
 			for _, s := range audit.Steps(&devices[i]) {
-				rep.Steps = append(rep.Steps, report.Step{Title: s.Title + " (" + devices[i].Target.Addr.String() + ")", Detail: s.Detail})
+				rep.Steps = append(rep.Steps, finding.Step{Title: s.Title + " (" + devices[i].Target.Addr.String() + ")", Detail: s.Detail})
 			}
 		}
 	}
@@ -377,9 +377,9 @@ func (a *App) checkReport(run *checkRun, devices []audit.Device, dns *dnsAudit, 
 		if dns.result != nil {
 			res := dns.result
 			rep.Subjects = append(rep.Subjects, dnsSubjects(res)...)
-			var dnsSteps []report.Step
+			var dnsSteps []finding.Step
 			for _, s := range res.Steps {
-				dnsSteps = append(dnsSteps, report.Step{Title: s.Title, Detail: s.Detail})
+				dnsSteps = append(dnsSteps, finding.Step{Title: s.Title, Detail: s.Detail})
 			}
 			if res.Overall == dnshijack.VerdictHijacked || res.Overall == dnshijack.VerdictSuspicious {
 				// An attack in progress comes before the router's flaws.

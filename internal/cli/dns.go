@@ -483,7 +483,7 @@ func fillReport(rep *report.Report, res *dnshijack.Result, run *dnsPlan, facts *
 	rep.Verdict.Headline = res.Headline
 	rep.Findings = res.Findings
 	for _, s := range res.Steps {
-		rep.Steps = append(rep.Steps, report.Step{Title: s.Title, Detail: s.Detail})
+		rep.Steps = append(rep.Steps, finding.Step{Title: s.Title, Detail: s.Detail})
 	}
 	rep.Subjects = append(rep.Subjects, dnsSubjects(res)...)
 	rep.Notes = append(rep.Notes, dnsNote(res, run))

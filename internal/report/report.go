@@ -62,12 +62,6 @@ type Subject struct {
 	Attributes []finding.Evidence `json:"attributes,omitempty"`
 }
 
-// Step is one thing to do, in plain words, in order.
-type Step struct {
-	Title  string `json:"title"`
-	Detail string `json:"detail,omitempty"`
-}
-
 // Summary counts findings by status.
 type Summary struct {
 	Pass    int `json:"pass"`
@@ -89,7 +83,7 @@ type Report struct {
 	Summary         Summary           `json:"summary"`
 	Subjects        []Subject         `json:"subjects"`
 	Findings        []finding.Finding `json:"findings"`
-	Steps           []Step            `json:"steps"`
+	Steps           []finding.Step    `json:"steps"`
 	// Notes are facts about the run itself (scope, data versions).
 	Notes []string `json:"notes,omitempty"`
 }
@@ -139,7 +133,7 @@ func (r *Report) Finish() {
 		r.Findings = []finding.Finding{}
 	}
 	if r.Steps == nil {
-		r.Steps = []Step{}
+		r.Steps = []finding.Step{}
 	}
 }
 

@@ -46,7 +46,7 @@ func fixture() *Report {
 				Status: finding.StatusPass, Severity: finding.SeverityCritical, Confidence: finding.ConfidenceHigh, Title: "Resolver answers login names honestly",
 				Detail: "It answered 12 of 12 canary names like the trusted resolvers.", Evidence: []finding.Evidence{{Key: "verdict", Value: "clean"}}, ObservedAt: t0},
 		},
-		Steps: []Step{
+		Steps: []finding.Step{
 			{Title: "Reset the DNS servers in your router", Detail: "Open your router's admin page (http://192.0.2.1/) and find the DHCP server (LAN) settings."},
 			{Title: "Change the router's admin password and turn off remote management"},
 		},

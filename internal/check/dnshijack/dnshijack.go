@@ -247,12 +247,6 @@ const (
 	ClassPublicUnknown Class = "public_unknown"    // any other public address: often the ISP's, or a rented server
 )
 
-// Step is one thing the user should do, in plain words.
-type Step struct {
-	Title  string `json:"title"`
-	Detail string `json:"detail,omitempty"`
-}
-
 // Result is the outcome of one run.
 type Result struct {
 	// Headline is one sentence for the top of the report.
@@ -261,7 +255,7 @@ type Result struct {
 	Overall  Verdict           `json:"overall"`
 	Verdicts []ResolverVerdict `json:"resolvers"`
 	Findings []finding.Finding `json:"findings"`
-	Steps    []Step            `json:"steps,omitempty"`
+	Steps    []finding.Step    `json:"steps,omitempty"`
 	Obs      *Observations     `json:"-"`
 	Canaries []Canary          `json:"-"`
 	Trusted  []TrustedStatus   `json:"trusted"`

@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/routerwatch/routerwatch/internal/finding"
 )
 
 // steps turns the verdicts into what the user should do, in order.
-func steps(in *Input, vs []ResolverVerdict) []Step {
+func steps(in *Input, vs []ResolverVerdict) []finding.Step {
 	var hijacked, suspicious []*ResolverVerdict
 	for i := range vs {
 		switch vs[i].Verdict {
@@ -25,10 +27,10 @@ func steps(in *Input, vs []ResolverVerdict) []Step {
 	if len(bad) == 0 {
 		return nil
 	}
-	var out []Step
+	var out []finding.Step
 	if len(hijacked) > 0 {
 		names, targets := lies(hijacked)
-		out = append(out, Step{
+		out = append(out, finding.Step{
 			Title: "Do not sign in to anything from this network until the steps below are done",
 			Detail: fmt.Sprintf("Its DNS sends %s to %s instead of the real servers. Use mobile data for e-mail and other accounts meanwhile, and never click through a certificate warning.",
 				strings.Join(names, ", "), strings.Join(targets, ", ")),
@@ -36,26 +38,26 @@ func steps(in *Input, vs []ResolverVerdict) []Step {
 	}
 	out = append(out, resetSteps(in, bad, len(hijacked) > 0)...)
 	if len(hijacked) == 0 {
-		out = append(out, Step{
+		out = append(out, finding.Step{
 			Title:  "Check again later",
 			Detail: "Run routerwatch dns again. If the same resolver keeps answering differently, treat it as hijacked: change the router's admin password, update its firmware and change the passwords you typed on this network.",
 		})
 		return out
 	}
 	out = append(out,
-		Step{
+		finding.Step{
 			Title:  "Change the router's admin password and turn off remote management",
 			Detail: "The attackers got in by reading the password through a firmware flaw (CVE-2023-50224 on TP-Link routers). Choose a long password used nowhere else, and turn off administration from the Internet (remote management) and services you do not use (UPnP, telnet).",
 		},
-		Step{
+		finding.Step{
 			Title:  "Update the router's firmware, or replace the router",
 			Detail: "Install the latest firmware from the vendor's support site. Many affected models (TP-Link TL-WR841N, TL-WR840N, Archer C7, WDR4300 …) are end of life and get no fix: replace those. 'routerwatch lookup MODEL --hw REV --fw BUILD' tells you which case yours is.",
 		},
-		Step{
+		finding.Step{
 			Title:  "Treat passwords typed on this network since " + since(hijacked) + " as exposed",
 			Detail: "Change the passwords of accounts used from this network (Microsoft 365 / Outlook first), sign out of all sessions, and check the multi-factor methods and mail forwarding rules of those accounts. Tell your IT contact if it is a work account.",
 		},
-		Step{
+		finding.Step{
 			Title:  "Check again",
 			Detail: "Run routerwatch dns again after the changes; every resolver should come out clean.",
 		},
@@ -91,7 +93,7 @@ func lies(vs []*ResolverVerdict) (names, targets []string) {
 }
 
 // resetSteps says where each bad resolver's setting lives.
-func resetSteps(in *Input, bad []*ResolverVerdict, hijacked bool) []Step {
+func resetSteps(in *Input, bad []*ResolverVerdict, hijacked bool) []finding.Step {
 	verb := "Check"
 	if hijacked {
 		verb = "Reset"
@@ -114,13 +116,13 @@ func resetSteps(in *Input, bad []*ResolverVerdict, hijacked bool) []Step {
 			}
 		}
 	}
-	var out []Step
+	var out []finding.Step
 	if len(router) > 0 {
 		where := "your router's admin page"
 		if gw := firstV4(in.Gateways); gw.IsValid() {
 			where = "your router's admin page (http://" + gw.String() + "/)"
 		}
-		out = append(out, Step{
+		out = append(out, finding.Step{
 			Title: verb + " the DNS servers in your router",
 			Detail: "Open " + where + " and find the DHCP server (LAN) settings: the DNS servers there are " + strings.Join(router, ", ") +
 				". Clear them (on TP-Link: DHCP → DHCP Settings, Primary/Secondary DNS 0.0.0.0) or set your ISP's, and check the Internet (WAN) DNS fields too. If the router announces IPv6, check its IPv6/RA DNS setting as well. Save, then turn Wi-Fi off and on on each device so it picks up the change: a router reboot alone does not undo it.",
@@ -131,10 +133,10 @@ func resetSteps(in *Input, bad []*ResolverVerdict, hijacked bool) []Step {
 		if len(hostFiles) > 0 {
 			d += " (" + strings.Join(hostFiles, ", ") + ")"
 		}
-		out = append(out, Step{Title: verb + " this computer's DNS settings", Detail: d + ". Set DNS back to automatic in the network settings; if it comes back, it comes from the router (previous step)."})
+		out = append(out, finding.Step{Title: verb + " this computer's DNS settings", Detail: d + ". Set DNS back to automatic in the network settings; if it comes back, it comes from the router (previous step)."})
 	}
 	if len(user) > 0 {
-		out = append(out, Step{Title: "Stop using " + strings.Join(user, ", ") + " as a resolver", Detail: "You named it with --resolver; remove it from wherever your devices are configured to use it."})
+		out = append(out, finding.Step{Title: "Stop using " + strings.Join(user, ", ") + " as a resolver", Detail: "You named it with --resolver; remove it from wherever your devices are configured to use it."})
 	}
 	return out
 }
