@@ -235,7 +235,10 @@ func TestLabFake(t *testing.T) {
 	m.SetQuestion("outlook.office365.com.", dns.TypeA)
 	var r *dns.Msg
 	var err error
-	for range 50 { // until the fake listens
+	// Until the fake listens: a refused query returns at once, so the
+	// wait is by the clock, not by a count of tries (on a loaded machine
+	// the command takes a while to start).
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if r, _, err = (&dns.Client{Timeout: 100 * time.Millisecond}).ExchangeContext(t.Context(), m, listen); err == nil {
 			break
 		}
