@@ -200,6 +200,15 @@ func TestPorts(t *testing.T) {
 			t.Errorf("ParsePort(%q) accepted", bad)
 		}
 	}
+	// A one-port service named twice: the second is refused, not
+	// silently dropped.
+	once := audit.Ports{}
+	if err := once.ParsePort("snmp=1161"); err != nil {
+		t.Fatal(err)
+	}
+	if err := once.ParsePort("snmp=2161"); err == nil {
+		t.Error("a second snmp= was accepted")
+	}
 	if err := probe.CheckSet(audit.Probes(p)); err != nil {
 		t.Errorf("probes with overrides: %v", err)
 	}

@@ -152,7 +152,7 @@ func exposureName(f finding.Finding) string {
 	switch f.CheckID {
 	case "exposure.remote_management":
 		_, kind, _ := strings.Cut(f.ID, "/")
-		return exposure.Kind(kind).Name()
+		return exposure.KindName(exposure.Kind(kind))
 	case "exposure.snmp_default_community":
 		return "SNMP with a default community"
 	case "exposure.upnp_wan":

@@ -10,51 +10,31 @@ import (
 	"strings"
 
 	"github.com/routerwatch/routerwatch/internal/probe"
-	"github.com/routerwatch/routerwatch/internal/probe/bannerprobe"
-	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
-	"github.com/routerwatch/routerwatch/internal/probe/httpprobe"
-	"github.com/routerwatch/routerwatch/internal/probe/mikrotikprobe"
-	"github.com/routerwatch/routerwatch/internal/probe/snmpprobe"
-	"github.com/routerwatch/routerwatch/internal/probe/tr069probe"
-	"github.com/routerwatch/routerwatch/internal/probe/upnpprobe"
 	"github.com/routerwatch/routerwatch/internal/probeset"
 )
 
-// Ports overrides the ports the device probes use, by service name. A
-// service not named keeps its default ports. Owners use it for services
-// moved off their usual port (RouterOS exports show "ssh port=3322",
-// "www port=8081"); tests use it to point the probes at loopback fakes.
+// Ports overrides the ports the device probes use, by port-set name (the
+// names the probes declare: "http", "ssh", "ssdp"). A set not named keeps
+// its default ports. Owners use it for services moved off their usual
+// port (RouterOS exports show "ssh port=3322", "www port=8081"); tests
+// use it to point the probes at loopback fakes.
 type Ports map[string][]uint16
 
-// portService is one service Ports can name, with its default ports.
-type portService struct {
-	name, proto string
-	def         []uint16
-	single      bool // the probe takes one port
+// PortSpecs returns every port set the default probes declare, with their
+// default ports, in registry order.
+func PortSpecs() []probe.PortSpec {
+	var out []probe.PortSpec
+	for _, p := range probeset.Default() {
+		out = append(out, p.Declare().Ports...)
+	}
+	return out
 }
 
-// portServices are the services Ports can name.
-var portServices = []portService{
-	{"http", "tcp", httpprobe.DefaultHTTPPorts, false},
-	{"https", "tcp", httpprobe.DefaultHTTPSPorts, false},
-	{"ssh", "tcp", bannerprobe.DefaultSSHPorts, false},
-	{"telnet", "tcp", bannerprobe.DefaultTelnetPorts, false},
-	{"ftp", "tcp", bannerprobe.DefaultFTPPorts, false},
-	{"snmp", "udp", []uint16{snmpprobe.DefaultPort}, true},
-	{"ssdp", "udp", []uint16{upnpprobe.DefaultSSDPPort}, true},
-	{"natpmp", "udp", []uint16{upnpprobe.DefaultNATPMPPort}, true},
-	{"tr069", "tcp", tr069probe.DefaultPorts, false},
-	{"winbox", "tcp", []uint16{mikrotikprobe.DefaultWinboxPort}, true},
-	{"api", "tcp", []uint16{mikrotikprobe.DefaultAPIPort}, true},
-	{"api-ssl", "tcp", []uint16{mikrotikprobe.DefaultAPISSLPort}, true},
-	{"dns", "udp", []uint16{dnsprobe.DefaultPort}, true},
-}
-
-// PortServices returns the service names Ports accepts.
+// PortServices returns the port-set names Ports accepts.
 func PortServices() []string {
 	var out []string
-	for _, s := range portServices {
-		out = append(out, s.name)
+	for _, s := range PortSpecs() {
+		out = append(out, s.Name)
 	}
 	return out
 }
@@ -63,7 +43,8 @@ func PortServices() []string {
 func (p Ports) ParsePort(s string) error {
 	name, list, ok := strings.Cut(s, "=")
 	name = strings.ToLower(strings.TrimSpace(name))
-	i := slices.IndexFunc(portServices, func(x portService) bool { return x.name == name })
+	specs := PortSpecs()
+	i := slices.IndexFunc(specs, func(x probe.PortSpec) bool { return x.Name == name })
 	if !ok || i < 0 {
 		return fmt.Errorf("%q: want SERVICE=PORT with SERVICE one of %s", s, strings.Join(PortServices(), ", "))
 	}
@@ -77,22 +58,10 @@ func (p Ports) ParsePort(s string) error {
 			ports = append(ports, uint16(n))
 		}
 	}
-	if portServices[i].single && len(ports) != 1 {
+	if specs[i].Single && len(p[name])+len(ports) != 1 {
 		return fmt.Errorf("%q: %s takes exactly one port", s, name)
 	}
 	p[name] = append(p[name], ports...)
-	return nil
-}
-
-func (p Ports) get(name string) []uint16 {
-	if v, ok := p[name]; ok {
-		return slices.Clone(v)
-	}
-	for _, s := range portServices {
-		if s.name == name {
-			return slices.Clone(s.def)
-		}
-	}
 	return nil
 }
 
@@ -101,9 +70,13 @@ func (p Ports) get(name string) []uint16 {
 func (p Ports) List() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, s := range portServices {
-		for _, port := range p.get(s.name) {
-			k := fmt.Sprintf("%s/%d", s.proto, port)
+	for _, s := range PortSpecs() {
+		ports := s.Ports
+		if v, ok := p[s.Name]; ok {
+			ports = v
+		}
+		for _, port := range ports {
+			k := fmt.Sprintf("%s/%d", s.Proto, port)
 			if !seen[k] {
 				seen[k] = true
 				out = append(out, k)
@@ -128,25 +101,18 @@ func splitLabel(s string) (string, int) {
 }
 
 // Probes returns the default probe set (probeset.Default) with p applied.
+// Names p holds that no probe declares were refused by ParsePort; a map
+// built by hand with such a name is ignored.
 func Probes(p Ports) []probe.Probe {
-	ps := probeset.Default()
-	for _, pr := range ps {
-		switch x := pr.(type) {
-		case *httpprobe.Prober:
-			x.HTTPPorts, x.HTTPSPorts = p.get("http"), p.get("https")
-		case *bannerprobe.Prober:
-			x.SSHPorts, x.TelnetPorts, x.FTPPorts = p.get("ssh"), p.get("telnet"), p.get("ftp")
-		case *snmpprobe.Prober:
-			x.Port = p.get("snmp")[0]
-		case *upnpprobe.Prober:
-			x.SSDPPort, x.NATPMPPort = p.get("ssdp")[0], p.get("natpmp")[0]
-		case *tr069probe.Prober:
-			x.Ports = p.get("tr069")
-		case *mikrotikprobe.Prober:
-			x.WinboxPort, x.APIPort, x.APISSLPort = p.get("winbox")[0], p.get("api")[0], p.get("api-ssl")[0]
-		case *dnsprobe.Prober:
-			x.Port = p.get("dns")[0]
+	ds := probeset.Default()
+	for _, d := range ds {
+		for _, spec := range d.Declare().Ports {
+			if ports, ok := p[spec.Name]; ok {
+				// ParsePort validated the ports against the spec; the
+				// probe's Validate (CheckSet) catches the rest.
+				_ = d.SetPorts(spec.Name, ports)
+			}
 		}
 	}
-	return ps
+	return probeset.Probes(ds)
 }

@@ -89,8 +89,30 @@ type Evidence struct {
 
 // None is the observation the Runner reports for a probe that returned no
 // data: it panicked, ignored its deadline, or its target was out of scope.
+// For a DeviceProbe it still lists the probe's services, each unknown with
+// the reason, so that nothing the probe should have measured goes silent.
 type None struct {
 	Probe string `json:"probe"`
+
+	declared []ServiceSpec
+	status   netx.Status
+	reason   string
+}
+
+// NoneFor is the observation of probe p that returned nothing, with the
+// status and error of why.
+func NoneFor(p Probe, status netx.Status, err error) *None {
+	n := &None{status: status, reason: "the probe did not run"}
+	if p != nil {
+		n.Probe = p.ID()
+		if dp, ok := p.(DeviceProbe); ok {
+			n.declared = dp.Declare().Services
+		}
+	}
+	if err != nil {
+		n.reason = err.Error()
+	}
+	return n
 }
 
 // ProbeID implements Observation.
@@ -98,6 +120,16 @@ func (n *None) ProbeID() string { return n.Probe }
 
 // Evidence implements Observation: there is none.
 func (n *None) Evidence() []Evidence { return nil }
+
+// Services implements ServiceObservation: every service the probe
+// declares, unknown, with why.
+func (n *None) Services() []Service {
+	var out []Service
+	for _, s := range n.declared {
+		out = append(out, Service{Kind: s.Kind, Proto: s.Proto, State: StateUnknown, Status: n.status, Reason: n.reason})
+	}
+	return out
+}
 
 // idPattern is what a probe ID looks like: lowercase, dotted.
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(?:\.[a-z][a-z0-9_]*)*$`)
@@ -130,4 +162,4 @@ func CheckSet(ps []Probe) error {
 	return nil
 }
 
-var _ Observation = (*None)(nil)
+var _ ServiceObservation = (*None)(nil)

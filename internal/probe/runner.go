@@ -177,7 +177,7 @@ func (r *Runner) RunTarget(ctx context.Context, t Target) TargetReport {
 			if p != nil {
 				id = p.ID()
 			}
-			rep.Results = append(rep.Results, Result{Target: t, ProbeID: id, Observation: &None{Probe: id},
+			rep.Results = append(rep.Results, Result{Target: t, ProbeID: id, Observation: NoneFor(p, netx.StatusError, err),
 				Status: netx.StatusError, Err: err, Started: rep.Started})
 		}
 		return rep
@@ -198,8 +198,9 @@ func (r *Runner) runTarget(ctx context.Context, t Target) TargetReport {
 	// probe learn it from the dialer.
 	if err := r.Dialer.Check(t.Addr); err != nil {
 		for i, p := range r.Probes {
-			rep.Results[i] = Result{Target: t, ProbeID: p.ID(), Observation: &None{Probe: p.ID()},
-				Status: netx.StatusOutOfScope, Err: Wrap(p.ID(), err), Started: rep.Started}
+			werr := Wrap(p.ID(), err)
+			rep.Results[i] = Result{Target: t, ProbeID: p.ID(), Observation: NoneFor(p, netx.StatusOutOfScope, werr),
+				Status: netx.StatusOutOfScope, Err: werr, Started: rep.Started}
 			r.emit(rep.Results[i])
 		}
 		rep.Elapsed = time.Since(rep.Started)
@@ -263,14 +264,14 @@ func (r *Runner) runProbe(ctx context.Context, p Probe, t Target) Result {
 	}
 	res.Elapsed = time.Since(res.Started)
 	res.Observation = out.obs
-	if res.Observation == nil {
-		res.Observation = &None{Probe: id}
-	}
 	if out.err != nil {
 		res.Err = Wrap(id, out.err)
 		res.Status = Classify(res.Err)
 	} else {
 		res.Status = netx.StatusOK
+	}
+	if res.Observation == nil {
+		res.Observation = NoneFor(p, res.Status, res.Err)
 	}
 	return res
 }

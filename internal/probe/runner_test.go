@@ -343,3 +343,44 @@ func TestAfterConnect(t *testing.T) {
 		t.Error("AfterConnect(nil) is not nil")
 	}
 }
+
+// deviceFake is a DeviceProbe that panics: the Runner must still report
+// the services it declares, as unknown with the panic.
+type deviceFake struct{ fakeProbe }
+
+func (p *deviceFake) Declare() probe.Declaration {
+	return probe.Declaration{Services: []probe.ServiceSpec{{Kind: "web", Proto: "tcp"}, {Kind: "snmp", Proto: "udp"}},
+		Ports: []probe.PortSpec{{Name: "http", Proto: "tcp", Ports: []uint16{80}}}}
+}
+func (p *deviceFake) SetPorts(string, []uint16) error { return nil }
+
+func TestNoneListsDeclaredServices(t *testing.T) {
+	r := &probe.Runner{Dialer: netx.NewDialer(target.NewScope(netip.MustParsePrefix("192.0.2.0/24")), netx.Options{}),
+		Probes: []probe.Probe{&deviceFake{fakeProbe{id: "dev", panicVal: "kaboom"}}}, TargetTimeout: time.Second}
+	for _, tc := range []struct {
+		name   string
+		addr   string
+		status netx.Status
+		reason string
+	}{
+		{"panic", "192.0.2.1", netx.StatusError, "probe panicked: kaboom"},
+		{"out_of_scope", "198.51.100.1", netx.StatusOutOfScope, "out of scope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := r.RunTarget(t.Context(), probe.Target{Addr: netip.MustParseAddr(tc.addr)})
+			so, ok := rep.Results[0].Observation.(probe.ServiceObservation)
+			if !ok {
+				t.Fatalf("observation %T lists no services", rep.Results[0].Observation)
+			}
+			ss := so.Services()
+			if len(ss) != 2 || ss[0].Kind != "web" || ss[1].Kind != "snmp" || ss[1].Proto != "udp" {
+				t.Fatalf("services %+v, want web/tcp and snmp/udp", ss)
+			}
+			for _, s := range ss {
+				if s.State != probe.StateUnknown || s.Status != tc.status || !strings.Contains(s.Reason, tc.reason) {
+					t.Errorf("service %+v, want unknown, %s, reason with %q", s, tc.status, tc.reason)
+				}
+			}
+		})
+	}
+}

@@ -3,10 +3,14 @@
 // Package probeset lists the probes routerwatch runs against a device, in
 // one literal list, and runs them.
 //
-// The contract: Default is the only registry of device probes; adding a
-// probe means adding one line here (and its evidence fields to package
-// probe). Measure runs every probe against one target under one deadline
-// and returns every result, failures included, never nil observations.
+// The contract: Default is the only registry of device probes. Each member
+// is a probe.DeviceProbe: it declares the services it measures and the
+// ports a user may move, and its observation lists the ports it measured
+// (probe.ServiceObservation). So adding a probe is its own package plus
+// one line here (and its evidence fields in package probe): port flags,
+// exposure checks and scan records take everything from the declaration.
+// Measure runs every probe against one target under one deadline and
+// returns every result, failures included, never nil observations.
 package probeset
 
 import (
@@ -29,8 +33,8 @@ import (
 // device's own DNS service (is it an open resolver, what is its
 // version.bind); the DNS-hijack checks drive dnsprobe's Client with their
 // own questions and resolvers, outside this list.
-func Default() []probe.Probe {
-	return []probe.Probe{
+func Default() []probe.DeviceProbe {
+	return []probe.DeviceProbe{
 		httpprobe.New(),
 		upnpprobe.New(),
 		bannerprobe.New(),
@@ -44,6 +48,25 @@ func Default() []probe.Probe {
 // Measure runs every Default probe against t through d under one deadline
 // (0 means probe.DefaultTargetTimeout) and returns all results.
 func Measure(ctx context.Context, d *netx.Dialer, t probe.Target, timeout time.Duration) probe.TargetReport {
-	r := &probe.Runner{Dialer: d, Probes: Default(), TargetTimeout: timeout}
+	r := &probe.Runner{Dialer: d, Probes: Probes(Default()), TargetTimeout: timeout}
 	return r.RunTarget(ctx, t)
+}
+
+// Probes returns ds as the Runner's probe list.
+func Probes(ds []probe.DeviceProbe) []probe.Probe {
+	out := make([]probe.Probe, len(ds))
+	for i, d := range ds {
+		out[i] = d
+	}
+	return out
+}
+
+// Services lists every service kind the default probes declare, in
+// registry order.
+func Services() []probe.ServiceSpec {
+	var out []probe.ServiceSpec
+	for _, p := range Default() {
+		out = append(out, p.Declare().Services...)
+	}
+	return out
 }

@@ -44,13 +44,6 @@ const Credential = "username:admin\npassword:21232f297a57a5a743894a0e4a801fc3"
 // CredentialHash is the part of Credential that must never be printed.
 const CredentialHash = "21232f297a57a5a743894a0e4a801fc3"
 
-// services are the services audit.Ports names, with their protocol.
-var services = []struct{ name, proto string }{
-	{"http", "tcp"}, {"https", "tcp"}, {"ssh", "tcp"}, {"telnet", "tcp"}, {"ftp", "tcp"},
-	{"snmp", "udp"}, {"ssdp", "udp"}, {"natpmp", "udp"}, {"tr069", "tcp"},
-	{"winbox", "tcp"}, {"api", "tcp"}, {"api-ssl", "tcp"}, {"dns", "udp"},
-}
-
 // FreePorts picks, for every service, a port free on all of addrs (TCP or
 // UDP as the service needs), so that devices on those addresses can share
 // one port map.
@@ -58,17 +51,19 @@ func FreePorts(t testing.TB, addrs ...netip.Addr) audit.Ports {
 	t.Helper()
 	ports := audit.Ports{}
 	used := map[uint16]bool{}
-	for _, s := range services {
+	// Every port set the probes declare (audit.PortSpecs), so a new
+	// probe's ports move with the others.
+	for _, s := range audit.PortSpecs() {
 		for try := 0; ; try++ {
 			if try == 50 {
-				t.Fatalf("audittest: no %s port free on %v", s.proto, addrs)
+				t.Fatalf("audittest: no %s port free on %v", s.Proto, addrs)
 			}
-			p := freePort(t, s.proto, addrs[0])
-			if used[p] || !freeOnAll(s.proto, p, addrs[1:]) {
+			p := freePort(t, s.Proto, addrs[0])
+			if used[p] || !freeOnAll(s.Proto, p, addrs[1:]) {
 				continue
 			}
 			used[p] = true
-			ports[s.name] = []uint16{p}
+			ports[s.Name] = []uint16{p}
 			break
 		}
 	}

@@ -271,7 +271,7 @@ func (j *judge) decideOff(k Kind, ss []Service) verdict {
 			unknown = append(unknown, s)
 		}
 	}
-	name := k.Name()
+	name := KindName(k)
 	switch {
 	case len(confirmed) > 0:
 		return verdict{status: finding.StatusFail, conf: finding.ConfidenceHigh, open: append(confirmed, unconfirmed...),
@@ -371,7 +371,7 @@ func (j *judge) remote(k Kind) {
 		sev = finding.SeverityCritical
 	}
 	v := j.decideOff(k, ss)
-	subject := fmt.Sprintf("%s, %s (%s)", j.subject, k.Name(), labels(ss))
+	subject := fmt.Sprintf("%s, %s (%s)", j.subject, KindName(k), labels(ss))
 	detail := v.detail
 	fix := ""
 	if v.status == finding.StatusFail {
@@ -502,11 +502,11 @@ func (j *judge) openResolver() {
 	}
 	where := confirmed.Label()
 	switch confirmed.Recursion {
-	case dnsprobe.RecursionYes:
+	case string(dnsprobe.RecursionYes):
 		j.add(c, "", j.subject, finding.StatusFail, c.Severity, finding.ConfidenceHigh,
 			fmt.Sprintf("The DNS server on %s resolves names for anyone: it %s. %s Open resolvers are used to amplify denial-of-service attacks against others, and anyone can use this one to look up names as the router sees them.",
 				where, lowerFirst(confirmed.RecursionWhy), fromWAN), remedy(KindDNS, j.in.Vendor, WAN), ev)
-	case dnsprobe.RecursionNo:
+	case string(dnsprobe.RecursionNo):
 		j.add(c, "", j.subject, finding.StatusPass, c.Severity, finding.ConfidenceHigh,
 			fmt.Sprintf("A DNS server answers on %s from the Internet side but does not resolve for others: %s.", where, confirmed.RecursionWhy), "", ev)
 	default:
@@ -540,7 +540,7 @@ func evidence(ss []Service) []finding.Evidence {
 	for _, s := range ss {
 		v := string(s.State)
 		if s.State == StateOpen && !s.Confirmed && s.Kind != KindWinbox {
-			v += ", did not speak " + s.Kind.Name()
+			v += ", did not speak " + KindName(s.Kind)
 		}
 		if s.Reason != "" && s.State != StateOpen {
 			v += " (" + s.Reason + ")"
@@ -551,7 +551,7 @@ func evidence(ss []Service) []finding.Evidence {
 		for _, f := range s.Facts {
 			v += "; " + f
 		}
-		ev = append(ev, finding.Evidence{Key: s.Kind.Name() + " " + s.Label(), Value: v})
+		ev = append(ev, finding.Evidence{Key: KindName(s.Kind) + " " + s.Label(), Value: v})
 	}
 	return ev
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/probe/snmpprobe"
 	"github.com/routerwatch/routerwatch/internal/probe/tr069probe"
 	"github.com/routerwatch/routerwatch/internal/probe/upnpprobe"
+	"github.com/routerwatch/routerwatch/internal/probeset"
 )
 
 var addr = netip.MustParseAddr("192.0.2.1")
@@ -130,8 +131,14 @@ func (d device) results() []probe.Result {
 	for _, o := range []probe.Observation{httpObs, up, banner, snmp, tr, mt, dnsObs} {
 		r := probe.Result{Target: probe.Target{Addr: addr}, ProbeID: o.ProbeID(), Observation: o, Status: netx.StatusOK}
 		if o.ProbeID() == d.panicked {
-			r.Observation = &probe.None{Probe: o.ProbeID()}
+			// What the Runner reports for a probe that returned nothing:
+			// its declared services, unknown, with the error.
 			r.Status, r.Err = netx.StatusError, &probe.Error{Probe: o.ProbeID(), Status: netx.StatusError, Err: errors.New("probe panicked: boom")}
+			for _, p := range probeset.Default() {
+				if p.ID() == o.ProbeID() {
+					r.Observation = probe.NoneFor(p, r.Status, r.Err)
+				}
+			}
 		}
 		out = append(out, r)
 	}
@@ -421,5 +428,25 @@ func TestServicesOrderAndOpen(t *testing.T) {
 	want := []string{"web tcp/80", "ssh tcp/22", "telnet tcp/23", "snmp udp/161", "upnp udp/1900", "natpmp udp/5351", "dns udp/53"}
 	if diff := cmp.Diff(want, open); diff != "" {
 		t.Errorf("open services (-want +got):\n%s", diff)
+	}
+}
+
+// TestKindsDeclared holds the judge and the probe registry together: every
+// kind a check judges is declared by a registered probe with the same
+// protocol, and every declared kind is judged (a new probe's services
+// need a check, or they would be measured and never reported).
+func TestKindsDeclared(t *testing.T) {
+	declared := map[Kind]string{}
+	for _, s := range probeset.Services() {
+		declared[s.Kind] = s.Proto
+	}
+	for _, k := range Kinds() {
+		if _, ok := declared[k]; !ok {
+			t.Errorf("kind %s is judged but no probe declares it", k)
+		}
+		delete(declared, k)
+	}
+	for k := range declared {
+		t.Errorf("kind %s is declared by a probe but no check judges it", k)
 	}
 }

@@ -85,7 +85,7 @@ func mikrotikRemedy(k Kind, v Vantage) string {
 		return "In RouterOS run: /ip service disable api if nothing uses the API; a program that needs it should use api-ssl, limited with /ip service set api-ssl address=" + lanPrefix + "."
 	}
 	if v == LAN {
-		return "To keep " + k.Name() + " to your own network, in RouterOS run: /ip service set " + service + " address=" + lanPrefix + "."
+		return "To keep " + KindName(k) + " to your own network, in RouterOS run: /ip service set " + service + " address=" + lanPrefix + "."
 	}
 	s := "In RouterOS run: /ip service set " + service + " address=" + lanPrefix + " (or /ip service disable " + service + " if you do not use it)."
 	if k == KindWeb {
