@@ -18,30 +18,47 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/routerwatch/routerwatch/internal/inputfile"
 )
 
 // Scope is an allow-list of prefixes. The zero Scope allows nothing.
+// Membership is a binary search over the merged prefixes, so a scope of a
+// million single addresses (a scan's target file) costs no more to ask
+// than one of a few prefixes.
 type Scope struct {
-	prefixes []netip.Prefix
+	prefixes []netip.Prefix // as given, masked, without duplicates
+	set      Set
 }
 
-// NewScope builds a scope from prefixes (masked; duplicates removed).
+// NewScope builds a scope from prefixes (masked; duplicates and invalid
+// prefixes removed), in O(n log n): build large scopes with one call, not
+// with With in a loop.
 func NewScope(ps ...netip.Prefix) Scope {
+	seen := make(map[netip.Prefix]bool, len(ps))
 	var s Scope
+	rs := make([]Range, 0, len(ps))
 	for _, p := range ps {
-		s = s.With(p)
+		p = p.Masked()
+		if !p.IsValid() || seen[p] {
+			continue
+		}
+		seen[p] = true
+		s.prefixes = append(s.prefixes, p)
+		rs = append(rs, Range{First: p.Addr(), Last: lastOf(p)})
 	}
+	s.set = NewSet(rs...)
 	return s
 }
 
-// With returns a copy of s that also allows p.
+// With returns a copy of s that also allows p. It rebuilds the scope:
+// fine for the few additions of a DNS run, not for a target list.
 func (s Scope) With(p netip.Prefix) Scope {
 	p = p.Masked()
 	if !p.IsValid() || slices.Contains(s.prefixes, p) {
 		return s
 	}
-	out := Scope{prefixes: append(slices.Clone(s.prefixes), p)}
-	return out
+	return NewScope(append(slices.Clone(s.prefixes), p)...)
 }
 
 // WithAddr returns a copy of s that also allows the single address a.
@@ -53,15 +70,14 @@ func (s Scope) WithAddr(a netip.Addr) Scope {
 // Contains reports whether a is allowed. IPv4-mapped IPv6 addresses are
 // judged as the IPv4 address they carry, so "::ffff:192.0.2.1" cannot slip
 // past a scope that does not allow 192.0.2.1.
-func (s Scope) Contains(a netip.Addr) bool {
-	a = a.Unmap().WithZone("")
-	for _, p := range s.prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
+func (s Scope) Contains(a netip.Addr) bool { return s.set.Contains(a) }
+
+// ContainsRange reports whether every address of r is allowed.
+func (s Scope) ContainsRange(r Range) bool { return s.set.ContainsRange(r) }
+
+// Covers reports whether every address of sp is allowed (by one prefix
+// or by several that together cover it).
+func (s Scope) Covers(sp Spec) bool { return s.set.ContainsRange(sp.Range()) }
 
 // Prefixes returns the allowed prefixes.
 func (s Scope) Prefixes() []netip.Prefix { return slices.Clone(s.prefixes) }
@@ -69,12 +85,23 @@ func (s Scope) Prefixes() []netip.Prefix { return slices.Clone(s.prefixes) }
 // IsEmpty reports whether s allows nothing.
 func (s Scope) IsEmpty() bool { return len(s.prefixes) == 0 }
 
+// maxScopeText is how many prefixes String lists before it summarises: a
+// scan's scope can hold a million.
+const maxScopeText = 16
+
+// String lists the prefixes, comma-separated; a long scope is cut after
+// the first few, with the count.
 func (s Scope) String() string {
-	parts := make([]string, len(s.prefixes))
-	for i, p := range s.prefixes {
+	n := min(len(s.prefixes), maxScopeText)
+	parts := make([]string, n)
+	for i, p := range s.prefixes[:n] {
 		parts[i] = p.String()
 	}
-	return strings.Join(parts, ",")
+	out := strings.Join(parts, ",")
+	if len(s.prefixes) > n {
+		out += fmt.Sprintf(",… (%d prefixes)", len(s.prefixes))
+	}
+	return out
 }
 
 // MaxExpand bounds how many addresses one range or CIDR may expand to in
@@ -89,6 +116,9 @@ type Spec struct {
 	First, Last netip.Addr
 	Text        string
 }
+
+// Range returns the addresses the spec names.
+func (sp Spec) Range() Range { return Range{First: sp.First, Last: sp.Last} }
 
 // Prefixes returns the smallest list of prefixes covering the range.
 func (sp Spec) Prefixes() []netip.Prefix {
@@ -223,4 +253,84 @@ func ParseList(r io.Reader) ([]Spec, error) {
 		return nil, fmt.Errorf("line %d: %w", line+1, err)
 	}
 	return out, nil
+}
+
+// Targets is the set of addresses the specs name: each address once,
+// however many specs name it, in address order when iterated.
+func Targets(specs []Spec) Set {
+	rs := make([]Range, len(specs))
+	for i, sp := range specs {
+		rs[i] = sp.Range()
+	}
+	return NewSet(rs...)
+}
+
+// ScopeOf is the scope of exactly the addresses the specs name.
+func ScopeOf(specs []Spec) Scope {
+	var ps []netip.Prefix
+	for _, sp := range specs {
+		ps = append(ps, sp.Prefixes()...)
+	}
+	return NewScope(ps...)
+}
+
+// ParseScope reads scope entries: CIDR prefixes or single addresses,
+// each entry possibly a comma-separated list.
+func ParseScope(entries []string) (Scope, error) {
+	var ps []netip.Prefix
+	for _, e := range entries {
+		for _, part := range strings.Split(e, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				a, aerr := netip.ParseAddr(part)
+				if aerr != nil {
+					return Scope{}, fmt.Errorf("target: scope %q: give CIDR prefixes (198.51.100.0/24) or addresses", part)
+				}
+				a = a.Unmap().WithZone("")
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			ps = append(ps, p)
+		}
+	}
+	return NewScope(ps...), nil
+}
+
+// ErrOutOfScope is returned by CheckCovered.
+var ErrOutOfScope = errors.New("target outside the scope")
+
+// CheckCovered returns an error naming the first spec not wholly inside
+// scope.
+func CheckCovered(scope Scope, specs []Spec) error {
+	for _, sp := range specs {
+		if !scope.Covers(sp) {
+			return fmt.Errorf("%w: %s is outside %s", ErrOutOfScope, sp.Text, scope)
+		}
+	}
+	return nil
+}
+
+// maxListFile bounds a target file: a million lines of addresses is
+// about 16 MB.
+const maxListFile = 64 << 20
+
+// ReadList reads a target file (ParseList): a regular file only, so that
+// a FIFO or a device cannot block or flood the run.
+func ReadList(path string) ([]Spec, error) {
+	f, err := inputfile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > maxListFile {
+		return nil, fmt.Errorf("%s: %d bytes: a target file may hold at most %d (split it)", path, st.Size(), maxListFile)
+	}
+	specs, err := ParseList(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return specs, nil
 }
