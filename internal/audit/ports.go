@@ -65,6 +65,25 @@ func (p Ports) ParsePort(s string) error {
 	return nil
 }
 
+// Check reports the first port override the probes cannot take: a name
+// no probe declares, port 0, or several ports for a one-port set (a map
+// built by hand, not through ParsePort).
+func (p Ports) Check() error {
+	specs := PortSpecs()
+	for name, ports := range p {
+		i := slices.IndexFunc(specs, func(x probe.PortSpec) bool { return x.Name == name })
+		switch {
+		case i < 0:
+			return fmt.Errorf("port set %q: not one of %s", name, strings.Join(PortServices(), ", "))
+		case len(ports) == 0 || slices.Contains(ports, 0):
+			return fmt.Errorf("port set %s: ports must be 1-65535", name)
+		case specs[i].Single && len(ports) != 1:
+			return fmt.Errorf("port set %s takes exactly one port", name)
+		}
+	}
+	return nil
+}
+
 // List returns every port probed, as "tcp/80", sorted by protocol and
 // port (for the benchmark and the docs: the same list nmap gets).
 func (p Ports) List() []string {
@@ -101,8 +120,8 @@ func splitLabel(s string) (string, int) {
 }
 
 // Probes returns the default probe set (probeset.Default) with p applied.
-// Names p holds that no probe declares were refused by ParsePort; a map
-// built by hand with such a name is ignored.
+// p must pass Check (ParsePort keeps it so); an override Check would
+// refuse is ignored here.
 func Probes(p Ports) []probe.Probe {
 	ds := probeset.Default()
 	for _, d := range ds {

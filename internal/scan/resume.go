@@ -5,19 +5,54 @@ package scan
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
+
+	"github.com/routerwatch/routerwatch/internal/inputfile"
+	"github.com/routerwatch/routerwatch/internal/target"
 )
 
 // maxResumeLine bounds one line of the resume file: a record is a few
 // kilobytes; a line longer than this is not one of ours.
 const maxResumeLine = 4 << 20
 
-// Resume is the resume file: every finished target's record, one JSON
-// line each, appended as the scan goes.
+// resumeFormat is the version of the resume file's header.
+const resumeFormat = 1
+
+// ErrNotResumeFile is returned for a resume path that holds something else
+// (a target list, another program's file, a resume file of another scan):
+// the file is left byte for byte as it was.
+var ErrNotResumeFile = errors.New("not a resume file of this scan")
+
+// header is the first line of a resume file: it ties the file to one scan
+// (its targets, ports and vantage), so that a file written by another
+// scan, or any other file, is refused instead of rewritten.
+type header struct {
+	Format int    `json:"routerwatch_resume"`
+	Scan   string `json:"scan"`
+}
+
+// ScanID names what a scan measures: a hash of the target set, the ports
+// probed and the vantage. Two runs with the same ID may share a resume
+// file; the rate, the workers and the output format do not matter.
+func ScanID(targets target.Set, ports []string, vantage string) string {
+	h := sha256.New()
+	for _, r := range targets.Ranges() {
+		fmt.Fprintf(h, "%s-%s\n", r.First, r.Last)
+	}
+	fmt.Fprintf(h, "ports %s\nvantage %s\n", strings.Join(ports, ","), vantage)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Resume is the resume file: a header line naming the scan, then every
+// finished target's record, one JSON line each, appended as the scan goes.
 type Resume struct {
 	f    *os.File
 	done map[string]bool
@@ -26,14 +61,17 @@ type Resume struct {
 	Dropped int
 }
 
-// OpenResume opens (or creates) path, reads the records already in it and
-// calls each(record) for every one of them, drops a partial last line (a
-// crash during a write leaves at most that), and positions the file for
-// appending. Lines that do not parse as records are counted in Dropped.
-func OpenResume(path string, each func(*Record)) (*Resume, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+// OpenResume opens path for the scan scanID: it creates the file with its
+// header when it does not exist or is empty; otherwise the file must be a
+// regular file whose header names scanID, or OpenResume fails with
+// ErrNotResumeFile and changes nothing. It then calls each(record) for
+// every record in it, drops a partial last line (a crash during a write
+// leaves at most that), and positions the file for appending. Lines that
+// do not parse as records are counted in Dropped.
+func OpenResume(path, scanID string, each func(*Record)) (*Resume, error) {
+	f, err := openResumeFile(path, scanID)
 	if err != nil {
-		return nil, fmt.Errorf("scan: resume file: %w", err)
+		return nil, err
 	}
 	r := &Resume{f: f, done: map[string]bool{}}
 	end, err := r.read(each)
@@ -52,10 +90,80 @@ func OpenResume(path string, each func(*Record)) (*Resume, error) {
 	return r, nil
 }
 
-// read scans the file and returns the offset after the last complete line.
+// openResumeFile returns path open for reading and writing, positioned
+// after a valid header; nothing is written to an existing file that is
+// not a resume file of scanID.
+func openResumeFile(path, scanID string) (*os.File, error) {
+	hdr, _ := json.Marshal(header{Format: resumeFormat, Scan: scanID})
+	hdr = append(hdr, '\n')
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("scan: resume file: %w", err)
+		}
+		if _, err := f.Write(hdr); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("scan: resume file: %w", err)
+		}
+		return f, nil
+	case err != nil:
+		return nil, fmt.Errorf("scan: resume file: %w", err)
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("scan: resume file: %w", inputfile.Check(path))
+	}
+	// Check the header through a read-only handle before opening for
+	// writing, so that a refused file is never opened to be changed.
+	ro, err := inputfile.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("scan: resume file: %w", err)
+	}
+	n, first, complete, err := readLine(bufio.NewReader(ro))
+	ro.Close()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("scan: resume file %s: %w", path, err)
+	}
+	if n == 0 {
+		// Empty: a new resume file.
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err == nil {
+			_, err = f.Write(hdr)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scan: resume file: %w", err)
+		}
+		return f, nil
+	}
+	var h header
+	if !complete || first == nil || json.Unmarshal(first, &h) != nil || h.Format == 0 || h.Scan == "" {
+		return nil, fmt.Errorf("scan: %s: %w: its first line is not a routerwatch resume header; refusing to change it (give a new file name)", path, ErrNotResumeFile)
+	}
+	if h.Format != resumeFormat {
+		return nil, fmt.Errorf("scan: %s: %w: resume format %d, this routerwatch writes %d", path, ErrNotResumeFile, h.Format, resumeFormat)
+	}
+	if h.Scan != scanID {
+		return nil, fmt.Errorf("scan: %s: %w: it was written by a scan of other targets, ports or vantage; refusing to mix them (give a new file name)", path, ErrNotResumeFile)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("scan: resume file: %w", err)
+	}
+	return f, nil
+}
+
+// read scans the file (after its header) and returns the offset after
+// the last complete line.
 func (r *Resume) read(each func(*Record)) (int64, error) {
+	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
 	br := bufio.NewReaderSize(r.f, 64<<10)
-	var end int64
+	// The header, checked by openResumeFile (or just written).
+	end, _, _, err := readLine(br)
+	if err != nil {
+		return 0, err
+	}
 	for {
 		n, line, complete, err := readLine(br)
 		if err != nil && !errors.Is(err, io.EOF) {

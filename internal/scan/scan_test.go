@@ -5,9 +5,13 @@ package scan
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/netx"
+	"github.com/routerwatch/routerwatch/internal/target"
 	"github.com/routerwatch/routerwatch/internal/testutil"
 )
 
@@ -131,9 +136,17 @@ func TestCSVSafe(t *testing.T) {
 	}
 }
 
+const testScan = "0123456789abcdef0123456789abcdef"
+
+// resumeHeader is the first line a resume file of testScan starts with.
+func resumeHeader(scan string) string {
+	return `{"routerwatch_resume":1,"scan":"` + scan + `"}` + "\n"
+}
+
 func TestResume(t *testing.T) {
 	rs := records()
 	line0, _ := MarshalLine(&rs[0])
+	hdr := resumeHeader(testScan)
 	tests := []struct {
 		name     string
 		content  string
@@ -142,10 +155,11 @@ func TestResume(t *testing.T) {
 	}{
 		{name: "missing_file", content: "\x00none"},
 		{name: "empty", content: ""},
-		{name: "one_record", content: string(line0), wantDone: []string{"198.51.100.7"}},
-		{name: "partial_last_line", content: string(line0) + `{"schema_version":1,"target":"198.51`, wantDone: []string{"198.51.100.7"}, dropped: 1},
-		{name: "garbage_line", content: "not json\n" + string(line0) + "\n", wantDone: []string{"198.51.100.7"}, dropped: 1},
-		{name: "over_long_line", content: strings.Repeat("x", maxResumeLine+10) + "\n" + string(line0), wantDone: []string{"198.51.100.7"}, dropped: 1},
+		{name: "header_only", content: hdr},
+		{name: "one_record", content: hdr + string(line0), wantDone: []string{"198.51.100.7"}},
+		{name: "partial_last_line", content: hdr + string(line0) + `{"schema_version":1,"target":"198.51`, wantDone: []string{"198.51.100.7"}, dropped: 1},
+		{name: "garbage_line", content: hdr + "not json\n" + string(line0) + "\n", wantDone: []string{"198.51.100.7"}, dropped: 1},
+		{name: "over_long_line", content: hdr + strings.Repeat("x", maxResumeLine+10) + "\n" + string(line0), wantDone: []string{"198.51.100.7"}, dropped: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +170,7 @@ func TestResume(t *testing.T) {
 				}
 			}
 			var seen []string
-			r, err := OpenResume(path, func(rec *Record) { seen = append(seen, rec.Target) })
+			r, err := OpenResume(path, testScan, func(rec *Record) { seen = append(seen, rec.Target) })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +187,7 @@ func TestResume(t *testing.T) {
 			}
 			r.Close()
 			var again []string
-			r2, err := OpenResume(path, func(rec *Record) { again = append(again, rec.Target) })
+			r2, err := OpenResume(path, testScan, func(rec *Record) { again = append(again, rec.Target) })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +201,89 @@ func TestResume(t *testing.T) {
 			if tt.name == "partial_last_line" && r2.Dropped != 0 {
 				t.Errorf("the partial line survived: dropped %d on reopen", r2.Dropped)
 			}
+			if b, _ := os.ReadFile(path); !strings.HasPrefix(string(b), hdr) {
+				t.Errorf("the file does not start with its header: %.80q", b)
+			}
 		})
+	}
+}
+
+// TestResumeRefusesOtherFiles: a file that is not a resume file of this
+// scan is refused and left byte for byte as it was (the old code cut the
+// last line of a target list and appended records to it).
+func TestResumeRefusesOtherFiles(t *testing.T) {
+	rs := records()
+	line0, _ := MarshalLine(&rs[0])
+	for _, tc := range []struct {
+		name, content string
+	}{
+		{"target_list", "192.0.2.1\n192.0.2.0/28\n198.51.100.7"},
+		{"records_without_header", string(line0)},
+		{"other_scan", resumeHeader("ffffffffffffffffffffffffffffffff") + string(line0)},
+		{"newer_format", `{"routerwatch_resume":9,"scan":"` + testScan + `"}` + "\n"},
+		{"header_without_newline", strings.TrimSuffix(resumeHeader(testScan), "\n")},
+		{"binary", "\x00\x01\x02"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "file")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r, err := OpenResume(path, testScan, nil)
+			if err == nil {
+				r.Close()
+				t.Fatal("accepted")
+			}
+			if !errors.Is(err, ErrNotResumeFile) {
+				t.Errorf("error %v, want ErrNotResumeFile", err)
+			}
+			if b, _ := os.ReadFile(path); string(b) != tc.content {
+				t.Errorf("file changed:\n%q\nwant\n%q", b, tc.content)
+			}
+		})
+	}
+	t.Run("fifo", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "fifo")
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			t.Skip(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			r, err := OpenResume(path, testScan, nil)
+			if err == nil {
+				r.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("FIFO: %v, want refused as not a regular file", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("OpenResume blocked on a FIFO")
+		}
+	})
+}
+
+func TestScanID(t *testing.T) {
+	a := target.NewSet(target.Range{First: netip.MustParseAddr("192.0.2.1"), Last: netip.MustParseAddr("192.0.2.9")})
+	b := target.NewSet(target.Range{First: netip.MustParseAddr("192.0.2.1"), Last: netip.MustParseAddr("192.0.2.8")})
+	ports := []string{"tcp/22", "udp/161"}
+	base := ScanID(a, ports, "lan")
+	for _, tc := range []struct {
+		name string
+		id   string
+		same bool
+	}{
+		{"same_scan", ScanID(a, slices.Clone(ports), "lan"), true},
+		{"other_targets", ScanID(b, ports, "lan"), false},
+		{"other_ports", ScanID(a, []string{"tcp/22"}, "lan"), false},
+		{"other_vantage", ScanID(a, ports, "wan"), false},
+	} {
+		if (tc.id == base) != tc.same {
+			t.Errorf("%s: ID %s vs %s, same=%v", tc.name, tc.id, base, tc.same)
+		}
 	}
 }
 
@@ -227,15 +323,25 @@ func TestParseFormat(t *testing.T) {
 func FuzzOpenResume(f *testing.F) {
 	rs := records()
 	line, _ := MarshalLine(&rs[0])
+	hdr := []byte(resumeHeader(testScan))
+	f.Add(append(append([]byte{}, hdr...), line...))
+	f.Add(append(append(append([]byte{}, hdr...), line...), `{"schema_version":1,"target":"198.5`...))
+	f.Add(append(append([]byte{}, hdr...), "\n\n{}\nnot json\n"...))
 	f.Add(line)
-	f.Add(append(append([]byte{}, line...), `{"schema_version":1,"target":"198.5`...))
-	f.Add([]byte("\n\n{}\nnot json\n"))
+	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		path := filepath.Join(t.TempDir(), "resume.jsonl")
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r, err := OpenResume(path, nil)
+		r, err := OpenResume(path, testScan, nil)
+		if errors.Is(err, ErrNotResumeFile) {
+			// Refused: it must be untouched.
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, b) {
+				t.Fatalf("refused file changed: %q → %q", b, after)
+			}
+			return
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +349,7 @@ func FuzzOpenResume(f *testing.F) {
 			t.Fatal(err)
 		}
 		r.Close()
-		r2, err := OpenResume(path, nil)
+		r2, err := OpenResume(path, testScan, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
