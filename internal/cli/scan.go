@@ -7,48 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
-	"net/netip"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/time/rate"
 
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/check/exposure"
-	"github.com/routerwatch/routerwatch/internal/finding"
-	"github.com/routerwatch/routerwatch/internal/netx"
-	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/scan"
 	"github.com/routerwatch/routerwatch/internal/target"
-)
-
-// Scan defaults.
-const (
-	// defaultScanWorkers is how many targets are measured at once: each
-	// holds about 16 sockets (four web ports, three banner ports, SNMP,
-	// SSDP, NAT-PMP, PCP, TR-069, three MikroTik ports), so 64 targets
-	// stay near a thousand open sockets.
-	defaultScanWorkers = 64
-	// defaultScanRate bounds new connections per second over the whole
-	// scan: gentle on a provider's access network and on the routers
-	// (a target takes about 16), while 64 targets still start in ~2 s.
-	defaultScanRate = 500
-	// defaultScanTimeout is the per-target deadline: a router on the far
-	// side of the Internet answers in well under a second per probe,
-	// silent UDP services take their full waits (about 3 s), and a
-	// hostile device is cut here.
-	defaultScanTimeout = 15 * time.Second
-	// socketsPerTarget sizes the dialer's concurrency limit from the
-	// worker count (see defaultScanWorkers), and turns --rate into a pace
-	// of targets: each target opens about this many connections, most of
-	// them at once when its probes start.
-	socketsPerTarget = 16
-	// maxScanTargets bounds one scan's target list: larger sweeps should
-	// be split (and resumed) deliberately.
-	maxScanTargets = 1 << 20
 )
 
 type scanFlags struct {
@@ -88,8 +55,10 @@ scanning its customers' public addresses): every management service that
 answers is remote management, a high-severity finding.
 
 --resume FILE appends each finished target's record to FILE and, on a later
-run with the same FILE, skips the targets already in it (a partial last line
-left by a crash is dropped).
+run of the same scan (same targets, ports and vantage) with the same FILE,
+skips the targets already in it (a partial last line left by a crash is
+dropped). A FILE that is not a resume file of this scan is refused and left
+unchanged.
 
 Exit codes: 0 nothing failed at or above --fail-on, 1 something did, 2 usage
 error (including targets outside --scope), 3 the scan could not complete.`,
@@ -101,9 +70,9 @@ error (including targets outside --scope), 3 the scan could not complete.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.targetsFiles, "targets-file", nil, "read targets from FILE (one address, CIDR or range per line); repeatable")
 	fl.StringArrayVar(&f.scope, "scope", nil, "prefixes the targets must lie in (CIDR, comma-separated or repeated); targets outside are refused")
-	fl.IntVar(&f.workers, "workers", defaultScanWorkers, "targets measured at once")
-	fl.Float64Var(&f.rate, "rate", defaultScanRate, "new connections per second over the whole scan")
-	fl.DurationVar(&f.timeout, "timeout", defaultScanTimeout, "deadline per target")
+	fl.IntVar(&f.workers, "workers", scan.DefaultWorkers, fmt.Sprintf("targets measured at once (1-%d)", scan.MaxWorkers))
+	fl.Float64Var(&f.rate, "rate", scan.DefaultRate, fmt.Sprintf("new connections per second over the whole scan (at most %d)", scan.MaxRate))
+	fl.DurationVar(&f.timeout, "timeout", scan.DefaultTimeout, "deadline per target")
 	fl.StringVar(&f.format, "format", "", "output: jsonl, csv or text (default text on a terminal, else jsonl)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding fails at or above this severity: info, low, medium, high, critical (default high)")
 	fl.StringVar(&f.resume, "resume", "", "append finished targets to FILE and skip those already in it")
@@ -115,17 +84,12 @@ error (including targets outside --scope), 3 the scan could not complete.`,
 
 // scanRun is a validated scan command line.
 type scanRun struct {
-	format  scan.Format
-	failOn  finding.Severity
-	targets []netip.Addr
-	scope   target.Scope
-	ports   audit.Ports
-	vantage exposure.Vantage
-	opts    audit.Options
+	format scan.Format
+	opts   scan.Options
 }
 
 func (a *App) parseScanFlags(f *scanFlags, args []string) (*scanRun, error) {
-	r := &scanRun{vantage: exposure.LAN, ports: audit.Ports{}}
+	r := &scanRun{}
 	format := f.format
 	if format == "" {
 		format = string(scan.FormatJSONL)
@@ -137,40 +101,53 @@ func (a *App) parseScanFlags(f *scanFlags, args []string) (*scanRun, error) {
 	if r.format, err = scan.ParseFormat(format); err != nil {
 		return nil, usagef("--format: %q is not one of jsonl, csv, text", format)
 	}
-	if r.failOn, err = a.failOnSeverity(f.failOn); err != nil {
+	o := &r.opts
+	if o.FailOn, err = a.failOnSeverity(f.failOn); err != nil {
 		return nil, err
 	}
+	// The engine validates these too (scan.ErrInvalid); checking here
+	// names the flag.
 	switch {
-	case f.workers < 1 || f.workers > 4096:
-		return nil, usagef("--workers must be between 1 and 4096")
-	case f.rate <= 0:
-		return nil, usagef("--rate must be positive")
-	case f.timeout <= 0:
-		return nil, usagef("--timeout must be positive")
+	case f.workers < 1 || f.workers > scan.MaxWorkers:
+		return nil, usagef("--workers must be between 1 and %d", scan.MaxWorkers)
+	case !(f.rate > 0 && f.rate <= scan.MaxRate): // also NaN
+		return nil, usagef("--rate must be a number above 0 and at most %d", scan.MaxRate)
+	case f.timeout <= 0 || f.timeout > scan.MaxTimeout:
+		return nil, usagef("--timeout must be above 0 and at most %s", scan.MaxTimeout)
 	}
+	o.Workers, o.Rate, o.Timeout, o.Resume = f.workers, f.rate, f.timeout, f.resume
+	o.Ports = audit.Ports{}
 	for _, p := range f.ports {
-		if err := r.ports.ParsePort(p); err != nil {
+		if err := o.Ports.ParsePort(p); err != nil {
 			return nil, usagef("--port %v", err)
 		}
 	}
+	o.Judge = audit.Options{Vantage: exposure.LAN, Noun: "device"}
 	if f.wanVantage {
-		r.vantage = exposure.WAN
+		o.Judge.Vantage = exposure.WAN
 	}
 	specs, err := a.scanSpecs(f, args)
 	if err != nil {
 		return nil, err
 	}
-	if r.scope, err = scanScope(f.scope, specs); err != nil {
+	if len(f.scope) == 0 {
+		// Exactly the targets the user named.
+		o.Scope = target.ScopeOf(specs)
+	} else {
+		if o.Scope, err = target.ParseScope(f.scope); err != nil {
+			return nil, usagef("--scope: %v", err)
+		}
+		if err := target.CheckCovered(o.Scope, specs); err != nil {
+			return nil, usagef("scan: %v: refusing to scan it; scan only address space you are responsible for", err)
+		}
+	}
+	o.Targets = target.Targets(specs)
+	if o.Targets.Count(scan.MaxTargets) > scan.MaxTargets {
+		return nil, usagef("scan: more than %d targets; split the list (and use --resume)", scan.MaxTargets)
+	}
+	if o.Judge.Identifier, err = identifierFor(f.recogDir); err != nil {
 		return nil, err
 	}
-	if r.targets, err = expand(specs); err != nil {
-		return nil, err
-	}
-	id, err := identifierFor(f.recogDir)
-	if err != nil {
-		return nil, err
-	}
-	r.opts = audit.Options{Vantage: r.vantage, Identifier: id, Noun: "device", TargetTimeout: f.timeout}
 	return r, nil
 }
 
@@ -178,14 +155,9 @@ func (a *App) parseScanFlags(f *scanFlags, args []string) (*scanRun, error) {
 func (a *App) scanSpecs(f *scanFlags, args []string) ([]target.Spec, error) {
 	var specs []target.Spec
 	readFile := func(name string) error {
-		fh, err := os.Open(name)
+		ss, err := target.ReadList(name)
 		if err != nil {
 			return usagef("targets file: %v", err)
-		}
-		defer fh.Close()
-		ss, err := target.ParseList(fh)
-		if err != nil {
-			return usagef("targets file %s: %v", name, err)
 		}
 		specs = append(specs, ss...)
 		return nil
@@ -214,77 +186,6 @@ func (a *App) scanSpecs(f *scanFlags, args []string) ([]target.Spec, error) {
 	return specs, nil
 }
 
-// scanScope is --scope when given, with every target inside it, or else
-// exactly the targets the user named.
-func scanScope(flags []string, specs []target.Spec) (target.Scope, error) {
-	if len(flags) == 0 {
-		s := target.NewScope()
-		for _, sp := range specs {
-			for _, p := range sp.Prefixes() {
-				s = s.With(p)
-			}
-		}
-		return s, nil
-	}
-	s := target.NewScope()
-	for _, fl := range flags {
-		for _, part := range strings.Split(fl, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			p, err := netip.ParsePrefix(part)
-			if err != nil {
-				a, aerr := netip.ParseAddr(part)
-				if aerr != nil {
-					return s, usagef("--scope %q: give CIDR prefixes (198.51.100.0/24) or addresses", part)
-				}
-				p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
-			}
-			s = s.With(p)
-		}
-	}
-	for _, sp := range specs {
-		for _, p := range sp.Prefixes() {
-			if !covered(s, p) {
-				return s, usagef("scan: target %s is outside --scope %s (%s is not covered): refusing to scan it; scan only address space you are responsible for", sp.Text, s, p)
-			}
-		}
-	}
-	return s, nil
-}
-
-// covered reports whether one prefix of the scope contains all of p.
-func covered(s target.Scope, p netip.Prefix) bool {
-	for _, q := range s.Prefixes() {
-		if q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
-			return true
-		}
-	}
-	return false
-}
-
-// expand lists every address of the specs once, in order.
-func expand(specs []target.Spec) ([]netip.Addr, error) {
-	seen := map[netip.Addr]bool{}
-	var out []netip.Addr
-	for _, sp := range specs {
-		for a := sp.First; ; a = a.Next() {
-			if !seen[a] {
-				seen[a] = true
-				out = append(out, a)
-				if len(out) > maxScanTargets {
-					return nil, usagef("scan: more than %d targets; split the list (and use --resume)", maxScanTargets)
-				}
-			}
-			if a == sp.Last {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
 func (a *App) runScan(ctx context.Context, f *scanFlags, args []string) error {
 	run, err := a.parseScanFlags(f, args)
 	if err != nil {
@@ -294,123 +195,65 @@ func (a *App) runScan(ctx context.Context, f *scanFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	run.opts.Index = ix
 	a.logger.Debug("scan: advisory data", "data", dataVersionLine(info))
-
-	var sum scan.Summary
-	var resume *scan.Resume
-	failing := 0
-	if f.resume != "" {
-		in := map[netip.Addr]bool{}
-		for _, t := range run.targets {
-			in[t] = true
-		}
-		resume, err = scan.OpenResume(f.resume, func(r *scan.Record) {
-			// Count in the summary only the records of this target list.
-			if t, err := netip.ParseAddr(r.Target); err == nil && in[t] {
-				sum.Add(r, true)
-				if r.Failing(run.failOn) {
-					failing++
-				}
-			}
-		})
-		if err != nil {
-			return usagef("--resume: %v", err)
-		}
-		defer resume.Close()
-		if resume.Dropped > 0 {
-			fmt.Fprintf(a.Stderr, "routerwatch: resume file %s: ignored %d line(s) that were not complete records (a scan interrupted mid-write leaves one)\n", f.resume, resume.Dropped)
-		}
-	}
-	var todo []netip.Addr
-	for _, t := range run.targets {
-		if resume == nil || !resume.Done(t.String()) {
-			todo = append(todo, t)
-		}
-	}
-	if resume != nil && len(todo) < len(run.targets) {
-		fmt.Fprintf(a.Stderr, "routerwatch: resuming: %d of %d target(s) already done in %s\n", len(run.targets)-len(todo), len(run.targets), f.resume)
-	}
+	o := run.opts
+	o.Judge.Index = ix
+	o.Logger = a.logger
 
 	w, err := scan.NewWriter(a.Stdout, run.format)
 	if err != nil {
 		return err
 	}
 	var progress *scan.Progress
-	if isTerminal(a.Stderr) && len(todo) > 0 {
-		progress = scan.NewProgress(a.Stderr, len(todo), nil)
+	o.Start = func(todo, resumed, dropped int) {
+		if dropped > 0 {
+			fmt.Fprintf(a.Stderr, "routerwatch: resume file %s: ignored %d line(s) that were not complete records (a scan interrupted mid-write leaves one)\n", f.resume, dropped)
+		}
+		if resumed > 0 {
+			fmt.Fprintf(a.Stderr, "routerwatch: resuming: %d of %d target(s) already done in %s\n", resumed, todo+resumed, f.resume)
+		}
+		if isTerminal(a.Stderr) && todo > 0 {
+			progress = scan.NewProgress(a.Stderr, todo, nil)
+		}
 	}
-	// --rate is kept by pacing the targets (rate/socketsPerTarget targets
-	// a second), not by making connections queue in the dialer: a
-	// connection that waits for the dialer's limiter eats into its probe's
-	// own deadline, and a scan of many targets would then time out at its
-	// tail on its own rate limit. The dialer still caps bursts, at twice
-	// the rate, as a safety net.
-	pace := rate.NewLimiter(rate.Limit(f.rate/socketsPerTarget), 1)
-	dialer := netx.NewDialer(run.scope, netx.Options{Rate: 2 * f.rate, Burst: 4 * socketsPerTarget,
-		Concurrency: min(f.workers*socketsPerTarget, 8192)})
-	runner := &probe.Runner{Dialer: dialer, Probes: audit.Probes(run.ports), Workers: f.workers, TargetTimeout: f.timeout}
-	var writeErr error
-	started := time.Now()
-	a.logger.Debug("scan: starting", "targets", len(todo), "workers", f.workers, "rate", f.rate, "scope", run.scope.String())
-	runErr := runner.Run(ctx, pacedTargets(ctx, pace, todo), func(tr probe.TargetReport) {
-		dev := audit.Judge(tr, run.opts, nil)
-		rec := scan.FromDevice(&dev)
+	o.Record = func(rec *scan.Record) error {
 		if progress != nil {
 			progress.Clear()
+			defer progress.Done()
 		}
-		if err := w.Write(&rec); err != nil && writeErr == nil {
-			writeErr = err
+		if err := w.Write(rec); err != nil {
+			return fmt.Errorf("writing results: %w", err)
 		}
-		if resume != nil {
-			if err := resume.Append(&rec); err != nil && writeErr == nil {
-				writeErr = err
-			}
-		}
-		sum.Add(&rec, false)
-		if rec.Failing(run.failOn) {
-			failing++
-		}
-		if progress != nil {
-			progress.Done()
-		}
-	})
+		return nil
+	}
+	out, runErr := scan.Run(ctx, o)
 	if progress != nil {
 		progress.Clear()
 	}
-	var out io.Writer = a.Stderr
-	if run.format == scan.FormatText {
-		out = a.Stdout
-		fmt.Fprintln(out)
-	}
-	if err := sum.Write(out, time.Since(started)); err != nil && writeErr == nil {
-		writeErr = err
-	}
 	switch {
-	case writeErr != nil:
-		return fmt.Errorf("scan: writing results: %w", writeErr)
-	case runErr != nil && ctx.Err() != nil:
-		// Interrupted: what finished is written (and in the resume file).
-		if errors.Is(ctx.Err(), context.Canceled) {
-			return ctx.Err()
-		}
+	case errors.Is(runErr, scan.ErrResume):
+		return &usageError{fmt.Errorf("--resume: %w", runErr)}
+	case errors.Is(runErr, scan.ErrInvalid):
+		return &usageError{fmt.Errorf("scan: %w", runErr)}
+	case out == nil:
 		return fmt.Errorf("scan: %w", runErr)
+	}
+	var sumOut io.Writer = a.Stderr
+	if run.format == scan.FormatText {
+		sumOut = a.Stdout
+		fmt.Fprintln(sumOut)
+	}
+	writeErr := out.Summary.Write(sumOut, out.Elapsed)
+	switch {
+	case runErr != nil && errors.Is(runErr, context.Canceled):
+		// Interrupted: what finished is written (and in the resume file).
+		return runErr
 	case runErr != nil:
 		return fmt.Errorf("scan: %w", runErr)
-	case failing > 0:
-		return &findingsError{n: failing}
+	case writeErr != nil:
+		return fmt.Errorf("scan: writing results: %w", writeErr)
+	case out.Failing > 0:
+		return &findingsError{n: out.Failing}
 	}
 	return nil
-}
-
-// pacedTargets yields the targets no faster than lim allows; it stops when
-// ctx ends.
-func pacedTargets(ctx context.Context, lim *rate.Limiter, as []netip.Addr) iter.Seq[probe.Target] {
-	return func(yield func(probe.Target) bool) {
-		for _, a := range as {
-			if lim.Wait(ctx) != nil || !yield(probe.Target{Addr: a}) {
-				return
-			}
-		}
-	}
 }

@@ -355,7 +355,9 @@ func (p *deviceFake) Declare() probe.Declaration {
 func (p *deviceFake) SetPorts(string, []uint16) error { return nil }
 
 func TestNoneListsDeclaredServices(t *testing.T) {
-	r := &probe.Runner{Dialer: netx.NewDialer(target.NewScope(netip.MustParsePrefix("192.0.2.0/24")), netx.Options{}),
+	// Loopback only: the probe panics before dialing, and the second
+	// target is refused by the scope before any probe runs.
+	r := &probe.Runner{Dialer: netx.NewDialer(target.NewScope(netip.MustParsePrefix("127.0.0.70/32")), netx.Options{}),
 		Probes: []probe.Probe{&deviceFake{fakeProbe{id: "dev", panicVal: "kaboom"}}}, TargetTimeout: time.Second}
 	for _, tc := range []struct {
 		name   string
@@ -363,8 +365,8 @@ func TestNoneListsDeclaredServices(t *testing.T) {
 		status netx.Status
 		reason string
 	}{
-		{"panic", "192.0.2.1", netx.StatusError, "probe panicked: kaboom"},
-		{"out_of_scope", "198.51.100.1", netx.StatusOutOfScope, "out of scope"},
+		{"panic", "127.0.0.70", netx.StatusError, "probe panicked: kaboom"},
+		{"out_of_scope", "127.0.0.71", netx.StatusOutOfScope, "out of scope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := r.RunTarget(t.Context(), probe.Target{Addr: netip.MustParseAddr(tc.addr)})
