@@ -26,28 +26,57 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs testdata/script/*.txtar: one or more per subcommand,
-// checking exit codes, output and files written. $SHARED is ../shared/data.
-// The dns_*.txtar scripts need loopback fake resolvers and run under
-// TestScriptDNS instead; check_*.txtar and scan_*.txtar need fake routers
-// and run under TestScriptCheck.
+// checking exit codes, output and files written. They need nothing but
+// the binary: the dns_*.txtar scripts need loopback fake resolvers and run
+// under TestScriptDNS instead; check_*.txtar and scan_*.txtar need fake
+// routers and run under TestScriptCheck; advisories*.txtar import the
+// shared reference data and run under TestScriptAdvisories.
 func TestScripts(t *testing.T) {
+	runScripts(t, scriptFiles(t, func(base string) bool {
+		for _, p := range []string{"dns_", "check_", "scan_", "advisories"} {
+			if strings.HasPrefix(base, p) {
+				return false
+			}
+		}
+		return true
+	}), "")
+}
+
+// TestScriptAdvisories runs advisories*.txtar, which import real CVE, CSAF
+// and KEV documents from the shared data ($SHARED is ../shared/data).
+func TestScriptAdvisories(t *testing.T) {
 	shared := testutil.SharedData(t)
+	runScripts(t, scriptFiles(t, func(base string) bool { return strings.HasPrefix(base, "advisories") }), shared)
+}
+
+// scriptFiles lists the scripts whose base name keep accepts.
+func scriptFiles(t *testing.T, keep func(string) bool) []string {
+	t.Helper()
 	all, err := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var files []string
 	for _, f := range all {
-		switch base := filepath.Base(f); {
-		case strings.HasPrefix(base, "dns_"), strings.HasPrefix(base, "check_"), strings.HasPrefix(base, "scan_"):
-		default:
+		if keep(filepath.Base(f)) {
 			files = append(files, f)
 		}
 	}
+	if len(files) == 0 {
+		t.Fatal("no scripts")
+	}
+	return files
+}
+
+// runScripts runs files, each in its own work directory holding its data
+// and configuration; shared, when set, is $SHARED.
+func runScripts(t *testing.T, files []string, shared string) {
 	testscript.Run(t, testscript.Params{
 		Files: files,
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("SHARED", shared)
+			if shared != "" {
+				env.Setenv("SHARED", shared)
+			}
 			// Keep every run's data and config inside its work dir.
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("XDG_DATA_HOME", filepath.Join(env.WorkDir, "data"))

@@ -38,8 +38,8 @@ func ModuleRoot(t testing.TB) string {
 
 // SharedData returns the path of the shared reference data:
 // $ROUTERWATCH_SHARED/data, else shared/data next to the repository or
-// next to one of its parent directories, else /work/shared/data (the
-// development machines' layout). Tests that need it skip when it is
+// next to one of its parent directories (found relative to the module,
+// never at a fixed path of some machine). Tests that need it skip when it is
 // missing, except in CI (CI=true), where they fail: CI must run them.
 func SharedData(t testing.TB) string {
 	t.Helper()
@@ -53,7 +53,6 @@ func SharedData(t testing.TB) string {
 			break
 		}
 	}
-	candidates = append(candidates, "/work/shared/data")
 	dir := candidates[0]
 	for _, c := range candidates {
 		if _, err := os.Stat(filepath.Join(c, "csaf")); err == nil {
