@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gosnmp/gosnmp"
@@ -171,5 +172,39 @@ func BenchmarkDecode(b *testing.B) {
 		if _, err := snmpprobe.Decode(resp, "public", 7); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSettleAfterAnswer: once the agent answered "public", its silence
+// for "private" is judged within a few round trips, not after two full
+// 1.5 s waits (3 s that every check of a LAN router spent waiting). A
+// silent agent still gets the full waits: nothing has shown how fast it
+// is.
+func TestSettleAfterAnswer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		reply       func([]byte, netip.AddrPort) [][]byte
+		below, over time.Duration
+	}{
+		{"public_answered", agent([]string{"public"}, nil), time.Second, 0},
+		{"silent_agent", func([]byte, netip.AddrPort) [][]byte { return nil }, 0, 2 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			port := probetest.ServeUDP(t, addr, tc.reply)
+			p := &snmpprobe.Prober{Port: port, Communities: slices.Clone(snmpprobe.DefaultCommunities)}
+			obs, _ := p.Measure(t.Context(), probetest.Dialer(t, netx.Options{}, addr), probe.Target{Addr: addr})
+			private := time.Duration(obs.Communities[1].Elapsed)
+			if obs.Communities[1].Answered {
+				t.Fatal("private answered")
+			}
+			if tc.below > 0 && private >= tc.below {
+				t.Errorf("private waited %v after public answered, want under %v", private, tc.below)
+			}
+			if tc.over > 0 && private < tc.over {
+				t.Errorf("private waited only %v on a silent agent, want the full waits (over %v)", private, tc.over)
+			}
+		})
 	}
 }
