@@ -180,11 +180,16 @@ func (c *Config) Validate() error {
 }
 
 // ValidateSourceURL accepts https URLs, and http URLs only for loopback
-// hosts (tests and local mirrors).
+// hosts (tests and local mirrors). Its errors name the URL by RedactURL:
+// a source may carry credentials.
 func ValidateSourceURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL: %w", s, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // *url.Error quotes the whole URL, credentials included
+		}
+		return fmt.Errorf("%q is not a URL: %w", RedactURL(s), err)
 	}
 	switch {
 	case u.Scheme == "https" && u.Host != "":
@@ -192,10 +197,63 @@ func ValidateSourceURL(s string) error {
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 		return nil
 	case u.Scheme == "http":
-		return fmt.Errorf("%q: plain http is only allowed for loopback mirrors; use https", s)
+		return fmt.Errorf("%q: plain http is only allowed for loopback mirrors; use https", RedactURL(s))
 	default:
-		return fmt.Errorf("%q: want an https URL", s)
+		return fmt.Errorf("%q: want an https URL", RedactURL(s))
 	}
+}
+
+// Redacted stands for a credential RedactURL removed.
+const Redacted = "REDACTED"
+
+// RedactURL returns s fit to print, log or store: the user information
+// (user:password@, or a token as the user name) becomes REDACTED, and so
+// does the value of every query parameter whose name looks like a
+// credential (token, key, password, secret, signature, auth, …). The rest
+// of the URL is kept. A string that does not parse as a URL but holds an
+// "@" or a "?", where credentials go, keeps only its scheme.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if !strings.ContainsAny(s, "@?") {
+			return s
+		}
+		scheme, _, ok := strings.Cut(s, "://")
+		if !ok || strings.ContainsAny(scheme, "@?") {
+			scheme = "?"
+		}
+		return scheme + "://" + Redacted + "…"
+	}
+	if u.User != nil {
+		u.User = url.User(Redacted)
+	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			k, _, hasValue := strings.Cut(p, "=")
+			name, err := url.QueryUnescape(k)
+			if err != nil {
+				name = k
+			}
+			if hasValue && secretParam(name) {
+				parts[i] = k + "=" + Redacted
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	return u.String()
+}
+
+// secretParam reports whether a query parameter name looks like it
+// carries a credential (api_key, access_token, X-Amz-Signature, sig, …).
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"token", "key", "pass", "pwd", "secret", "sig", "auth", "credential", "session", "cookie"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func isLoopbackHost(h string) bool {
