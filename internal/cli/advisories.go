@@ -4,13 +4,10 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +20,8 @@ import (
 	"github.com/routerwatch/routerwatch/internal/advisory/datastore"
 	"github.com/routerwatch/routerwatch/internal/advisory/feed"
 	"github.com/routerwatch/routerwatch/internal/config"
+	"github.com/routerwatch/routerwatch/internal/inputfile"
+	"github.com/routerwatch/routerwatch/internal/termtext"
 )
 
 func (a *App) newAdvisoriesCmd() *cobra.Command {
@@ -438,6 +437,12 @@ a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
   routerwatch advisories update --source https://mirror.example.org/.well-known/csaf/provider-metadata.json --trust-ca mirror-ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if timeout <= 0 {
+				return usagef("--timeout: %s is not a positive duration", timeout)
+			}
+			if maxDocs < 1 {
+				return usagef("--max-documents: %d is not a positive number", maxDocs)
+			}
 			if len(sources) == 0 {
 				sources = a.cfg.Advisories.Sources
 			}
@@ -449,26 +454,40 @@ a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
 					return usagef("--source: %v", err)
 				}
 			}
-			client, err := downloadClient(trustCA)
+			var extraCAs []byte
+			if trustCA != "" {
+				b, err := inputfile.ReadAll(trustCA, maxCAFile)
+				if err != nil {
+					return usagef("--trust-ca: %v", err)
+				}
+				extraCAs = b
+			}
+			client, err := feed.NewHTTPClient(extraCAs)
 			if err != nil {
-				return err
+				return usagef("--trust-ca: %s: %v", trustCA, err)
+			}
+			// Sources as printed and stored: credentials in a URL are
+			// used to download, never shown or written to the store.
+			shown := make([]string, len(sources))
+			for i, s := range sources {
+				shown[i] = config.RedactURL(s)
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			fc := &feed.Client{HTTP: client, MaxDocuments: maxDocs, Progress: func(src string, done, total int) {
 				if done == total || done%25 == 0 {
-					fmt.Fprintf(a.Stderr, "  %s: %d/%d documents\n", src, done, total)
+					fmt.Fprintf(a.Stderr, "  %s: %d/%d documents\n", termtext.Line(src), done, total)
 				}
 			}}
 			var items []datastore.Item
-			for _, src := range sources {
-				fmt.Fprintf(a.Stderr, "fetching %s\n", src)
+			for i, src := range sources {
+				fmt.Fprintf(a.Stderr, "fetching %s\n", termtext.Line(shown[i]))
 				res, err := fc.Fetch(ctx, src)
 				if err != nil {
 					return fmt.Errorf("advisories update: %w; nothing was changed", err)
 				}
 				fmt.Fprintf(a.Stdout, "%-8s %s: %d documents (%d hash-verified, %d without a published hash)\n",
-					res.Kind, src, len(res.Documents), res.Verified, res.Unverified)
+					res.Kind, termtext.Line(res.Source), len(res.Documents), res.Verified, res.Unverified)
 				reportImport(a, res.Documents)
 				for _, d := range res.Documents {
 					items = append(items, d.Item)
@@ -482,7 +501,7 @@ a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
 				return nil
 			}
 			st := datastore.New(a.cfg.DataDir)
-			m, err := st.Put(items, sources)
+			m, err := st.Put(items, shown)
 			if err != nil {
 				return fmt.Errorf("advisories update: %w", err)
 			}
@@ -492,12 +511,16 @@ a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&sources, "source", nil, "feed URL (repeatable); https only, plain http only for loopback mirrors")
-	f.DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long")
-	f.IntVar(&maxDocs, "max-documents", feed.DefaultMaxDocuments, "refuse a source listing more documents than this")
+	f.DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long (> 0)")
+	f.IntVar(&maxDocs, "max-documents", feed.DefaultMaxDocuments, "refuse a source listing more documents than this (>= 1)")
 	f.StringVar(&trustCA, "trust-ca", "", "PEM file of an extra CA to trust (a private mirror)")
 	f.BoolVar(&dryRun, "dry-run", false, "download and check, store nothing")
 	return cmd
 }
+
+// maxCAFile bounds a --trust-ca file: a PEM bundle of every public CA is
+// about 200 KB.
+const maxCAFile = 4 << 20
 
 func items2parsed(items []datastore.Item) []datastore.Parsed {
 	out := make([]datastore.Parsed, len(items))
@@ -505,33 +528,4 @@ func items2parsed(items []datastore.Item) []datastore.Parsed {
 		out[i] = datastore.Parsed{Item: it}
 	}
 	return out
-}
-
-// downloadClient is the HTTP client of 'advisories update': system roots
-// plus an optional extra CA, bounded time per request, proxies from the
-// environment (a normal download, unlike probes, which never use one).
-func downloadClient(caFile string) (*http.Client, error) {
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, usagef("--trust-ca: %v", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, usagef("--trust-ca: %s holds no PEM certificate", caFile)
-		}
-		tlsCfg.RootCAs = pool
-	}
-	tr := &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		TLSClientConfig:        tlsCfg,
-		TLSHandshakeTimeout:    15 * time.Second,
-		ResponseHeaderTimeout:  60 * time.Second,
-		MaxResponseHeaderBytes: 1 << 20,
-	}
-	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}, nil
 }
