@@ -178,6 +178,9 @@ func (a *App) setup(cmd *cobra.Command) error {
 		return &usageError{err}
 	}
 	if a.dataDir != "" {
+		if err := config.ValidateDataDir(a.dataDir); err != nil {
+			return usagef("--data-dir: %v", err)
+		}
 		cfg.DataDir = a.dataDir
 	}
 	if cfg.DataDir == "" {

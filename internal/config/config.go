@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/routerwatch/routerwatch/internal/inputfile"
 )
 
 // Config is the whole configuration file. Every field is optional; zero
@@ -100,7 +102,9 @@ func Load(path string, mustExist bool) (Config, error) {
 	if path == "" {
 		return Default(), nil
 	}
-	data, err := os.ReadFile(path)
+	// A FIFO named as the config would block the read forever, and a
+	// device would never end: regular files only, bounded.
+	data, err := inputfile.ReadAll(path, MaxYAMLBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		if mustExist {
 			return Config{}, fmt.Errorf("%w: %s", ErrNotFound, path)
@@ -133,7 +137,11 @@ func Parse(data []byte) (Config, error) {
 }
 
 // DecodeStrict decodes one YAML document into v: unknown fields and
-// duplicate keys are errors, reported with line and column. The YAML
+// duplicate keys are errors, reported with line and column; a second
+// document ("---" then more) is an error naming its line. Before the YAML
+// library sees data, its size, nesting depth and alias expansion are
+// bounded (MaxYAMLBytes, MaxYAMLDepth; errors wrap ErrYAMLShape), so that
+// no file can make routerwatch run out of memory or time. The YAML
 // library has panicked on some malformed input (found by fuzzing: a tag
 // on a sequence item); that is turned into an error here so that no
 // user-written file can crash routerwatch.
@@ -143,6 +151,12 @@ func DecodeStrict(data []byte, v any) (err error) {
 			err = fmt.Errorf("malformed YAML (the parser failed: %v)", r)
 		}
 	}()
+	if err := checkShape(data); err != nil {
+		return err
+	}
+	if err := checkDocuments(data); err != nil {
+		return err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField(), yaml.Strict())
 	if err := dec.Decode(v); err != nil {
 		return errors.New(strings.TrimSpace(yaml.FormatError(err, false, false)))
@@ -168,13 +182,31 @@ func (c *Config) Validate() error {
 	if !contains(severities, c.FailOn) {
 		return fmt.Errorf("fail_on: %q is not one of %s", c.FailOn, strings.Join(severities, ", "))
 	}
-	if c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
-		return fmt.Errorf("data_dir: %q must be an absolute path", c.DataDir)
+	if c.DataDir != "" {
+		if err := ValidateDataDir(c.DataDir); err != nil {
+			return fmt.Errorf("data_dir: %w", err)
+		}
 	}
 	for i, s := range c.Advisories.Sources {
 		if err := ValidateSourceURL(s); err != nil {
 			return fmt.Errorf("advisories.sources[%d]: %w", i, err)
 		}
+	}
+	return nil
+}
+
+// ValidateDataDir checks a data directory named in the file or with
+// --data-dir: an absolute path (a relative one would depend on where
+// routerwatch happens to run) without control characters (a NUL cuts the
+// path short at the system call; the others are typing accidents).
+func ValidateDataDir(dir string) error {
+	for _, r := range dir {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%q holds the control character %U", dir, r)
+		}
+	}
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("%q must be an absolute path", dir)
 	}
 	return nil
 }
