@@ -256,22 +256,26 @@ func RedactURL(s string) string {
 		}
 		return scheme + "://" + Redacted + "…"
 	}
-	if u.User != nil {
-		u.User = url.User(Redacted)
+	changed := false
+	if u.User != nil && u.User.String() != Redacted {
+		u.User, changed = url.User(Redacted), true
 	}
 	if u.RawQuery != "" {
 		parts := strings.Split(u.RawQuery, "&")
 		for i, p := range parts {
-			k, _, hasValue := strings.Cut(p, "=")
+			k, v, hasValue := strings.Cut(p, "=")
 			name, err := url.QueryUnescape(k)
 			if err != nil {
 				name = k
 			}
-			if hasValue && secretParam(name) {
-				parts[i] = k + "=" + Redacted
+			if hasValue && v != Redacted && secretParam(name) {
+				parts[i], changed = k+"="+Redacted, true
 			}
 		}
 		u.RawQuery = strings.Join(parts, "&")
+	}
+	if !changed {
+		return s // as the user wrote it
 	}
 	return u.String()
 }

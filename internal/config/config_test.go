@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,4 +150,25 @@ func TestValidateSourceURLHidesCredentials(t *testing.T) {
 			t.Errorf("ValidateSourceURL(%q) = %q: shows the credential", s, err)
 		}
 	}
+}
+
+// FuzzRedactURL: whatever the source string, the redacted form carries no
+// user information but the REDACTED placeholder, and redacting is stable.
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range []string{"https://u:p@h/x?token=t", "http://127.0.0.1/f.json", "https://h/x?a=1&api_key=k&b", "https://u@[::1/x", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := RedactURL(s)
+		if again := RedactURL(out); again != out {
+			t.Fatalf("RedactURL(%q) = %q, but RedactURL of that = %q", s, out, again)
+		}
+		u, err := url.Parse(out)
+		if err != nil || u.User == nil {
+			return
+		}
+		if _, hasPassword := u.User.Password(); hasPassword || u.User.Username() != Redacted {
+			t.Fatalf("RedactURL(%q) = %q keeps user information", s, out)
+		}
+	})
 }
