@@ -33,7 +33,6 @@ var mayDial = map[string]string{
 	"internal/netx":            "it is the scope-enforcing dialer",
 	"internal/lab":             "it runs the lab's own daemons and checks inside the namespaces it created",
 	"internal/advisory/feed":   "advisories update downloads feeds the user named; it is not a probe",
-	"internal/cli":             "builds the download client of advisories update (https to named feeds only)",
 	"internal/probe/dhcpprobe": "DHCP and router solicitations need raw/broadcast sockets; it checks each destination with netx.Dialer.Check",
 }
 

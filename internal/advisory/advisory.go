@@ -141,6 +141,28 @@ type Reference struct {
 	Summary string `json:"summary,omitempty"`
 }
 
+// MaxCVESequenceDigits bounds the sequence number of a CVE ID. The CVE
+// ID syntax allows 4 or more digits and today's IDs have at most 7; 20
+// leaves room for decades while refusing a 100,000-digit "ID" that a
+// hostile document uses to make every later step (index keys, output,
+// the store's file names) pay for its size.
+const MaxCVESequenceDigits = 20
+
+// IsCVEID reports whether s is a CVE ID: "CVE-", a four-digit year, "-",
+// then 4 to MaxCVESequenceDigits digits. Only ASCII digits count.
+func IsCVEID(s string) bool {
+	const prefix = len("CVE-YYYY-")
+	if len(s) < prefix+4 || len(s) > prefix+MaxCVESequenceDigits || s[:4] != "CVE-" || s[8] != '-' {
+		return false
+	}
+	for i := 4; i < len(s); i++ {
+		if i != 8 && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // Exploitation is one statement that a CVE is exploited in the wild.
 type Exploitation struct {
 	CVE       string     `json:"cve"`

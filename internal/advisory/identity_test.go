@@ -3,6 +3,7 @@
 package advisory
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -155,5 +156,31 @@ func TestParseVersRange(t *testing.T) {
 				t.Errorf("ranges (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestIsCVEID(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"CVE-2023-50224", true},
+		{"CVE-1999-0001", true},
+		{"CVE-2024-1234567", true},
+		{"CVE-2024-" + strings.Repeat("9", MaxCVESequenceDigits), true},
+		{"CVE-2024-" + strings.Repeat("9", MaxCVESequenceDigits+1), false},
+		{"CVE-2024-" + strings.Repeat("1", 100000), false},
+		{"CVE-2024-123", false},
+		{"CVE-24-1234", false},
+		{"cve-2024-1234", false},
+		{"CVE-2024_1234", false},
+		{"CVE-2024-12a4", false},
+		{"CVE-2024-١٢٣٤", false}, // Arabic-Indic digits are not ASCII digits
+		{"", false},
+	}
+	for _, tc := range tests {
+		if got := IsCVEID(tc.in); got != tc.want {
+			t.Errorf("IsCVEID(%.30q) = %v, want %v", tc.in, got, tc.want)
+		}
 	}
 }

@@ -4,13 +4,10 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +20,8 @@ import (
 	"github.com/routerwatch/routerwatch/internal/advisory/datastore"
 	"github.com/routerwatch/routerwatch/internal/advisory/feed"
 	"github.com/routerwatch/routerwatch/internal/config"
+	"github.com/routerwatch/routerwatch/internal/inputfile"
+	"github.com/routerwatch/routerwatch/internal/termtext"
 )
 
 func (a *App) newAdvisoriesCmd() *cobra.Command {
@@ -79,13 +78,15 @@ func (a *App) newAdvisoriesListCmd() *cobra.Command {
 				}
 				return writeJSON(a.Stdout, out)
 			}
+			// Every value of an imported document is escaped: advisory
+			// data is anyone's to publish, and this goes to a terminal.
 			fmt.Fprintf(a.Stdout, "%-16s %-8s %-16s %-8s %s\n", "ID", "SOURCE", "CVE", "PRODUCTS", "TITLE")
 			for _, r := range rows {
 				c := strings.Join(r.CVEs, ",")
 				if c == "" {
 					c = "-"
 				}
-				fmt.Fprintf(a.Stdout, "%-16s %-8s %-16s %-8d %s\n", r.ID, r.Source, c, len(r.Products), r.Title)
+				fmt.Fprintf(a.Stdout, "%-16s %-8s %-16s %-8d %s\n", termtext.Line(r.ID), r.Source, termtext.Line(c), len(r.Products), termtext.Line(r.Title))
 			}
 			fmt.Fprintf(a.Stdout, "\n%d advisories. Data: %s\n", len(rows), dataVersionLine(info))
 			return nil
@@ -168,29 +169,33 @@ func (a *App) newAdvisoriesShowCmd() *cobra.Command {
 	return cmd
 }
 
+// writeAdvisoryText shows one advisory; every value from the document
+// passes through termtext.Line (l), so that a hostile document can
+// neither drive the terminal nor forge lines.
 func writeAdvisoryText(a *App, adv advisory.Advisory, ix *advisory.Index) {
 	w := a.Stdout
-	fmt.Fprintf(w, "%s  %s\n", adv.ID, adv.Title)
-	fmt.Fprintf(w, "  source: %s (%s), confidence %s\n", adv.Source, adv.Publisher, adv.Confidence)
+	l := termtext.Line
+	fmt.Fprintf(w, "%s  %s\n", l(adv.ID), l(adv.Title))
+	fmt.Fprintf(w, "  source: %s (%s), confidence %s\n", adv.Source, l(adv.Publisher), adv.Confidence)
 	if len(adv.CVEs) > 0 {
-		fmt.Fprintf(w, "  CVEs: %s\n", strings.Join(adv.CVEs, ", "))
+		fmt.Fprintf(w, "  CVEs: %s\n", l(strings.Join(adv.CVEs, ", ")))
 	}
 	if adv.CVSS > 0 {
-		fmt.Fprintf(w, "  CVSS: %.1f %s\n", adv.CVSS, adv.CVSSVector)
+		fmt.Fprintf(w, "  CVSS: %.1f %s\n", adv.CVSS, l(adv.CVSSVector))
 	}
 	if !adv.Updated.IsZero() {
 		fmt.Fprintf(w, "  updated: %s\n", adv.Updated.Format("2006-01-02"))
 	}
 	if adv.Summary != "" {
-		fmt.Fprintf(w, "  summary: %s\n", adv.Summary)
+		fmt.Fprintf(w, "  summary: %s\n", l(adv.Summary))
 	}
 	for _, cve := range adv.CVEs {
 		if e, ok := ix.KEV(cve); ok {
-			fmt.Fprintf(w, "  CISA KEV (catalog %s): %s added %s, due %s\n", ix.KEVVersion(), cve, e.DateAdded, e.DueDate)
+			fmt.Fprintf(w, "  CISA KEV (catalog %s): %s added %s, due %s\n", l(ix.KEVVersion()), l(cve), l(e.DateAdded), l(e.DueDate))
 		}
 	}
 	for _, e := range adv.Exploited {
-		fmt.Fprintf(w, "  exploited: %s %s added %s %s\n", e.CVE, e.Source, e.DateAdded, e.Details)
+		fmt.Fprintf(w, "  exploited: %s %s added %s %s\n", l(e.CVE), l(e.Source), l(e.DateAdded), l(e.Details))
 	}
 	if len(adv.Products) > 0 {
 		fmt.Fprintln(w, "  products:")
@@ -203,22 +208,22 @@ func writeAdvisoryText(a *App, adv advisory.Advisory, ix *advisory.Index) {
 		if p.HWRev != "" {
 			name += " V" + p.HWRev
 		}
-		fmt.Fprintf(w, "    %s [firmware scheme %s; builds not listed: %s]\n", name, p.Scheme, p.Default)
+		fmt.Fprintf(w, "    %s [firmware scheme %s; builds not listed: %s]\n", l(name), p.Scheme, p.Default)
 		for _, r := range p.Ranges {
-			fmt.Fprintf(w, "      %-12s %s\n", r.Status, describeRange(r))
+			fmt.Fprintf(w, "      %-12s %s\n", r.Status, l(describeRange(r)))
 		}
 		if p.FixedIn != "" {
-			fmt.Fprintf(w, "      fixed in %s\n", p.FixedIn)
+			fmt.Fprintf(w, "      fixed in %s\n", l(p.FixedIn))
 		}
 		if p.Remediation != "" {
-			fmt.Fprintf(w, "      advice: %s\n", p.Remediation)
+			fmt.Fprintf(w, "      advice: %s\n", l(p.Remediation))
 		}
 	}
 	for _, r := range adv.References {
-		fmt.Fprintf(w, "  ref: %s %s\n", r.URL, r.Summary)
+		fmt.Fprintf(w, "  ref: %s %s\n", l(r.URL), l(r.Summary))
 	}
 	for _, wn := range adv.Warnings {
-		fmt.Fprintf(w, "  warning: %s\n", wn)
+		fmt.Fprintf(w, "  warning: %s\n", l(wn))
 	}
 }
 
@@ -269,7 +274,7 @@ listed; they never decide a verdict.`,
 			var parsed []datastore.Parsed
 			var problems []string
 			for _, f := range files {
-				b, err := readBounded(f, 64<<20)
+				b, err := inputfile.ReadAll(f, maxImportFile)
 				if err != nil {
 					problems = append(problems, fmt.Sprintf("%s: %v", f, err))
 					continue
@@ -284,7 +289,7 @@ listed; they never decide a verdict.`,
 			}
 			if len(problems) > 0 {
 				for _, p := range problems {
-					fmt.Fprintf(a.Stderr, "routerwatch: %s\n", p)
+					fmt.Fprintf(a.Stderr, "routerwatch: %s\n", termtext.Line(p))
 				}
 				return fmt.Errorf("advisories import: %d of %d files rejected; nothing was imported", len(problems), len(files))
 			}
@@ -313,6 +318,10 @@ listed; they never decide a verdict.`,
 	return cmd
 }
 
+// maxImportFile bounds one imported document: the KEV catalog is 1.3 MB,
+// the largest CSAF documents a few MB.
+const maxImportFile = 64 << 20
+
 // dupIDs refuses two different files with the same document ID in one
 // import: which one should win is the user's call.
 func dupIDs(ps []datastore.Parsed) error {
@@ -327,28 +336,31 @@ func dupIDs(ps []datastore.Parsed) error {
 	return nil
 }
 
+// reportImport lists what an import or update read, its values escaped
+// (termtext.Line): they come from the documents.
 func reportImport(a *App, ps []datastore.Parsed) {
+	l := termtext.Line
 	for _, p := range ps {
 		switch {
 		case p.CSAF != nil:
 			adv := p.CSAF.Advisory
-			fmt.Fprintf(a.Stdout, "csaf  %-28s %d products, CVEs %s  (%s)\n", adv.ID, len(adv.Products), strings.Join(adv.CVEs, ","), p.Item.Source)
+			fmt.Fprintf(a.Stdout, "csaf  %-28s %d products, CVEs %s  (%s)\n", l(adv.ID), len(adv.Products), l(strings.Join(adv.CVEs, ",")), l(p.Item.Source))
 			for _, w := range adv.Warnings {
-				fmt.Fprintf(a.Stdout, "      warning: %s\n", w)
+				fmt.Fprintf(a.Stdout, "      warning: %s\n", l(w))
 			}
 		case p.CVE != nil:
 			adv := p.CVE.Advisory
-			fmt.Fprintf(a.Stdout, "cve   %-28s %d products  (%s)\n", adv.ID, len(adv.Products), p.Item.Source)
+			fmt.Fprintf(a.Stdout, "cve   %-28s %d products  (%s)\n", l(adv.ID), len(adv.Products), l(p.Item.Source))
 			for _, t := range p.CVE.FreeText {
-				fmt.Fprintf(a.Stdout, "      free-text version kept as unknown: %s\n", t)
+				fmt.Fprintf(a.Stdout, "      free-text version kept as unknown: %s\n", l(t))
 			}
 			for _, w := range adv.Warnings {
 				if !strings.Contains(w, "is free text") {
-					fmt.Fprintf(a.Stdout, "      note: %s\n", w)
+					fmt.Fprintf(a.Stdout, "      note: %s\n", l(w))
 				}
 			}
 		case p.KEV != nil:
-			fmt.Fprintf(a.Stdout, "kev   catalog %-20s %d entries  (%s)\n", p.KEV.Version, len(p.KEV.Entries), p.Item.Source)
+			fmt.Fprintf(a.Stdout, "kev   catalog %-20s %d entries  (%s)\n", l(p.KEV.Version), len(p.KEV.Entries), l(p.Item.Source))
 			for _, v := range []string{"tplink", "mikrotik"} {
 				es := p.KEV.ByVendor(v)
 				if len(es) == 0 {
@@ -358,7 +370,7 @@ func reportImport(a *App, ps []datastore.Parsed) {
 				for i, e := range es {
 					ids[i] = e.CVE + " (" + e.DateAdded + ")"
 				}
-				fmt.Fprintf(a.Stdout, "      %s in KEV: %s\n", advisory.VendorName(v), strings.Join(ids, ", "))
+				fmt.Fprintf(a.Stdout, "      %s in KEV: %s\n", advisory.VendorName(v), l(strings.Join(ids, ", ")))
 			}
 		}
 	}
@@ -373,6 +385,10 @@ func collectJSON(paths []string) ([]string, error) {
 			return nil, usagef("advisories import: %v", err)
 		}
 		if !st.IsDir() {
+			// A FIFO would block the read forever: regular files only.
+			if err := inputfile.Check(p); err != nil {
+				return nil, usagef("advisories import: %v", err)
+			}
 			out = append(out, p)
 			continue
 		}
@@ -382,11 +398,18 @@ func collectJSON(paths []string) ([]string, error) {
 				return err
 			}
 			if !d.IsDir() && strings.EqualFold(filepath.Ext(q), ".json") {
+				if err := inputfile.Check(q); err != nil {
+					return usagef("advisories import: %v", err)
+				}
 				out = append(out, q)
 				n++
 			}
 			return nil
 		})
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("advisories import: %w", err)
 		}
@@ -396,22 +419,6 @@ func collectJSON(paths []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
-}
-
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("file is %d bytes, above the %d byte limit", st.Size(), limit)
-	}
-	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 
 func (a *App) newAdvisoriesUpdateCmd() *cobra.Command {
@@ -438,6 +445,12 @@ a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
   routerwatch advisories update --source https://mirror.example.org/.well-known/csaf/provider-metadata.json --trust-ca mirror-ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if timeout <= 0 {
+				return usagef("--timeout: %s is not a positive duration", timeout)
+			}
+			if maxDocs < 1 {
+				return usagef("--max-documents: %d is not a positive number", maxDocs)
+			}
 			if len(sources) == 0 {
 				sources = a.cfg.Advisories.Sources
 			}
@@ -449,26 +462,40 @@ a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
 					return usagef("--source: %v", err)
 				}
 			}
-			client, err := downloadClient(trustCA)
+			var extraCAs []byte
+			if trustCA != "" {
+				b, err := inputfile.ReadAll(trustCA, maxCAFile)
+				if err != nil {
+					return usagef("--trust-ca: %v", err)
+				}
+				extraCAs = b
+			}
+			client, err := feed.NewHTTPClient(extraCAs)
 			if err != nil {
-				return err
+				return usagef("--trust-ca: %s: %v", trustCA, err)
+			}
+			// Sources as printed and stored: credentials in a URL are
+			// used to download, never shown or written to the store.
+			shown := make([]string, len(sources))
+			for i, s := range sources {
+				shown[i] = config.RedactURL(s)
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			fc := &feed.Client{HTTP: client, MaxDocuments: maxDocs, Progress: func(src string, done, total int) {
 				if done == total || done%25 == 0 {
-					fmt.Fprintf(a.Stderr, "  %s: %d/%d documents\n", src, done, total)
+					fmt.Fprintf(a.Stderr, "  %s: %d/%d documents\n", termtext.Line(src), done, total)
 				}
 			}}
 			var items []datastore.Item
-			for _, src := range sources {
-				fmt.Fprintf(a.Stderr, "fetching %s\n", src)
+			for i, src := range sources {
+				fmt.Fprintf(a.Stderr, "fetching %s\n", termtext.Line(shown[i]))
 				res, err := fc.Fetch(ctx, src)
 				if err != nil {
 					return fmt.Errorf("advisories update: %w; nothing was changed", err)
 				}
 				fmt.Fprintf(a.Stdout, "%-8s %s: %d documents (%d hash-verified, %d without a published hash)\n",
-					res.Kind, src, len(res.Documents), res.Verified, res.Unverified)
+					res.Kind, termtext.Line(res.Source), len(res.Documents), res.Verified, res.Unverified)
 				reportImport(a, res.Documents)
 				for _, d := range res.Documents {
 					items = append(items, d.Item)
@@ -482,7 +509,7 @@ a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
 				return nil
 			}
 			st := datastore.New(a.cfg.DataDir)
-			m, err := st.Put(items, sources)
+			m, err := st.Put(items, shown)
 			if err != nil {
 				return fmt.Errorf("advisories update: %w", err)
 			}
@@ -492,12 +519,16 @@ a ROLIE feed or a single CSAF document. OpenPGP signatures are not verified.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&sources, "source", nil, "feed URL (repeatable); https only, plain http only for loopback mirrors")
-	f.DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long")
-	f.IntVar(&maxDocs, "max-documents", feed.DefaultMaxDocuments, "refuse a source listing more documents than this")
+	f.DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long (> 0)")
+	f.IntVar(&maxDocs, "max-documents", feed.DefaultMaxDocuments, "refuse a source listing more documents than this (>= 1)")
 	f.StringVar(&trustCA, "trust-ca", "", "PEM file of an extra CA to trust (a private mirror)")
 	f.BoolVar(&dryRun, "dry-run", false, "download and check, store nothing")
 	return cmd
 }
+
+// maxCAFile bounds a --trust-ca file: a PEM bundle of every public CA is
+// about 200 KB.
+const maxCAFile = 4 << 20
 
 func items2parsed(items []datastore.Item) []datastore.Parsed {
 	out := make([]datastore.Parsed, len(items))
@@ -505,33 +536,4 @@ func items2parsed(items []datastore.Item) []datastore.Parsed {
 		out[i] = datastore.Parsed{Item: it}
 	}
 	return out
-}
-
-// downloadClient is the HTTP client of 'advisories update': system roots
-// plus an optional extra CA, bounded time per request, proxies from the
-// environment (a normal download, unlike probes, which never use one).
-func downloadClient(caFile string) (*http.Client, error) {
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, usagef("--trust-ca: %v", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, usagef("--trust-ca: %s holds no PEM certificate", caFile)
-		}
-		tlsCfg.RootCAs = pool
-	}
-	tr := &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		TLSClientConfig:        tlsCfg,
-		TLSHandshakeTimeout:    15 * time.Second,
-		ResponseHeaderTimeout:  60 * time.Second,
-		MaxResponseHeaderBytes: 1 << 20,
-	}
-	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/advisory/datastore"
+	"github.com/routerwatch/routerwatch/internal/termtext"
 )
 
 // openAdvisories loads the embedded data and the local store and builds
@@ -17,7 +18,7 @@ func (a *App) openAdvisories() (*advisory.Index, datastore.Info, error) {
 		return nil, info, fmt.Errorf("advisory data: %w", err)
 	}
 	if info.Fallback != "" {
-		fmt.Fprintf(a.Stderr, "routerwatch: warning: the local advisory store is unusable, using the built-in data only: %s\n", info.Fallback)
+		fmt.Fprintf(a.Stderr, "routerwatch: warning: the local advisory store is unusable, using the built-in data only: %s\n", termtext.Line(info.Fallback))
 	}
 	ix := advisory.NewIndex(ds)
 	for _, w := range ix.Warnings {
@@ -26,14 +27,15 @@ func (a *App) openAdvisories() (*advisory.Index, datastore.Info, error) {
 	return ix, info, nil
 }
 
-// dataVersionLine describes the advisory data in one line.
+// dataVersionLine describes the advisory data in one line; the catalog
+// version comes from the imported file and is escaped.
 func dataVersionLine(info datastore.Info) string {
 	s := fmt.Sprintf("built-in %s (%d documents)", info.BuiltinVersion, info.BuiltinDocs)
 	if info.StoreDocs > 0 {
 		s += fmt.Sprintf("; local store %d documents, updated %s", info.StoreDocs, info.StoreUpdated)
 	}
 	if info.KEVVersion != "" {
-		s += fmt.Sprintf("; CISA KEV catalog %s (%d entries)", info.KEVVersion, info.KEVEntries)
+		s += fmt.Sprintf("; CISA KEV catalog %s (%d entries)", termtext.Line(info.KEVVersion), info.KEVEntries)
 	} else {
 		s += "; no KEV catalog imported (run 'routerwatch advisories update')"
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/advisory/datastore"
 	"github.com/routerwatch/routerwatch/internal/finding"
+	"github.com/routerwatch/routerwatch/internal/termtext"
 )
 
 type lookupFlags struct {
@@ -330,7 +331,10 @@ func writeLookupText(w io.Writer, as *advisory.Assessment, info datastore.Info) 
 		}
 	}
 	fmt.Fprintf(&b, "\nData: %s\n", dataVersionLine(info))
-	_, err := io.WriteString(w, b.String())
+	// The model, region and firmware come from the command line, titles,
+	// reasons and URLs from advisory documents: escape what could drive
+	// the terminal; the layout's own newlines stay.
+	_, err := io.WriteString(w, termtext.Text(b.String()))
 	return err
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/routerwatch/routerwatch/internal/config"
 	"github.com/routerwatch/routerwatch/internal/probe"
+	"github.com/routerwatch/routerwatch/internal/termtext"
 )
 
 // Exit codes, as PRODUCT.md defines them.
@@ -107,7 +108,7 @@ func (a *App) exitCode(err error) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
-		fmt.Fprintf(a.Stderr, "routerwatch: %v\n", err)
+		fmt.Fprintf(a.Stderr, "routerwatch: %s\n", termtext.Text(err.Error()))
 		fmt.Fprintln(a.Stderr, "Run 'routerwatch --help' for usage.")
 		return ExitUsage
 	}
@@ -115,7 +116,8 @@ func (a *App) exitCode(err error) int {
 		fmt.Fprintln(a.Stderr, "routerwatch: interrupted")
 		return ExitIncomplete
 	}
-	fmt.Fprintf(a.Stderr, "routerwatch: %v\n", err)
+	// Errors quote arguments, file contents and what devices sent.
+	fmt.Fprintf(a.Stderr, "routerwatch: %s\n", termtext.Text(err.Error()))
 	return ExitIncomplete
 }
 
@@ -178,6 +180,9 @@ func (a *App) setup(cmd *cobra.Command) error {
 		return &usageError{err}
 	}
 	if a.dataDir != "" {
+		if err := config.ValidateDataDir(a.dataDir); err != nil {
+			return usagef("--data-dir: %v", err)
+		}
 		cfg.DataDir = a.dataDir
 	}
 	if cfg.DataDir == "" {

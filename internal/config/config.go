@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/routerwatch/routerwatch/internal/inputfile"
 )
 
 // Config is the whole configuration file. Every field is optional; zero
@@ -100,7 +102,9 @@ func Load(path string, mustExist bool) (Config, error) {
 	if path == "" {
 		return Default(), nil
 	}
-	data, err := os.ReadFile(path)
+	// A FIFO named as the config would block the read forever, and a
+	// device would never end: regular files only, bounded.
+	data, err := inputfile.ReadAll(path, MaxYAMLBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		if mustExist {
 			return Config{}, fmt.Errorf("%w: %s", ErrNotFound, path)
@@ -133,7 +137,11 @@ func Parse(data []byte) (Config, error) {
 }
 
 // DecodeStrict decodes one YAML document into v: unknown fields and
-// duplicate keys are errors, reported with line and column. The YAML
+// duplicate keys are errors, reported with line and column; a second
+// document ("---" then more) is an error naming its line. Before the YAML
+// library sees data, its size, nesting depth and alias expansion are
+// bounded (MaxYAMLBytes, MaxYAMLDepth; errors wrap ErrYAMLShape), so that
+// no file can make routerwatch run out of memory or time. The YAML
 // library has panicked on some malformed input (found by fuzzing: a tag
 // on a sequence item); that is turned into an error here so that no
 // user-written file can crash routerwatch.
@@ -143,6 +151,12 @@ func DecodeStrict(data []byte, v any) (err error) {
 			err = fmt.Errorf("malformed YAML (the parser failed: %v)", r)
 		}
 	}()
+	if err := checkShape(data); err != nil {
+		return err
+	}
+	if err := checkDocuments(data); err != nil {
+		return err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField(), yaml.Strict())
 	if err := dec.Decode(v); err != nil {
 		return errors.New(strings.TrimSpace(yaml.FormatError(err, false, false)))
@@ -168,8 +182,10 @@ func (c *Config) Validate() error {
 	if !contains(severities, c.FailOn) {
 		return fmt.Errorf("fail_on: %q is not one of %s", c.FailOn, strings.Join(severities, ", "))
 	}
-	if c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
-		return fmt.Errorf("data_dir: %q must be an absolute path", c.DataDir)
+	if c.DataDir != "" {
+		if err := ValidateDataDir(c.DataDir); err != nil {
+			return fmt.Errorf("data_dir: %w", err)
+		}
 	}
 	for i, s := range c.Advisories.Sources {
 		if err := ValidateSourceURL(s); err != nil {
@@ -179,12 +195,33 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// ValidateDataDir checks a data directory named in the file or with
+// --data-dir: an absolute path (a relative one would depend on where
+// routerwatch happens to run) without control characters (a NUL cuts the
+// path short at the system call; the others are typing accidents).
+func ValidateDataDir(dir string) error {
+	for _, r := range dir {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%q holds the control character %U", dir, r)
+		}
+	}
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("%q must be an absolute path", dir)
+	}
+	return nil
+}
+
 // ValidateSourceURL accepts https URLs, and http URLs only for loopback
-// hosts (tests and local mirrors).
+// hosts (tests and local mirrors). Its errors name the URL by RedactURL:
+// a source may carry credentials.
 func ValidateSourceURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL: %w", s, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // *url.Error quotes the whole URL, credentials included
+		}
+		return fmt.Errorf("%q is not a URL: %w", RedactURL(s), err)
 	}
 	switch {
 	case u.Scheme == "https" && u.Host != "":
@@ -192,10 +229,67 @@ func ValidateSourceURL(s string) error {
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 		return nil
 	case u.Scheme == "http":
-		return fmt.Errorf("%q: plain http is only allowed for loopback mirrors; use https", s)
+		return fmt.Errorf("%q: plain http is only allowed for loopback mirrors; use https", RedactURL(s))
 	default:
-		return fmt.Errorf("%q: want an https URL", s)
+		return fmt.Errorf("%q: want an https URL", RedactURL(s))
 	}
+}
+
+// Redacted stands for a credential RedactURL removed.
+const Redacted = "REDACTED"
+
+// RedactURL returns s fit to print, log or store: the user information
+// (user:password@, or a token as the user name) becomes REDACTED, and so
+// does the value of every query parameter whose name looks like a
+// credential (token, key, password, secret, signature, auth, …). The rest
+// of the URL is kept. A string that does not parse as a URL but holds an
+// "@" or a "?", where credentials go, keeps only its scheme.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if !strings.ContainsAny(s, "@?") {
+			return s
+		}
+		scheme, _, ok := strings.Cut(s, "://")
+		if !ok || strings.ContainsAny(scheme, "@?") {
+			scheme = "?"
+		}
+		return scheme + "://" + Redacted + "…"
+	}
+	changed := false
+	if u.User != nil && u.User.String() != Redacted {
+		u.User, changed = url.User(Redacted), true
+	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			k, v, hasValue := strings.Cut(p, "=")
+			name, err := url.QueryUnescape(k)
+			if err != nil {
+				name = k
+			}
+			if hasValue && v != Redacted && secretParam(name) {
+				parts[i], changed = k+"="+Redacted, true
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	if !changed {
+		return s // as the user wrote it
+	}
+	return u.String()
+}
+
+// secretParam reports whether a query parameter name looks like it
+// carries a credential (api_key, access_token, X-Amz-Signature, sig, …).
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"token", "key", "pass", "pwd", "secret", "sig", "auth", "credential", "session", "cookie"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func isLoopbackHost(h string) bool {

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,4 +109,66 @@ func TestDecodeStrictRecoversFromParserPanic(t *testing.T) {
 	if err == nil {
 		t.Fatal("malformed YAML accepted")
 	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"no credentials", "https://www.cisa.gov/feeds/kev.json", "https://www.cisa.gov/feeds/kev.json"},
+		{"user and password", "https://user:pa%3Ass@mirror.example.org/pm.json", "https://REDACTED@mirror.example.org/pm.json"},
+		{"token as the user name", "https://ghp_abc123@mirror.example.org/pm.json", "https://REDACTED@mirror.example.org/pm.json"},
+		{"token parameters", "https://mirror.example.org/kev.json?access_token=abc&page=2&API-Key=k&sig=s&X-Amz-Signature=z",
+			"https://mirror.example.org/kev.json?access_token=REDACTED&page=2&API-Key=REDACTED&sig=REDACTED&X-Amz-Signature=REDACTED"},
+		{"password parameter", "http://127.0.0.1:8080/f.json?user=u&password=p", "http://127.0.0.1:8080/f.json?user=u&password=REDACTED"},
+		{"unparseable with credentials", "https://user:pass@host:port/x", "https://REDACTED…"},
+		{"unparseable without credentials", "https://host:port/x", "https://host:port/x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RedactURL(tc.in); got != tc.want {
+				t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestValidateSourceURLHidesCredentials: the errors of a source URL
+// never repeat its credentials.
+func TestValidateSourceURLHidesCredentials(t *testing.T) {
+	for _, s := range []string{
+		"http://user:s3cret@198.51.100.1/feed.json",
+		"ftp://user:s3cret@198.51.100.1/feed.json",
+		"https://user:s3cret@198.51.100.1:port/feed.json",
+		"https://user:s3cret@[::1/feed.json",
+		"http://198.51.100.1/feed.json?token=s3cret",
+	} {
+		err := ValidateSourceURL(s)
+		if err == nil {
+			t.Errorf("ValidateSourceURL(%q) accepted it", s)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ValidateSourceURL(%q) = %q: shows the credential", s, err)
+		}
+	}
+}
+
+// FuzzRedactURL: whatever the source string, the redacted form carries no
+// user information but the REDACTED placeholder, and redacting is stable.
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range []string{"https://u:p@h/x?token=t", "http://127.0.0.1/f.json", "https://h/x?a=1&api_key=k&b", "https://u@[::1/x", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := RedactURL(s)
+		if again := RedactURL(out); again != out {
+			t.Fatalf("RedactURL(%q) = %q, but RedactURL of that = %q", s, out, again)
+		}
+		u, err := url.Parse(out)
+		if err != nil || u.User == nil {
+			return
+		}
+		if _, hasPassword := u.User.Password(); hasPassword || u.User.Username() != Redacted {
+			t.Fatalf("RedactURL(%q) = %q keeps user information", s, out)
+		}
+	})
 }

@@ -92,6 +92,50 @@ func TestTextHasNoColorByDefault(t *testing.T) {
 	}
 }
 
+// TestTextEscapesControlCharacters: strings from a device (a banner in
+// evidence, a title a hostile page chose) reach the text report; their
+// control characters are shown escaped, and with colour on the only
+// escape sequences left are the renderer's own colours.
+func TestTextEscapesControlCharacters(t *testing.T) {
+	hostile := "\x1b]0;owned\a\x1b[2J\rPASS\u009b31m\x7f"
+	for _, tc := range []struct {
+		name  string
+		set   func(r *Report)
+		color bool
+	}{
+		{"headline", func(r *Report) { r.Verdict.Headline += hostile }, false},
+		{"step", func(r *Report) { r.Steps[0].Detail += hostile }, false},
+		{"title", func(r *Report) { r.Findings[0].Title += hostile }, true},
+		{"subject", func(r *Report) { r.Findings[0].Subject += hostile }, true},
+		{"detail", func(r *Report) { r.Findings[0].Detail += hostile }, false},
+		{"remediation", func(r *Report) { r.Findings[0].Remediation += hostile }, false},
+		{"evidence banner", func(r *Report) { r.Findings[0].Evidence[0].Value = "SSH-2.0-dropbear" + hostile }, true},
+		{"reference", func(r *Report) { r.Findings[0].References[0].URL += hostile }, false},
+		{"note", func(r *Report) { r.Notes = append(r.Notes, hostile) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := fixture()
+			tc.set(r)
+			var b bytes.Buffer
+			if err := WriteText(&b, r, Options{Color: tc.color, Verbose: true}); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, code := range []string{ansiReset, ansiBold, ansiRed, ansiGreen, ansiYellow, ansiDim} {
+				out = strings.ReplaceAll(out, code, "")
+			}
+			for _, r := range out {
+				if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f {
+					t.Fatalf("the text report holds %U:\n%q", r, b.String())
+				}
+			}
+			if !strings.Contains(out, `\x1b]0;owned\x07\x1b[2J\rPASS\u009b31m\x7f`) {
+				t.Errorf("the hostile string is not shown escaped:\n%s", out)
+			}
+		})
+	}
+}
+
 func TestHTMLEscapes(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteHTML(&b, fixture()); err != nil {

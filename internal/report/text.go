@@ -10,7 +10,13 @@ import (
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/finding"
+	"github.com/routerwatch/routerwatch/internal/termtext"
 )
+
+// esc makes a string that came from a device, a document or the command
+// line safe for a terminal; every such string goes through it before it
+// is painted (the colours are the only escape sequences this file writes).
+func esc(s string) string { return termtext.Text(s) }
 
 // width is where text is wrapped: readable in any terminal.
 const width = 78
@@ -58,13 +64,13 @@ func (t *textWriter) hanging(first, rest, s string) {
 func WriteText(w io.Writer, r *Report, o Options) error {
 	t := &textWriter{w: bufio.NewWriter(w), color: o.Color}
 	mark, code := levelMark(r.Verdict.Level)
-	t.wrapped("", t.paint(ansiBold+code, mark+" "+r.Verdict.Headline))
+	t.wrapped("", t.paint(ansiBold+code, mark+" "+esc(r.Verdict.Headline)))
 	if len(r.Steps) > 0 {
 		t.w.WriteString("\n" + t.paint(ansiBold, "What to do") + "\n")
 		for i, s := range r.Steps {
-			t.hanging(fmt.Sprintf("%2d. ", i+1), "    ", s.Title)
+			t.hanging(fmt.Sprintf("%2d. ", i+1), "    ", esc(s.Title))
 			if s.Detail != "" {
-				t.wrapped("    ", s.Detail)
+				t.wrapped("    ", esc(s.Detail))
 			}
 		}
 	}
@@ -92,7 +98,7 @@ func WriteText(w io.Writer, r *Report, o Options) error {
 			t.finding(f, g.full)
 		}
 	}
-	t.w.WriteString("\n" + t.paint(ansiDim, footer(r)) + "\n")
+	t.w.WriteString("\n" + t.paint(ansiDim, esc(footer(r))) + "\n")
 	return t.w.Flush()
 }
 
@@ -126,31 +132,31 @@ func (t *textWriter) finding(f *finding.Finding, full bool) {
 	default:
 		tag, code = "PASS", ansiGreen
 	}
-	title := f.Title
+	title := esc(f.Title)
 	if f.Status == finding.StatusFail {
 		title += " [" + f.Confidence.String() + " confidence]"
 	}
 	pad := strings.Repeat(" ", len(findingIndent)-2-len(tag))
 	t.hanging("  "+t.paint(code, tag)+pad, findingIndent, title)
-	t.wrapped(findingIndent, t.paint(ansiDim, f.Subject+" · "+f.CheckID))
+	t.wrapped(findingIndent, t.paint(ansiDim, esc(f.Subject)+" · "+esc(f.CheckID)))
 	if !full {
 		return
 	}
 	if f.Detail != "" {
-		t.wrapped(findingIndent, f.Detail)
+		t.wrapped(findingIndent, esc(f.Detail))
 	}
 	if f.Remediation != "" {
-		t.hanging(findingIndent+"→ ", findingIndent+"  ", f.Remediation)
+		t.hanging(findingIndent+"→ ", findingIndent+"  ", esc(f.Remediation))
 	}
 	// Evidence of an informational unknown ("not consulted") adds
 	// nothing a reader needs; JSON and HTML keep it.
 	if f.Status == finding.StatusFail || f.Severity > finding.SeverityInfo || full && f.Status == finding.StatusPass {
 		for _, e := range f.Evidence {
-			t.hanging(findingIndent+"- ", findingIndent+"  ", t.paint(ansiDim, e.Key+":")+" "+e.Value)
+			t.hanging(findingIndent+"- ", findingIndent+"  ", t.paint(ansiDim, esc(e.Key)+":")+" "+esc(e.Value))
 		}
 	}
 	for _, ref := range f.References {
-		t.hanging(findingIndent+"- ", findingIndent+"  ", t.paint(ansiDim, "see:")+" "+strings.TrimSpace(ref.ID+" "+ref.URL))
+		t.hanging(findingIndent+"- ", findingIndent+"  ", t.paint(ansiDim, "see:")+" "+esc(strings.TrimSpace(ref.ID+" "+ref.URL)))
 	}
 }
 

@@ -106,6 +106,12 @@ func load(data []byte, src advisory.SourceKind, validate bool) (Result, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return Result{}, fmt.Errorf("decode: %w", err)
 	}
+	// The schema's CVE pattern has no upper bound on the digits.
+	for i, v := range doc.Vulnerabilities {
+		if v.CVE != "" && !advisory.IsCVEID(v.CVE) {
+			return Result{}, &SchemaError{Problems: []string{fmt.Sprintf("/vulnerabilities/%d/cve: %.40q is not a CVE ID (CVE-YYYY- and 4 to %d digits)", i, v.CVE, advisory.MaxCVESequenceDigits)}}
+		}
+	}
 	return convert(&doc, src), nil
 }
 

@@ -114,6 +114,9 @@ func TestCorruptedDocument(t *testing.T) {
 		{name: "bad_cve_id", in: mutate(func(m map[string]any) {
 			m["vulnerabilities"].([]any)[0].(map[string]any)["cve"] = "CVE-22-1"
 		}), wantErr: "/vulnerabilities/0/cve"},
+		{name: "cve_id_of_100000_digits", in: mutate(func(m map[string]any) {
+			m["vulnerabilities"].([]any)[0].(map[string]any)["cve"] = "CVE-2022-" + strings.Repeat("1", 100000)
+		}), wantErr: "/vulnerabilities/0/cve"},
 		{name: "bad_tracking_date", in: mutate(func(m map[string]any) {
 			doc(m)["tracking"].(map[string]any)["current_release_date"] = "last tuesday"
 		}), wantErr: "/document/tracking/current_release_date"},

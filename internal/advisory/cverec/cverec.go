@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -113,8 +112,6 @@ type adp struct {
 	Metrics []metric `json:"metrics"`
 }
 
-var cveIDRe = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
-
 // Load converts one record.
 func Load(data []byte) (Result, error) {
 	if len(data) > MaxRecordSize {
@@ -131,8 +128,8 @@ func Load(data []byte) (Result, error) {
 	if !strings.HasPrefix(r.DataVersion, "5.") {
 		return Result{}, fmt.Errorf("dataVersion %q: only CVE JSON 5.x is supported", r.DataVersion)
 	}
-	if !cveIDRe.MatchString(r.Meta.CVEID) {
-		return Result{}, fmt.Errorf("cveMetadata.cveId %q is not a CVE ID", r.Meta.CVEID)
+	if !advisory.IsCVEID(r.Meta.CVEID) {
+		return Result{}, fmt.Errorf("cveMetadata.cveId %.40q is not a CVE ID (CVE-YYYY- and 4 to %d digits)", r.Meta.CVEID, advisory.MaxCVESequenceDigits)
 	}
 	if r.Meta.State == "REJECTED" {
 		return Result{}, fmt.Errorf("%s: %w", r.Meta.CVEID, ErrRejected)

@@ -133,6 +133,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "csaf_not_cve", in: `{"document":{}}`, is: cverec.ErrNotCVERecord},
 		{name: "old_format", in: `{"dataType":"CVE_RECORD","dataVersion":"4.0"}`, wantErr: "only CVE JSON 5.x"},
 		{name: "bad_id", in: `{"dataType":"CVE_RECORD","dataVersion":"5.1","cveMetadata":{"cveId":"CVE-12"}}`, wantErr: "is not a CVE ID"},
+		{name: "id_of_100000_digits", in: `{"dataType":"CVE_RECORD","dataVersion":"5.1","cveMetadata":{"cveId":"CVE-2020-` + strings.Repeat("9", 100000) + `"}}`, wantErr: "is not a CVE ID"},
 		{name: "rejected", in: `{"dataType":"CVE_RECORD","dataVersion":"5.1","cveMetadata":{"cveId":"CVE-2020-0001","state":"REJECTED"}}`, is: cverec.ErrRejected},
 	}
 	for _, tc := range tests {

@@ -9,8 +9,15 @@
 // written. Every change builds a complete new snapshot directory and then
 // swaps the "current" symbolic link with a rename, so a reader sees the
 // old data or the new, never a mix, and a failed import or update leaves
-// the store as it was. A damaged store never hides the embedded data: Open
-// falls back to it and says why.
+// the store as it was. A reader resolves the link once and reads one
+// snapshot. Snapshots are world-readable (directories 0755, files 0644,
+// whatever the umask): a store written by root serves every user.
+//
+// A damaged store (a file whose hash or content does not check) never
+// hides the embedded data: Open falls back to it and says why. A store
+// that exists but cannot be read (permissions, I/O) is an error, not a
+// silent fallback, so that a user never gets a verdict on less data than
+// they think. Put removes what an import killed half way left behind.
 package datastore
 
 import (
@@ -24,6 +31,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -88,15 +96,58 @@ func (s *Store) now() time.Time {
 
 func (s *Store) current() string { return filepath.Join(s.Dir, "current") }
 
+// ReadError reports a store that exists but could not be read (a
+// permission or I/O error), as opposed to one whose content is damaged.
+type ReadError struct{ Err error }
+
+func (e *ReadError) Error() string { return e.Err.Error() }
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// readFailure classifies an error reading a stored file: a missing file is
+// damage (the store is incomplete); anything else (permissions, I/O) is a
+// *ReadError.
+func readFailure(err error) error {
+	err = fmt.Errorf("datastore: %w", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return &ReadError{err}
+}
+
+// snapshot resolves "current" to its snapshot directory; "" when nothing
+// was ever imported.
+func (s *Store) snapshot() (string, error) {
+	target, err := os.Readlink(s.current())
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if errors.Is(err, syscall.EINVAL) {
+		return "", fmt.Errorf("datastore: %s is not a symbolic link: %w", s.current(), err) // damaged
+	}
+	if err != nil {
+		return "", readFailure(err)
+	}
+	if filepath.IsAbs(target) {
+		return target, nil
+	}
+	return filepath.Join(s.Dir, target), nil
+}
+
 // Manifest returns the current manifest; an empty one when nothing was
 // ever imported.
 func (s *Store) Manifest() (Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(s.current(), "manifest.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Manifest{Schema: manifestSchema}, nil
+	dir, err := s.snapshot()
+	if err != nil || dir == "" {
+		return Manifest{Schema: manifestSchema}, err
 	}
+	return readManifest(dir)
+}
+
+// readManifest reads the manifest of one snapshot directory.
+func readManifest(dir string) (Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
-		return Manifest{}, fmt.Errorf("datastore: %w", err)
+		return Manifest{}, readFailure(err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -108,11 +159,24 @@ func (s *Store) Manifest() (Manifest, error) {
 	return m, nil
 }
 
-// Read returns the bytes of a stored entry after checking its hash.
+// Read returns the bytes of a stored entry of the current snapshot after
+// checking its hash.
 func (s *Store) Read(e Entry) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(s.current(), e.File))
+	dir, err := s.snapshot()
 	if err != nil {
-		return nil, fmt.Errorf("datastore: %w", err)
+		return nil, err
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("datastore: %s: %w", e.File, fs.ErrNotExist)
+	}
+	return readEntry(dir, e)
+}
+
+// readEntry reads one entry of the snapshot in dir and checks its hash.
+func readEntry(dir string, e Entry) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(dir, e.File))
+	if err != nil {
+		return nil, readFailure(err)
 	}
 	if got := sum(b); got != e.SHA256 {
 		return nil, fmt.Errorf("datastore: %s: content hash %s does not match the manifest (%s); re-import it", e.File, got[:12], e.SHA256[:12])
@@ -133,6 +197,7 @@ func (s *Store) Put(items []Item, replaceSources []string) (Manifest, error) {
 		return Manifest{}, err
 	}
 	defer unlock()
+	s.removeOrphans()
 
 	old, err := s.Manifest()
 	if err != nil {
@@ -140,6 +205,12 @@ func (s *Store) Put(items []Item, replaceSources []string) (Manifest, error) {
 	}
 	tmp, err := os.MkdirTemp(s.Dir, "snap-")
 	if err != nil {
+		return Manifest{}, fmt.Errorf("datastore: %w", err)
+	}
+	// MkdirTemp makes 0700 directories; the data is public and other
+	// users' routerwatch must read it.
+	if err := os.Chmod(tmp, dirMode); err != nil {
+		os.RemoveAll(tmp)
 		return Manifest{}, fmt.Errorf("datastore: %w", err)
 	}
 	ok := false
@@ -185,6 +256,9 @@ func (s *Store) Put(items []Item, replaceSources []string) (Manifest, error) {
 	if err := syncDir(tmp); err != nil {
 		return Manifest{}, err
 	}
+	if testHookSnapshotWritten != nil {
+		testHookSnapshotWritten(tmp)
+	}
 	// Swap: a new symlink under a temporary name, renamed over "current".
 	prev, _ := os.Readlink(s.current())
 	link := filepath.Join(s.Dir, ".current-"+filepath.Base(tmp))
@@ -203,6 +277,52 @@ func (s *Store) Put(items []Item, replaceSources []string) (Manifest, error) {
 		os.RemoveAll(filepath.Join(s.Dir, prev))
 	}
 	return m, nil
+}
+
+// Modes of what a snapshot holds, set explicitly so that a restrictive
+// umask (root's is often 077) does not make the store private.
+const (
+	dirMode  fs.FileMode = 0o755
+	fileMode fs.FileMode = 0o644
+)
+
+// testHookSnapshotWritten, when set by a test, runs after a snapshot is
+// complete and before "current" points to it: the moment a killed import
+// leaves an orphan behind.
+var testHookSnapshotWritten func(dir string)
+
+// removeOrphans deletes what an import that died left in the store:
+// snapshot directories "current" does not point to, and temporary links.
+// It runs under the store lock, so no other import is running: on unix
+// the lock is an flock the kernel releases when its holder dies, so
+// whatever a past holder left is garbage; elsewhere a lock is only taken
+// over after orphanMinAge, and younger leftovers are kept. Readers are not
+// broken by a removal: they resolve "current" once and read again if the
+// snapshot they resolved disappears. Removal is best effort.
+func (s *Store) removeOrphans() {
+	cur, err := os.Readlink(s.current())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return // cannot tell which snapshot is in use: remove nothing
+	}
+	cur = filepath.Base(cur)
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		orphan := strings.HasPrefix(name, "snap-") && name != cur || strings.HasPrefix(name, ".current-snap-")
+		if !orphan {
+			continue
+		}
+		if orphanMinAge > 0 {
+			info, err := e.Info()
+			if err != nil || time.Since(info.ModTime()) < orphanMinAge {
+				continue
+			}
+		}
+		os.RemoveAll(filepath.Join(s.Dir, name))
+	}
 }
 
 func fileName(it Item) string {
@@ -226,11 +346,18 @@ func sum(b []byte) string {
 }
 
 func writeFile(p string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), dirMode); err != nil {
 		return fmt.Errorf("datastore: %w", err)
 	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err := os.Chmod(filepath.Dir(p), dirMode); err != nil {
+		return fmt.Errorf("datastore: %w", err)
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, fileMode)
 	if err != nil {
+		return fmt.Errorf("datastore: %w", err)
+	}
+	if err := f.Chmod(fileMode); err != nil {
+		f.Close()
 		return fmt.Errorf("datastore: %w", err)
 	}
 	if _, err := f.Write(b); err != nil {

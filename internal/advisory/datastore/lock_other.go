@@ -16,6 +16,11 @@ import (
 // lockWait bounds how long an import waits for another one to finish.
 const lockWait = 2 * time.Minute
 
+// orphanMinAge is how old a leftover snapshot must be before Put removes
+// it: a lock file is taken over after lockWait, so a younger snapshot may
+// belong to an import that still runs.
+const orphanMinAge = 2 * lockWait
+
 // lock creates a lock file exclusively (there is no flock here). A lock
 // file left by a crashed process is taken over once it is older than
 // lockWait, the longest an import may hold it.

@@ -11,6 +11,10 @@ import (
 	"syscall"
 )
 
+// orphanMinAge is how old a leftover snapshot must be before Put removes
+// it: here none, since the flock proves that its writer is gone.
+const orphanMinAge = 0
+
 // lock takes an exclusive advisory lock so that two imports do not race;
 // the kernel drops it if the process dies.
 func (s *Store) lock() (func(), error) {

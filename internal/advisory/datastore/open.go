@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/advisory/builtin"
@@ -85,8 +86,9 @@ type Info struct {
 
 // Open assembles the dataset: the embedded documents, then the store's
 // documents (a stored document with the same ID as an embedded one
-// replaces it). A store that cannot be read is skipped with Info.Fallback
-// set; only a broken binary (embedded data that does not load) is an error.
+// replaces it). A damaged store is skipped with Info.Fallback set; a store
+// that exists but cannot be read is an error wrapping *ReadError, and so
+// is a broken binary (embedded data that does not load).
 func Open(s *Store) (*advisory.Dataset, Info, error) {
 	info := Info{BuiltinVersion: builtin.DataVersion, StoreDir: s.Dir}
 	ds := &advisory.Dataset{KEV: map[string]advisory.KEVEntry{}}
@@ -110,6 +112,10 @@ func Open(s *Store) (*advisory.Dataset, Info, error) {
 	info.BuiltinDocs = len(bi)
 
 	stored, err := loadStore(s)
+	var re *ReadError
+	if errors.As(err, &re) {
+		return nil, info, fmt.Errorf("the advisory store %s cannot be read (%w); make it readable (chmod -R a+rX %s) or use another --data-dir", s.Dir, err, s.Dir)
+	}
 	if err != nil {
 		info.Fallback = err.Error()
 		return ds, info, nil
@@ -135,11 +141,32 @@ type storeContent struct {
 	updated string
 }
 
-// loadStore reads every stored document. Stored documents were checked on
-// import, so CSAF is converted without repeating the schema check; the
-// content hash in the manifest guards against changes since.
+// loadStore reads every stored document from one snapshot. When a Put
+// replaces the snapshot while it is read (the old one is removed), it
+// reads the new one.
 func loadStore(s *Store) (storeContent, error) {
-	m, err := s.Manifest()
+	const attempts = 3
+	for i := 1; ; i++ {
+		dir, err := s.snapshot()
+		if err != nil || dir == "" {
+			return storeContent{}, err
+		}
+		c, err := loadSnapshot(dir)
+		if err == nil || i == attempts || !errors.Is(err, fs.ErrNotExist) {
+			return c, err
+		}
+		if now, _ := s.snapshot(); now == dir {
+			return c, err // not replaced: a file is really missing
+		}
+	}
+}
+
+// loadSnapshot reads every document of the snapshot in dir. Stored
+// documents were checked on import, so CSAF is converted without
+// repeating the schema check; the content hash in the manifest guards
+// against changes since.
+func loadSnapshot(dir string) (storeContent, error) {
+	m, err := readManifest(dir)
 	if err != nil {
 		return storeContent{}, err
 	}
@@ -148,7 +175,7 @@ func loadStore(s *Store) (storeContent, error) {
 		out.updated = m.Updated.Format("2006-01-02T15:04:05Z")
 	}
 	for _, e := range m.Entries {
-		b, err := s.Read(e)
+		b, err := readEntry(dir, e)
 		if err != nil {
 			return storeContent{}, err
 		}

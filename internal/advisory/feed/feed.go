@@ -9,8 +9,15 @@
 // against the schema, hashes against the published .sha256/.sha512 files
 // where the provider publishes them) or an error; it never returns part of
 // a source. Every URL must be https (plain http only on loopback, for
-// mirrors and tests); sizes, document counts and time are bounded.
-// OpenPGP signatures (.asc) are not verified: the note in Result says so.
+// mirrors and tests), and so must every redirect hop, whatever client the
+// caller passes; a redirect never goes from https down to http. Sizes,
+// document counts and time are bounded. Credentials in a source URL
+// (user:password@, token query parameters) are used to download but never
+// appear in a Result, an error or a stored document's Source: those carry
+// config.RedactURL's form. OpenPGP signatures (.asc) are not verified.
+//
+// NewHTTPClient builds the client `advisories update` uses; feed is the
+// only advisory package that reaches the network.
 package feed
 
 import (
@@ -19,6 +26,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -27,6 +36,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gocsaf/csaf/v3/csaf"
 
@@ -74,9 +84,12 @@ type docRef struct {
 	hashURL string // "" when the provider publishes none (then .sha256/.sha512 are tried)
 }
 
-// Fetch downloads and checks one source.
+// Fetch downloads and checks one source. src may carry credentials;
+// Result.Source, every document's Item.Source and every error name it by
+// config.RedactURL(src).
 func (c *Client) Fetch(ctx context.Context, src string) (Result, error) {
-	res := Result{Source: src}
+	shown := config.RedactURL(src)
+	res := Result{Source: shown}
 	body, err := c.get(ctx, src, maxFeedBytes)
 	if err != nil {
 		return res, err
@@ -89,27 +102,26 @@ func (c *Client) Fetch(ctx context.Context, src string) (Result, error) {
 		Distributions  json.RawMessage `json:"distributions"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return res, fmt.Errorf("feed %s: not JSON: %w", src, err)
+		return res, fmt.Errorf("feed %s: not JSON: %w", shown, err)
 	}
 	var refs []docRef
 	switch {
 	case probe.CatalogVersion != "":
-		p, err := datastore.Parse(body, src)
+		p, err := datastore.Parse(body, shown)
 		if err != nil {
-			return res, fmt.Errorf("feed %s: %w", src, err)
+			return res, fmt.Errorf("feed %s: %w", shown, err)
 		}
 		res.Kind, res.Documents, res.Unverified = "kev", []datastore.Parsed{p}, 1
 		return res, nil
 	case probe.Document != nil:
-		p, err := datastore.Parse(body, src)
+		p, err := datastore.Parse(body, shown)
 		if err != nil {
-			return res, fmt.Errorf("feed %s: %w", src, err)
+			return res, fmt.Errorf("feed %s: %w", shown, err)
 		}
 		res.Kind = "csaf"
 		if err := c.verify(ctx, docRef{url: src}, body, &res); err != nil {
 			return res, err
 		}
-		p.Item.Source = src
 		res.Documents = []datastore.Parsed{p}
 		return res, nil
 	case probe.Feed != nil:
@@ -119,7 +131,7 @@ func (c *Client) Fetch(ctx context.Context, src string) (Result, error) {
 		res.Kind = "provider"
 		refs, err = c.providerRefs(ctx, src, body)
 	default:
-		return res, fmt.Errorf("feed %s: not a KEV catalog, CSAF document, ROLIE feed or CSAF provider-metadata.json", src)
+		return res, fmt.Errorf("feed %s: not a KEV catalog, CSAF document, ROLIE feed or CSAF provider-metadata.json", shown)
 	}
 	if err != nil {
 		return res, err
@@ -129,7 +141,7 @@ func (c *Client) Fetch(ctx context.Context, src string) (Result, error) {
 		max = DefaultMaxDocuments
 	}
 	if len(refs) > max {
-		return res, fmt.Errorf("feed %s lists %d documents, above the limit of %d (--max-documents)", src, len(refs), max)
+		return res, fmt.Errorf("feed %s lists %d documents, above the limit of %d (--max-documents)", shown, len(refs), max)
 	}
 	for i, r := range refs {
 		if err := ctx.Err(); err != nil {
@@ -142,14 +154,13 @@ func (c *Client) Fetch(ctx context.Context, src string) (Result, error) {
 		if err := c.verify(ctx, r, b, &res); err != nil {
 			return res, err
 		}
-		p, err := datastore.Parse(b, r.url)
+		p, err := datastore.Parse(b, shown)
 		if err != nil {
-			return res, fmt.Errorf("feed %s: %s: %w", src, r.url, err)
+			return res, fmt.Errorf("feed %s: %s: %w", shown, config.RedactURL(r.url), err)
 		}
-		p.Item.Source = src
 		res.Documents = append(res.Documents, p)
 		if c.Progress != nil {
-			c.Progress(src, i+1, len(refs))
+			c.Progress(shown, i+1, len(refs))
 		}
 	}
 	return res, nil
@@ -169,34 +180,110 @@ func (c *Client) get(ctx context.Context, u string, limit int64) ([]byte, error)
 		return nil, err
 	}
 	if status != http.StatusOK {
-		return nil, fmt.Errorf("feed: GET %s: HTTP %d", u, status)
+		return nil, fmt.Errorf("feed: GET %s: HTTP %d", config.RedactURL(u), status)
 	}
 	return b, nil
 }
 
 func (c *Client) getStatus(ctx context.Context, u string, limit int64) ([]byte, int, error) {
+	shown := config.RedactURL(u)
 	if err := config.ValidateSourceURL(u); err != nil {
 		return nil, 0, fmt.Errorf("feed: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("feed: %w", err)
+		return nil, 0, fmt.Errorf("feed: GET %s: %w", shown, urlCause(err))
 	}
 	req.Header.Set("User-Agent", "routerwatch-advisories-update")
-	resp, err := c.HTTP.Do(req)
+	// The caller's client, with the redirect rule added: whoever built
+	// it, no hop may go where the first URL could not.
+	hc := *c.HTTP
+	hc.CheckRedirect = checkRedirect(c.HTTP.CheckRedirect)
+	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("feed: GET %s: %w", u, err)
+		return nil, 0, fmt.Errorf("feed: GET %s: %w", shown, urlCause(err))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("feed: GET %s: %w", u, err)
+		return nil, 0, fmt.Errorf("feed: GET %s: %w", shown, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, 0, fmt.Errorf("feed: GET %s: more than %d bytes", u, limit)
+		return nil, 0, fmt.Errorf("feed: GET %s: more than %d bytes", shown, limit)
 	}
 	return b, resp.StatusCode, nil
 }
+
+// urlCause strips the *url.Error around err: it names the URL with at
+// most the password masked (a token in the user name or the query shows),
+// and callers name the URL themselves, redacted.
+func urlCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// maxRedirects bounds a redirect chain, as net/http's default does.
+const maxRedirects = 10
+
+// ErrRedirectRefused reports a redirect to a URL a source could not name
+// itself (plain http off loopback, another scheme) or from https down to
+// http.
+var ErrRedirectRefused = errors.New("redirect refused")
+
+// checkRedirect applies the source-URL rule to every hop, then the
+// caller's own rule, if any.
+func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		from := via[len(via)-1].URL
+		hop := fmt.Sprintf("%s redirects to %s", config.RedactURL(from.String()), config.RedactURL(req.URL.String()))
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("%w: %s: more than %d redirects", ErrRedirectRefused, hop, maxRedirects)
+		}
+		if err := config.ValidateSourceURL(req.URL.String()); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrRedirectRefused, hop, err)
+		}
+		if from.Scheme == "https" && req.URL.Scheme != "https" {
+			return fmt.Errorf("%w: %s: from https down to %s", ErrRedirectRefused, hop, req.URL.Scheme)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+}
+
+// NewHTTPClient returns the client of `advisories update`: the system's
+// roots plus the PEM certificates in extraCAs (a private mirror's CA; may
+// be empty), TLS 1.2 or later, bounded time per request, proxies from the
+// environment (a normal download, unlike probes, which never use one),
+// and the redirect rule of the package doc.
+func NewHTTPClient(extraCAs []byte) (*http.Client, error) {
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(extraCAs) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(extraCAs) {
+			return nil, ErrNoCertificate
+		}
+		tlsCfg.RootCAs = pool
+	}
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		TLSClientConfig:        tlsCfg,
+		TLSHandshakeTimeout:    15 * time.Second,
+		ResponseHeaderTimeout:  60 * time.Second,
+		MaxResponseHeaderBytes: 1 << 20,
+	}
+	return &http.Client{Transport: tr, Timeout: 5 * time.Minute, CheckRedirect: checkRedirect(nil)}, nil
+}
+
+// ErrNoCertificate reports extra CAs that hold no PEM certificate.
+var ErrNoCertificate = errors.New("no PEM certificate")
 
 // verify checks b against the hash the provider publishes for it: the
 // hash link of a ROLIE entry, else <url>.sha512 or <url>.sha256 (CSAF 2.0
@@ -215,7 +302,7 @@ func (c *Client) verify(ctx context.Context, r docRef, b []byte, res *Result) er
 			continue
 		}
 		if status != http.StatusOK {
-			return fmt.Errorf("feed: GET %s: HTTP %d", hu, status)
+			return fmt.Errorf("feed: GET %s: HTTP %d", config.RedactURL(hu), status)
 		}
 		want := strings.ToLower(strings.Fields(string(hb) + " ")[0])
 		var got string
@@ -227,10 +314,10 @@ func (c *Client) verify(ctx context.Context, r docRef, b []byte, res *Result) er
 			s := sha256.Sum256(b)
 			got = hex.EncodeToString(s[:])
 		default:
-			return fmt.Errorf("feed: %s: unknown hash type", hu)
+			return fmt.Errorf("feed: %s: unknown hash type", config.RedactURL(hu))
 		}
 		if got != want {
-			return fmt.Errorf("%w: %s: published %s…, content has %s…", ErrHashMismatch, r.url, short(want), short(got))
+			return fmt.Errorf("%w: %s: published %s…, content has %s…", ErrHashMismatch, config.RedactURL(r.url), short(want), short(got))
 		}
 		res.Verified++
 		return nil
@@ -262,7 +349,7 @@ func rolieRefs(base string, body []byte) ([]docRef, error) {
 		} `json:"feed"`
 	}
 	if err := json.Unmarshal(body, &f); err != nil {
-		return nil, fmt.Errorf("feed %s: ROLIE: %w", base, err)
+		return nil, fmt.Errorf("feed %s: ROLIE: %w", config.RedactURL(base), err)
 	}
 	var out []docRef
 	for i, e := range f.Feed.Entry {
@@ -281,7 +368,7 @@ func rolieRefs(base string, body []byte) ([]docRef, error) {
 			}
 		}
 		if src == "" {
-			return nil, fmt.Errorf("feed %s: entry %d has no document URL", base, i)
+			return nil, fmt.Errorf("feed %s: entry %d has no document URL", config.RedactURL(base), i)
 		}
 		var err error
 		if r.url, err = resolve(base, src); err != nil {
@@ -306,10 +393,10 @@ func (c *Client) providerRefs(ctx context.Context, src string, body []byte) ([]d
 	}
 	problems, err := csaf.ValidateProviderMetadata(generic)
 	if err != nil {
-		return nil, fmt.Errorf("feed %s: %w", src, err)
+		return nil, fmt.Errorf("feed %s: %w", config.RedactURL(src), err)
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("feed %s: not valid provider metadata: %s", src, strings.Join(problems, "; "))
+		return nil, fmt.Errorf("feed %s: not valid provider metadata: %s", config.RedactURL(src), strings.Join(problems, "; "))
 	}
 	var pm struct {
 		Distributions []struct {
@@ -384,11 +471,11 @@ func (c *Client) providerRefs(ctx context.Context, src string, body []byte) ([]d
 func resolve(base, ref string) (string, error) {
 	b, err := url.Parse(base)
 	if err != nil {
-		return "", fmt.Errorf("feed: %q: %w", base, err)
+		return "", fmt.Errorf("feed: %s: %w", config.RedactURL(base), urlCause(err))
 	}
 	r, err := url.Parse(ref)
 	if err != nil {
-		return "", fmt.Errorf("feed: %q: %w", ref, err)
+		return "", fmt.Errorf("feed: %s: %w", config.RedactURL(ref), urlCause(err))
 	}
 	return b.ResolveReference(r).String(), nil
 }

@@ -3,14 +3,17 @@
 package feed_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,12 +28,14 @@ import (
 type provider struct {
 	srv   *httptest.Server
 	files map[string][]byte
+	// handlers answer their paths instead of files.
+	handlers map[string]http.HandlerFunc
 }
 
 func newProvider(t *testing.T) *provider {
 	t.Helper()
 	shared := testutil.SharedData(t)
-	p := &provider{files: map[string][]byte{}}
+	p := &provider{files: map[string][]byte{}, handlers: map[string]http.HandlerFunc{}}
 	read := func(rel string) []byte {
 		b, err := os.ReadFile(filepath.Join(shared, rel))
 		if err != nil {
@@ -39,6 +44,10 @@ func newProvider(t *testing.T) *provider {
 		return b
 	}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := p.handlers[r.URL.Path]; ok {
+			h(w, r)
+			return
+		}
 		b, ok := p.files[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
@@ -77,6 +86,11 @@ func newProvider(t *testing.T) *provider {
 }
 
 func (p *provider) client() *feed.Client { return &feed.Client{HTTP: p.srv.Client()} }
+
+// caPEM is the test server's certificate, as a mirror's CA file.
+func (p *provider) caPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.srv.Certificate().Raw})
+}
 
 func TestFetch(t *testing.T) {
 	p := newProvider(t)
@@ -177,5 +191,165 @@ func TestDocumentLimit(t *testing.T) {
 	c.MaxDocuments = 1
 	if _, err := c.Fetch(t.Context(), p.srv.URL+"/rolie/feed.json"); err == nil || !strings.Contains(err.Error(), "above the limit") {
 		t.Errorf("error %v, want the document limit", err)
+	}
+}
+
+// loopbackOnly returns a copy of the provider's client whose dialer
+// refuses every address off loopback and records the attempt: a test
+// that a redirect is refused must not reach another host even if the
+// refusal is broken.
+func (p *provider) loopbackOnly(t *testing.T) (*http.Client, *[]string) {
+	t.Helper()
+	var off []string
+	hc := *p.srv.Client()
+	tr := hc.Transport.(*http.Transport).Clone()
+	d := &net.Dialer{}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, _ := net.SplitHostPort(addr)
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			off = append(off, addr)
+			return nil, fmt.Errorf("test: refusing to dial %s off loopback", addr)
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	hc.Transport = tr
+	return &hc, &off
+}
+
+// TestRedirects: the https-only rule holds for every hop, not only the
+// URL the user named (issue 8 §5.2).
+func TestRedirects(t *testing.T) {
+	p := newProvider(t)
+	// A plain-http server on loopback serving the same files.
+	plain := httptest.NewServer(p.srv.Config.Handler)
+	t.Cleanup(plain.Close)
+	redirect := func(to string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to, http.StatusFound) }
+	}
+	tests := []struct {
+		name string
+		to   string
+		want string // "" means the fetch succeeds
+	}{
+		{"to plain http off loopback", "http://198.51.100.7/kev.json", "plain http is only allowed for loopback"},
+		{"from https down to loopback http", plain.URL + "/kev.json", "from https down to http"},
+		{"to another scheme", "ftp://127.0.0.1/kev.json", "want an https URL"},
+		{"to https on loopback", p.srv.URL + "/kev.json", ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := fmt.Sprintf("/redirect-%d", i)
+			p.handlers[path] = redirect(tc.to)
+			hc, off := p.loopbackOnly(t)
+			c := &feed.Client{HTTP: hc}
+			res, err := c.Fetch(t.Context(), p.srv.URL+path)
+			if len(*off) > 0 {
+				t.Fatalf("the client dialed %v off loopback", *off)
+			}
+			if tc.want == "" {
+				if err != nil || res.Kind != "kev" {
+					t.Fatalf("Fetch = %+v, %v; want the KEV catalog", res, err)
+				}
+				return
+			}
+			if !errors.Is(err, feed.ErrRedirectRefused) {
+				t.Fatalf("Fetch error %v, want ErrRedirectRefused", err)
+			}
+			for _, s := range []string{tc.want, path, tc.to} {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not name %q", err, s)
+				}
+			}
+		})
+	}
+	t.Run("in the client NewHTTPClient builds", func(t *testing.T) {
+		p.handlers["/redirect-down"] = redirect(plain.URL + "/kev.json")
+		hc, err := feed.NewHTTPClient(p.caPEM())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, p.srv.URL+"/redirect-down", nil)
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if !errors.Is(err, feed.ErrRedirectRefused) {
+			t.Fatalf("NewHTTPClient's client followed the redirect to plain http: %v", err)
+		}
+	})
+}
+
+// TestNewHTTPClient: the extra CA is trusted in addition to the system
+// roots; a file without a certificate is refused.
+func TestNewHTTPClient(t *testing.T) {
+	p := newProvider(t)
+	src := p.srv.URL + "/kev.json"
+	hc, err := feed.NewHTTPClient(p.caPEM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := (&feed.Client{HTTP: hc}).Fetch(t.Context(), src); err != nil || res.Kind != "kev" {
+		t.Errorf("with the mirror's CA: %+v, %v", res, err)
+	}
+	hc, err = feed.NewHTTPClient(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&feed.Client{HTTP: hc}).Fetch(t.Context(), src); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("without the mirror's CA: %v, want a certificate error", err)
+	}
+	if _, err := feed.NewHTTPClient([]byte("not a PEM file")); !errors.Is(err, feed.ErrNoCertificate) {
+		t.Errorf("garbage CA: %v, want ErrNoCertificate", err)
+	}
+}
+
+// TestCredentialsRedacted: credentials in a source URL are sent, and never
+// returned in a Result, a stored Source or an error (issue 8 §5.3).
+func TestCredentialsRedacted(t *testing.T) {
+	p := newProvider(t)
+	p.handlers["/private/kev.json"] = func(w http.ResponseWriter, r *http.Request) {
+		if u, pw, ok := r.BasicAuth(); !ok || u != "mirror-user" || pw != "s3cret-pass" || r.URL.Query().Get("access_token") != "t0ken-value" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		w.Write(p.files["/kev.json"])
+	}
+	u, err := url.Parse(p.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCreds := func(path string) string {
+		return "https://mirror-user:s3cret-pass@" + u.Host + path + "?access_token=t0ken-value&x=1"
+	}
+	secrets := []string{"mirror-user", "s3cret-pass", "t0ken-value"}
+	var progress []string
+	c := p.client()
+	c.Progress = func(src string, _, _ int) { progress = append(progress, src) }
+	res, err := c.Fetch(t.Context(), withCreds("/private/kev.json"))
+	if err != nil {
+		t.Fatalf("Fetch with credentials: %v", err)
+	}
+	shown := []string{res.Source}
+	for _, d := range res.Documents {
+		shown = append(shown, d.Item.Source)
+	}
+	if _, err := c.Fetch(t.Context(), withCreds("/missing.json")); err == nil {
+		t.Fatal("a missing document was fetched")
+	} else {
+		shown = append(shown, err.Error())
+	}
+	if _, err := c.Fetch(t.Context(), withCreds("/rolie/feed.json")); err != nil {
+		t.Fatalf("ROLIE feed with credentials: %v", err)
+	}
+	shown = append(shown, progress...)
+	for _, s := range shown {
+		for _, secret := range secrets {
+			if strings.Contains(s, secret) {
+				t.Errorf("%q shows the credential %q", s, secret)
+			}
+		}
+	}
+	if want := "https://REDACTED@" + u.Host + "/private/kev.json?access_token=REDACTED&x=1"; res.Source != want {
+		t.Errorf("Result.Source = %s, want %s", res.Source, want)
 	}
 }

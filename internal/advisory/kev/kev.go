@@ -4,9 +4,9 @@
 // (https://www.cisa.gov/known-exploited-vulnerabilities-catalog, JSON feed).
 //
 // The contract: Load accepts the catalog as CISA publishes it, rejects a
-// document without catalogVersion or vulnerabilities, and rejects any entry
-// whose cveID or dateAdded is malformed, naming the entry, so that a
-// corrupted download never half-replaces good data.
+// document without catalogVersion or vulnerabilities, an empty catalog,
+// and any entry whose cveID (advisory.IsCVEID) or dateAdded is malformed,
+// naming the entry, so that a corrupted download never replaces good data.
 package kev
 
 import (
@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
@@ -27,6 +26,9 @@ const MaxCatalogSize = 64 << 20
 
 // ErrNotKEV reports input that is not the KEV catalog.
 var ErrNotKEV = errors.New("not the CISA KEV catalog (no catalogVersion / vulnerabilities)")
+
+// ErrEmpty reports a catalog without any entry.
+var ErrEmpty = errors.New("an empty catalog is refused (the stored one, if any, is kept)")
 
 // Catalog is a loaded KEV catalog.
 type Catalog struct {
@@ -53,8 +55,6 @@ type entry struct {
 	KnownRansomwareCampaignUse string `json:"knownRansomwareCampaignUse"`
 }
 
-var cveIDRe = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
-
 // Load parses and checks the catalog.
 func Load(data []byte) (*Catalog, error) {
 	if len(data) > MaxCatalogSize {
@@ -68,14 +68,20 @@ func Load(data []byte) (*Catalog, error) {
 	if c.CatalogVersion == "" || c.Vulnerabilities == nil {
 		return nil, ErrNotKEV
 	}
+	if len(c.Vulnerabilities) == 0 {
+		// CISA's catalog has held over a thousand entries since 2022; an
+		// empty one is a broken download or a hostile mirror, and storing
+		// it would silently drop every "exploited in the wild" fact.
+		return nil, fmt.Errorf("kev: catalog %.40q lists no vulnerabilities: %w", c.CatalogVersion, ErrEmpty)
+	}
 	if c.Count != 0 && c.Count != len(c.Vulnerabilities) {
 		return nil, fmt.Errorf("kev: count says %d entries, the file has %d (truncated?)", c.Count, len(c.Vulnerabilities))
 	}
 	out := &Catalog{Version: c.CatalogVersion, Released: c.DateReleased,
 		Entries: make(map[string]advisory.KEVEntry, len(c.Vulnerabilities))}
 	for i, e := range c.Vulnerabilities {
-		if !cveIDRe.MatchString(e.CVEID) {
-			return nil, fmt.Errorf("kev: vulnerabilities[%d]: cveID %q is not a CVE ID", i, e.CVEID)
+		if !advisory.IsCVEID(e.CVEID) {
+			return nil, fmt.Errorf("kev: vulnerabilities[%d]: cveID %.40q is not a CVE ID (CVE-YYYY- and 4 to %d digits)", i, e.CVEID, advisory.MaxCVESequenceDigits)
 		}
 		if _, err := time.Parse(time.DateOnly, e.DateAdded); err != nil {
 			return nil, fmt.Errorf("kev: vulnerabilities[%d] (%s): dateAdded %q is not a date", i, e.CVEID, e.DateAdded)

@@ -46,6 +46,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "other_json", in: `{"a":1}`, is: kev.ErrNotKEV},
 		{name: "truncated", in: `{"catalogVersion":"1","count":2,"vulnerabilities":[{"cveID":"CVE-2020-0001","dateAdded":"2020-01-01"}]}`, want: "count says 2"},
 		{name: "bad_cve", in: `{"catalogVersion":"1","vulnerabilities":[{"cveID":"CVE-20","dateAdded":"2020-01-01"}]}`, want: `vulnerabilities[0]: cveID "CVE-20"`},
+		{name: "cve_id_of_100000_digits", in: `{"catalogVersion":"1","vulnerabilities":[{"cveID":"CVE-2020-` + strings.Repeat("1", 100000) + `","dateAdded":"2020-01-01"}]}`, want: "is not a CVE ID"},
+		{name: "cve_id_of_21_digits", in: `{"catalogVersion":"1","vulnerabilities":[{"cveID":"CVE-2020-` + strings.Repeat("1", 21) + `","dateAdded":"2020-01-01"}]}`, want: "is not a CVE ID"},
+		{name: "empty_catalog", in: `{"catalogVersion":"2026.01.01","count":0,"vulnerabilities":[]}`, is: kev.ErrEmpty},
 		{name: "bad_date", in: `{"catalogVersion":"1","vulnerabilities":[{"cveID":"CVE-2020-0001","dateAdded":"yesterday"}]}`, want: "dateAdded"},
 	}
 	for _, tc := range tests {
