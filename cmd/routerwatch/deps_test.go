@@ -70,7 +70,7 @@ func TestBinaryDeps(t *testing.T) {
 // each other, only the CLI is the top.
 var layerRules = map[string][]string{
 	"internal/finding":          {},
-	"internal/target":           {},
+	"internal/target":           {"internal/inputfile"},
 	"internal/version":          {},
 	"internal/buildinfo":        {},
 	"internal/termtext":         {},
