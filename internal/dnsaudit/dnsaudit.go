@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
+	"github.com/routerwatch/routerwatch/internal/dnsaudit/measure"
 	"github.com/routerwatch/routerwatch/internal/hostnet"
 	"github.com/routerwatch/routerwatch/internal/inputfile"
 	"github.com/routerwatch/routerwatch/internal/probe/dhcpprobe"
@@ -49,7 +50,7 @@ const DefaultTimeout = 10 * time.Second
 
 // DefaultTLSPort is where TLS proofs connect: HTTPS, where the user's
 // browser would send the password.
-const DefaultTLSPort = 443
+const DefaultTLSPort = measure.DefaultTLSPort
 
 // quickIPv6Window bounds the router solicitation and DHCPv6 probes when
 // no IPv6 router has announced itself: a router answers a solicitation

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
+	"github.com/routerwatch/routerwatch/internal/dnsaudit/measure"
 	"github.com/routerwatch/routerwatch/internal/hostnet"
 	"github.com/routerwatch/routerwatch/internal/netx"
 	"github.com/routerwatch/routerwatch/internal/probe/dhcpprobe"
@@ -37,10 +38,10 @@ func (p *Plan) Run(ctx context.Context) (*Result, error) {
 	if _, ok := facts.InterfaceFor(p.o.Interface); p.o.Interface != "" && !ok && len(p.user) == 0 {
 		return nil, usagef("--interface %s: no such interface", p.o.Interface)
 	}
-	opts := dnshijack.DialerOptions()
-	in := dnshijack.Input{
+	opts := measure.DialerOptions()
+	in := measure.Input{
 		Trusted: p.trusted, Canaries: p.canaries, DNSSECNames: p.o.DNSSECNames, NXParent: p.o.NXParent,
-		Gateways: gateways, Indicators: p.ind, RootCAs: p.roots, TLSPort: p.tlsPort(), Now: p.o.Now,
+		RootCAs: p.roots, TLSPort: p.tlsPort(), Now: p.o.Now,
 	}
 	// The trusted resolvers and the resolvers named already (by the
 	// user, or by the OS configuration) are asked while DHCP and router
@@ -59,7 +60,7 @@ func (p *Plan) Run(ctx context.Context) (*Result, error) {
 		first.Resolvers = early
 		first.Dialer = netx.NewDialer(dnsScope(gateways, early, p.trusted), opts)
 		var err error
-		if in.Early, err = dnshijack.Start(earlyCtx, first); err != nil {
+		if in.Early, err = measure.Start(earlyCtx, first); err != nil {
 			return nil, err
 		}
 	}
@@ -73,7 +74,7 @@ func (p *Plan) Run(ctx context.Context) (*Result, error) {
 		res.finished = p.now()
 		return res, nil
 	}
-	in.Resolvers, in.Discovery = resolvers, discovery
+	in.Resolvers = resolvers
 	in.Dialer = netx.NewDialer(scope, opts)
 	in.ProofDialer = func(extra []netip.Addr) *netx.Dialer {
 		s := scope
@@ -83,8 +84,12 @@ func (p *Plan) Run(ctx context.Context) (*Result, error) {
 		return netx.NewDialer(s, opts)
 	}
 	p.logger.Debug("dns: measuring", "resolvers", len(resolvers), "trusted", len(p.trusted), "canaries", len(p.canaries), "scope", scope.String())
-	var err error
-	if res.judged, err = dnshijack.Run(ctx, in); err != nil {
+	obs, err := measure.Measure(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	judge := dnshijack.Input{Gateways: gateways, Indicators: p.ind, Discovery: discovery, Now: p.o.Now}
+	if res.judged, err = dnshijack.Judge(judge, obs); err != nil {
 		return nil, err
 	}
 	res.finished = p.now()
