@@ -102,21 +102,25 @@ func startServer(ctx context.Context, client *dnsprobe.Client, srv dnsprobe.Serv
 	var wg sync.WaitGroup
 	for j, k := range keys {
 		wg.Go(func() {
-			lim.do(ctx, func() {
+			if err := lim.do(ctx, func() {
 				resp, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
 				r.answers[j] = dnshijack.AnswerOf(resp, err)
-			})
+			}); err != nil {
+				r.answers[j] = dnshijack.AnswerOf(nil, err) // not asked: the run ended
+			}
 		})
 	}
 	if fingerprint {
 		wg.Go(func() {
-			lim.do(ctx, func() {
+			if err := lim.do(ctx, func() {
 				fp, err := client.Fingerprint(ctx, srv)
 				r.finger = fp
 				if err != nil {
 					r.fingerErr = err.Error()
 				}
-			})
+			}); err != nil {
+				r.fingerErr = err.Error()
+			}
 		})
 	}
 	go func() {

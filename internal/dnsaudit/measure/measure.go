@@ -115,14 +115,27 @@ const (
 // limiter is a counting semaphore that gives up with the context.
 type limiter chan struct{}
 
-func (l limiter) do(ctx context.Context, f func()) {
+// do runs f once a slot is free. When ctx ends first, f never runs and do
+// returns ctx's error: work queued behind the limit must not start after
+// the run was cancelled or timed out (each exchange would fail at once,
+// but a TLS proof or a retransmission could still leave a packet). A
+// context already done wins over a free slot.
+func (l limiter) do(ctx context.Context, f func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case l <- struct{}{}:
-		defer func() { <-l }()
-		f()
 	case <-ctx.Done():
-		f() // runs at once and fails with the context's error
+		return ctx.Err()
 	}
+	defer func() { <-l }()
+	// Both cases may have been ready; select picks either.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f()
+	return nil
 }
 
 // maxProofs bounds the TLS proofs of one run: 3 resolvers × 12 canaries ×
@@ -337,12 +350,16 @@ func askKeys(ctx context.Context, in *Input, client *dnsprobe.Client, obs *dnshi
 			}
 			k := dnshijack.Key{Name: z, Type: dns.TypeDNSKEY}
 			wg.Go(func() {
-				plain.do(ctx, func() {
+				var a dnshijack.Answer
+				if err := plain.do(ctx, func() {
 					r, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
-					mu.Lock()
-					answers[i][k] = dnshijack.AnswerOf(r, err)
-					mu.Unlock()
-				})
+					a = dnshijack.AnswerOf(r, err)
+				}); err != nil {
+					a = dnshijack.AnswerOf(nil, err) // not asked: the run ended
+				}
+				mu.Lock()
+				answers[i][k] = a
+				mu.Unlock()
 			})
 		}
 	}
@@ -410,12 +427,17 @@ func prove(ctx context.Context, in *Input, obs *dnshijack.Observations) (map[dns
 	lim := make(limiter, maxTLSInFlight)
 	for _, k := range keys {
 		wg.Go(func() {
-			lim.do(ctx, func() {
-				p := dnsprobe.ProveTLS(ctx, d, netip.AddrPortFrom(k.Addr, port), k.Name, in.RootCAs, now)
-				mu.Lock()
-				out[k] = p
-				mu.Unlock()
-			})
+			var p dnsprobe.Proof
+			if err := lim.do(ctx, func() {
+				p = dnsprobe.ProveTLS(ctx, d, netip.AddrPortFrom(k.Addr, port), k.Name, in.RootCAs, now)
+			}); err != nil {
+				// Not tried: the run ended. Inconclusive, with why.
+				p = dnsprobe.Proof{Name: strings.TrimSuffix(k.Name, "."), Addr: netip.AddrPortFrom(k.Addr, port),
+					Outcome: dnsprobe.ProofInconclusive, Reason: err.Error(), Status: dnsprobe.Classify(err)}
+			}
+			mu.Lock()
+			out[k] = p
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
