@@ -257,6 +257,10 @@ func trustedServers(doh, dot []string, roots *x509.CertPool) ([]dnsprobe.Server,
 	}
 	for _, s := range dot {
 		srv, err := dnsprobe.ParseDoT(s)
+		if shown := dnsprobe.RedactURL(s); err != nil && shown != s {
+			// DoT has no credentials; the text is not repeated.
+			return nil, usagef("--trusted-dot %q: give IP[:PORT][#tls-name] (DoT takes no credentials)", shown)
+		}
 		if err != nil {
 			return nil, usagef("--trusted-dot %q: give IP[:PORT][#tls-name] (host names are never resolved): %v", s, err)
 		}

@@ -3,9 +3,12 @@
 package dnsaudit_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -298,4 +301,64 @@ func TestEngineAudit(t *testing.T) {
 			t.Errorf("%d queries sent before the usage error", after-before)
 		}
 	})
+}
+
+// secret is a DoH password that must never be shown.
+const secret = "s3cret-Pa55"
+
+// TestEngineTrustedDoHCredentials: a trusted DoH URL with credentials
+// (--trusted-doh https://user:pass@…) is used with them, and they appear
+// nowhere the audit prints, logs or stores: report (JSON), subjects,
+// findings, log lines, usage errors (issue 8 §5.3).
+func TestEngineTrustedDoHCredentials(t *testing.T) {
+	w := newWorld(t)
+	ca := dnsprobetest.NewCA(t)
+	doh := dnsprobetest.NewDoHAuth(t, ca, w.cleanZ, "alice", secret)
+	caFile := filepath.Join(t.TempDir(), "ca2.pem")
+	if err := os.WriteFile(caFile, ca.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	o := w.options(host())
+	o.Resolvers = []string{w.clean.String()}
+	o.TrustedDoH = []string{strings.Replace(doh.URL, "https://", "https://alice:"+secret+"@", 1)}
+	o.TrustedDoT = nil
+	o.TrustCA = append(o.TrustCA, caFile)
+	o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	plan, err := dnsaudit.NewPlan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := plan.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := res.Judged().Trusted; len(tr) != 1 || tr[0].Answered == 0 || tr[0].Failed != 0 {
+		t.Fatalf("trusted resolver %+v: the credentials were not sent", tr)
+	}
+	out, err := json.Marshal(res.Report(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, s := range map[string]string{"report": string(out), "log": logs.String()} {
+		if strings.Contains(s, secret) || strings.Contains(s, "alice") {
+			t.Errorf("the %s shows the credentials:\n%s", what, s)
+		}
+	}
+	if !strings.Contains(string(out), `"id":"https://***@`) {
+		t.Errorf("the report does not mark the trusted resolver's credentials:\n%s", out)
+	}
+
+	// Usage errors quote what was typed, credentials replaced.
+	for _, bad := range []dnsaudit.Options{
+		{TrustedDoH: []string{"http://alice:" + secret + "@192.0.2.53/dns-query"}},
+		{TrustedDoH: []string{"https://alice:" + secret + "@dns.example.net/dns-query"}},
+		{TrustedDoT: []string{"alice:" + secret + "@192.0.2.53:853"}},
+	} {
+		_, err := dnsaudit.NewPlan(bad)
+		var ue *dnsaudit.UsageError
+		if !errors.As(err, &ue) || strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "alice") {
+			t.Errorf("NewPlan(%v) = %v, want a usage error without the credentials", bad, err)
+		}
+	}
 }
