@@ -7,7 +7,6 @@ import (
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/netx"
@@ -158,8 +157,5 @@ func outcomes(v dnshijack.ResolverVerdict) map[string]dnshijack.NameOutcome {
 	}
 	return out
 }
-
-// fixedNow is a clock for pure judge tests.
-func fixedNow() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 
 type netxDialer = netx.Dialer
