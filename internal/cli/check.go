@@ -18,6 +18,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/buildinfo"
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"github.com/routerwatch/routerwatch/internal/check/exposure"
+	"github.com/routerwatch/routerwatch/internal/dnsaudit"
 	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/hostnet"
 	"github.com/routerwatch/routerwatch/internal/identify"
@@ -114,7 +115,7 @@ type checkRun struct {
 	ports      audit.Ports
 	vantage    exposure.Vantage
 	identifier *identify.Identifier
-	dns        *dnsPlan // nil when the DNS checks are skipped
+	dns        *dnsaudit.Plan // nil when the DNS checks are skipped
 	dnsSkipped string
 }
 
@@ -156,7 +157,7 @@ func (a *App) parseCheckFlags(f *checkFlags) (*checkRun, error) {
 	case f.wanVantage:
 		r.dnsSkipped = "DNS checks skipped: --wan-vantage checks the router from outside, and the DNS checks are about this machine's resolvers"
 	default:
-		if r.dns, err = parseDNSOptions(&f.dnsOptions); err != nil {
+		if r.dns, err = a.dnsPlan(&f.dnsOptions); err != nil {
 			return nil, err
 		}
 	}
@@ -255,17 +256,14 @@ func (a *App) runCheck(ctx context.Context, f *checkFlags) error {
 
 	var (
 		wg      sync.WaitGroup
-		dnsRes  *dnsAudit
+		dnsRes  *dnsaudit.Result
 		dnsErr  error
 		reports []probe.TargetReport
 	)
 	if run.dns != nil {
-		var gateways []netip.Addr
-		for _, g := range facts.Gateways {
-			gateways = append(gateways, g.Addr)
-		}
 		wg.Go(func() {
-			dnsRes, dnsErr = a.runDNSAudit(ctx, &f.dnsOptions, run.dns, &facts, gateways)
+			dnsRes, dnsErr = run.dns.WithFacts(&facts).Run(ctx)
+			dnsErr = dnsAuditError(dnsErr)
 			st.dnsDone()
 		})
 	}
@@ -335,7 +333,7 @@ func addrList(as []netip.Addr) string {
 // checkReport builds the report: the most urgent headline (a hijacked DNS
 // first: it is an attack in progress; else the worst router's), the
 // steps, then every finding.
-func (a *App) checkReport(run *checkRun, devices []audit.Device, dns *dnsAudit, facts *hostnet.Facts, started time.Time) *report.Report {
+func (a *App) checkReport(run *checkRun, devices []audit.Device, dns *dnsaudit.Result, facts *hostnet.Facts, started time.Time) *report.Report {
 	rep := &report.Report{Tool: report.Tool{Name: "routerwatch", Version: buildinfo.String()}, Command: "check", StartedAt: started}
 	scope := target.NewScope()
 	for i := range devices {
@@ -370,28 +368,22 @@ func (a *App) checkReport(run *checkRun, devices []audit.Device, dns *dnsAudit, 
 	case dns == nil:
 		rep.Notes = append(rep.Notes, run.dnsSkipped)
 	default:
-		for _, p := range dns.scope.Prefixes() {
+		for _, p := range dns.Scope().Prefixes() {
 			scope = scope.With(p)
 		}
-		rep.Findings = append(rep.Findings, dns.findings()...)
-		if dns.result != nil {
-			res := dns.result
-			rep.Subjects = append(rep.Subjects, dnsSubjects(res)...)
-			var dnsSteps []finding.Step
-			for _, s := range res.Steps {
-				dnsSteps = append(dnsSteps, finding.Step{Title: s.Title, Detail: s.Detail})
-			}
-			if res.Overall == dnshijack.VerdictHijacked || res.Overall == dnshijack.VerdictSuspicious {
+		rep.Findings = append(rep.Findings, dns.Findings()...)
+		if dns.Tested() {
+			rep.Subjects = append(rep.Subjects, dns.Subjects()...)
+			dnsSteps := dns.Steps()
+			if o := dns.Overall(); o == dnshijack.VerdictHijacked || o == dnshijack.VerdictSuspicious {
 				// An attack in progress comes before the router's flaws.
-				rep.Verdict.Headline = res.Headline + " " + rep.Verdict.Headline
-				rep.Steps = append(dnsSteps, rep.Steps...)
+				rep.Verdict.Headline = dns.Headline() + " " + rep.Verdict.Headline
+				rep.Steps = append(slices.Clone(dnsSteps), rep.Steps...)
 			} else {
 				rep.Steps = append(rep.Steps, dnsSteps...)
 			}
-			rep.Notes = append(rep.Notes, dnsNote(res, run.dns))
-		} else {
-			rep.Notes = append(rep.Notes, "DNS checks: no resolver was found to test (see the discovery findings); name one with --resolver")
 		}
+		rep.Notes = append(rep.Notes, dns.Note())
 	}
 	rep.Notes = append([]string{"scope: " + scope.String()}, rep.Notes...)
 	rep.FinishedAt = time.Now()
@@ -427,7 +419,7 @@ func deviceSubject(d *audit.Device, facts *hostnet.Facts) report.Subject {
 		finding.Evidence{Key: "open", Value: firstNonEmptyString(strings.Join(d.OpenServices(), ", "), "none")})
 	for _, g := range facts.Gateways {
 		if g.Addr == d.Target.Addr {
-			s.Attributes = append(s.Attributes, gatewayAttributes(g)...)
+			s.Attributes = append(s.Attributes, dnsaudit.GatewayEvidence(g)...)
 		}
 	}
 	return s

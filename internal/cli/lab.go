@@ -5,8 +5,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/lab"
 	"github.com/routerwatch/routerwatch/internal/lab/fake"
 )
@@ -274,11 +276,12 @@ func (a *App) newLabDemoCmd(f *labFlags) *cobra.Command {
 	var keep bool
 	cmd := &cobra.Command{
 		Use:   "demo --scenario NAME [--keep]",
-		Short: "Bring a lab up, show what it built and what a DHCP client gets, then remove it",
+		Short: "Bring a lab up, show what it built, audit its DNS from the client, then remove it",
 		Long: `demo brings the scenario up, prints its hosts, addresses and daemons, runs a
 DHCP client (udhcpc) on the client and prints the lease with the DNS servers it
-got, then compares what those resolvers answer for the canary names with the
-trusted resolver (over DoT, lab CA). It removes the lab unless --keep.`,
+got, then runs the DNS audit ('routerwatch dns') on the client as a user would,
+against the lab's trusted resolver (DoH and DoT, lab CA), and prints each
+resolver's verdict and the headline. It removes the lab unless --keep.`,
 		Example: `  sudo routerwatch lab demo --scenario apt28
   sudo routerwatch lab demo --scenario clean --keep --name home`,
 		Args: cobra.NoArgs,
@@ -321,8 +324,8 @@ trusted resolver (over DoT, lab CA). It removes the lab unless --keep.`,
 	return cmd
 }
 
-// demoDHCP runs the DHCP client and compares the answers of the resolvers it
-// got with the trusted resolver's.
+// demoDHCP runs the DHCP client and prints the lease (and the router
+// advertisement), then runs the real DNS audit on the client.
 func (a *App) demoDHCP(ctx context.Context, l *lab.Lab) error {
 	w := a.Stdout
 	start := time.Now()
@@ -339,7 +342,6 @@ func (a *App) demoDHCP(ctx context.Context, l *lab.Lab) error {
 		}
 		fmt.Fprintf(w, "  dns      %-15s %-9s %s\n", d, label, roleLabel(d))
 	}
-	servers := lease.DNS
 	sc := l.Scenario()
 	if sc != nil && sc.HasService("ra") {
 		ra, err := l.RouterAdvertisement(ctx)
@@ -350,63 +352,111 @@ func (a *App) demoDHCP(ctx context.Context, l *lab.Lab) error {
 		for _, d := range ra.RDNSS {
 			fmt.Fprintf(w, "  rdnss    %-15s %s\n", d, roleLabel(d))
 		}
-		servers = append(slices.Clone(servers), ra.RDNSS...)
 	}
-	if len(servers) == 0 {
-		return nil
-	}
-	trusted := l.Addr("trusted.resolver")
 	if sc == nil || !sc.HasService("trusted-resolver") {
 		return nil
 	}
-	fmt.Fprintf(w, "\nWhat the client's resolvers answer, against the trusted resolver (DoT %s, lab CA):\n", trusted)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  NAME\tTRUSTED")
-	for _, d := range servers {
-		fmt.Fprintf(tw, "\t%s", d)
-	}
-	fmt.Fprintln(tw)
-	for _, r := range lab.Records() {
-		want, err := l.LookupDoT(ctx, lab.Client, r.Name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(tw, "  %s\t%s", r.Name, addrsString(want))
-		for _, d := range servers {
-			got, err := l.LookupA(ctx, lab.Client, d, r.Name)
-			cell := addrsString(got)
-			switch {
-			case err != nil:
-				cell = "error: " + err.Error()
-			case !slices.Equal(got, want) && len(got) > 0 && validCert(ctx, l, got[0], r.Name):
-				// Another address with a valid certificate: a CDN, not an attack.
-				cell += "  differs, valid certificate (" + roleLabel(got...) + ")"
-			case !slices.Equal(got, want):
-				cell += "  HIJACKED (" + roleLabel(got...) + ")"
-			}
-			fmt.Fprintf(tw, "\t%s", cell)
-		}
-		fmt.Fprintln(tw)
-	}
-	return tw.Flush()
+	return a.demoAudit(ctx, l)
 }
 
-// validCert reports whether addr:443 serves a certificate valid for name
-// (lab CA), connecting from the client.
-func validCert(ctx context.Context, l *lab.Lab, addr netip.Addr, name string) bool {
-	cfg, err := l.TLSConfig(name)
+// demoAuditTimeout bounds the demo's DNS audit: the audit's own deadline
+// (--timeout, 10 s) and a margin for process start on a loaded machine.
+const demoAuditTimeout = 20 * time.Second
+
+// demoReport is the part of the dns command's JSON report the demo
+// prints.
+type demoReport struct {
+	Verdict struct {
+		Headline string `json:"headline"`
+	} `json:"verdict"`
+	Subjects []struct {
+		ID         string             `json:"id"`
+		Kind       string             `json:"kind"`
+		Label      string             `json:"label"`
+		Verdict    string             `json:"verdict"`
+		Attributes []finding.Evidence `json:"attributes"`
+	} `json:"subjects"`
+}
+
+// demoAudit runs the real DNS audit on the client, as a user runs it on a
+// laptop ('routerwatch dns': the client's resolv.conf, DHCP and router
+// advertisements, compared with the lab's trusted resolver over DoH and
+// DoT, verified against the lab CA), and prints each resolver's verdict
+// and the headline. The demo has no judge of its own: the audit runs in
+// its own process inside the client's namespace, like every command of
+// 'lab exec'.
+func (a *App) demoAudit(ctx context.Context, l *lab.Lab) error {
+	w := a.Stdout
+	exe, err := lab.Executable(a.Getenv(lab.ExecutableEnv))
 	if err != nil {
-		return false
+		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	trusted := l.Addr("trusted.resolver")
+	args := []string{"dns", "--format", "json",
+		"--trusted-doh", "https://" + trusted.String() + lab.DoHPath + "#" + lab.TrustedResolverName,
+		"--trusted-dot", netip.AddrPortFrom(trusted, 853).String() + "#" + lab.TrustedResolverName,
+		"--trust-ca", l.CAFile(),
+		// The lab's own sign-in names, a name of its signed zone, and a
+		// parent under which the ISP does not rewrite (every lab
+		// resolver answers NXDOMAIN for the default example.com).
+		"--canary", "login.example.org", "--canary", "login.corp.test",
+		"--dnssec-name", "www.corp.test", "--nxdomain-parent", "example.invalid",
+	}
+	ctx, cancel := context.WithTimeout(ctx, demoAuditTimeout)
 	defer cancel()
-	conn, err := l.DialContext(ctx, lab.Client, "tcp", netip.AddrPortFrom(addr, 443).String())
-	if err != nil {
-		return false
+	cmd := l.Command(ctx, lab.Client, exe, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	took := time.Since(start)
+	var ee *exec.ExitError
+	// 0: nothing failed; 1: something did; 3: nothing to test. Each
+	// still wrote its report.
+	if err != nil && (!errors.As(err, &ee) || (ee.ExitCode() != ExitFindings && ee.ExitCode() != ExitIncomplete)) {
+		return fmt.Errorf("lab demo: routerwatch dns on the client: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	tc := tls.Client(conn, cfg)
-	defer tc.Close()
-	return tc.HandshakeContext(ctx) == nil
+	var rep demoReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		return fmt.Errorf("lab demo: routerwatch dns on the client wrote no report (%w): %s", err, strings.TrimSpace(stderr.String()))
+	}
+	fmt.Fprintf(w, "\nThe DNS audit on the client ('routerwatch dns', trusted resolver %s over DoH and DoT, lab CA; %.2fs):\n", trusted, took.Seconds())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  RESOLVER\tVERDICT\tCONFIDENCE\tLAB ROLE\tFOUND AS")
+	for _, s := range rep.Subjects {
+		if s.Kind != "resolver" {
+			continue
+		}
+		conf := "-"
+		for _, e := range s.Attributes {
+			if e.Key == "confidence" {
+				conf = e.Value
+			}
+		}
+		role := "-"
+		if addr, err := netip.ParseAddr(s.ID); err == nil {
+			role = firstNonEmptyString(roleLabel(addr), "-")
+		}
+		found := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s.Label, s.ID), " ("), ")")
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.ID, s.Verdict, conf, role, found)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range rep.Subjects {
+		if s.Kind != "resolver" || s.Verdict == "clean" {
+			continue
+		}
+		for _, e := range s.Attributes {
+			if e.Key == "reason" {
+				// The reason that decided comes first.
+				fmt.Fprintf(w, "  %s: %s\n", s.ID, wrap(e.Value, 74, "    "))
+				break
+			}
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n", wrap(rep.Verdict.Headline, 78, ""))
+	return nil
 }
 
 func (a *App) newLabExecCmd(f *labFlags) *cobra.Command {
@@ -594,17 +644,6 @@ func roleLabel(addrs ...netip.Addr) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-func addrsString(as []netip.Addr) string {
-	if len(as) == 0 {
-		return "-"
-	}
-	s := make([]string, len(as))
-	for i, a := range as {
-		s[i] = a.String()
-	}
-	return strings.Join(s, ",")
 }
 
 // wrap folds text at width, indenting continuation lines.

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +28,18 @@ import (
 // labRun runs routerwatch with args and returns the exit code and output.
 func labRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return labRunEnv(t, nil, args...)
+}
+
+// labRunEnv is labRun with extra environment variables.
+func labRunEnv(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	a := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(k string) string {
 		if k == "XDG_CONFIG_HOME" || k == "HOME" {
 			return t.TempDir() // no user configuration
 		}
-		return ""
+		return env[k]
 	}}
 	code = a.Run(t.Context(), args)
 	return code, out.String(), errOut.String()
@@ -180,11 +187,16 @@ func TestLabExecStartsScenario(t *testing.T) {
 	}
 }
 
+// TestLabDemo runs the demo of apt28: the lease, then the verdicts of
+// the real DNS audit (routerwatch dns in the client's namespace, the
+// binary labtest builds): the attacker's resolver hijacked, the ISP's
+// clean.
 func TestLabDemo(t *testing.T) {
 	t.Parallel()
 	labtest.RequireRoot(t, "apt28")
 	dir := t.TempDir()
-	code, stdout, stderr := labRun(t, "lab", "demo", "--scenario", "apt28", "--state-dir", dir)
+	env := map[string]string{lab.ExecutableEnv: labtest.Executable(t)}
+	code, stdout, stderr := labRunEnv(t, env, "lab", "demo", "--scenario", "apt28", "--state-dir", dir)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -193,12 +205,27 @@ func TestLabDemo(t *testing.T) {
 		"Daemons:",
 		"dns      203.0.113.66    primary   attacker.resolver",
 		"dns      198.51.100.53   secondary isp.resolver",
-		"outlook.office365.com       203.0.113.10  203.0.113.99  HIJACKED (aitm.https)  203.0.113.10",
+		"The DNS audit on the client ('routerwatch dns'",
 		"removed in",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
+	}
+	// The audit's own verdicts, one line per resolver.
+	for _, re := range []string{
+		`(?m)^  203\.0\.113\.66 +hijacked +high +attacker\.resolver +primary `,
+		`(?m)^  198\.51\.100\.53 +clean +high +isp\.resolver +`,
+		`(?m)^  203\.0\.113\.66: it sends .*outlook\.office365\.com`,
+		`(?m)^DNS HIJACKED: `,
+	} {
+		if !regexp.MustCompile(re).MatchString(stdout) {
+			t.Errorf("demo output does not match %s:\n%s", re, stdout)
+		}
+	}
+	// No second judge: the demo's own comparison table is gone.
+	if strings.Contains(stdout, "HIJACKED (") {
+		t.Errorf("demo output still has its own comparison table:\n%s", stdout)
 	}
 	if labs, _ := lab.List(dir); len(labs) != 0 {
 		t.Errorf("%d lab(s) left after demo", len(labs))

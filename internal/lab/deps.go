@@ -82,6 +82,11 @@ const ExecutableEnv = "ROUTERWATCH_BIN"
 // scenario's fakes.
 var ErrNoExecutable = errors.New("lab: this scenario runs fakes from the routerwatch binary, and none was found")
 
+// Executable returns the routerwatch binary a lab runs inside its
+// namespaces (the fakes, and the DNS audit of `lab demo`): explicit, else
+// $ROUTERWATCH_BIN, else the running binary, but never a Go test binary.
+func Executable(explicit string) (string, error) { return osDepEnv.routerwatch(explicit) }
+
 // routerwatch returns the binary that runs the fakes: explicit, else
 // $ROUTERWATCH_BIN, else the running binary. A Go test binary (name ending
 // in .test) is not routerwatch: it would run tests instead of the fake.

@@ -6,50 +6,36 @@
 // honestly except for a few login names, which went to servers with
 // invalid certificates.
 //
-// The package has two halves. Measure gathers observations through the
-// probes (dnsprobe for every DNS exchange and TLS proof; every packet
-// through the netx.Dialer it is given): canary names through each
-// resolver and through encrypted trusted resolvers, CHAOS fingerprints, a
-// random name that must not exist, DNSSEC signatures, and — for every
-// answer that differs from the trusted one — the certificate the answered
-// address presents for the name. Judge is pure: it turns observations into
-// a verdict per resolver (clean, suspicious, hijacked or unknown) with a
-// confidence and every piece of evidence, findings with stable IDs
-// (passes included, unknown with the reason when something could not be
-// measured) and plain-words steps. Run does both.
+// It is a pure judge: observations in (Observations — canary names
+// through each resolver and through encrypted trusted resolvers, CHAOS
+// fingerprints, a random name that must not exist, DNSSEC signatures and
+// zone keys, and the certificate each differing answer's address
+// presented), verdicts, findings and steps out. It sends nothing: the DNS
+// engine (internal/dnsaudit, its measurer internal/dnsaudit/measure)
+// measures through dnsprobe and asks this package what an observation
+// means for the next measurement (NeedsProof, StrippedZones). Judge turns
+// observations into a verdict per resolver (clean, suspicious, hijacked
+// or unknown) with a confidence and every piece of evidence, findings
+// with stable IDs (passes included, unknown with the reason when
+// something could not be measured) and plain-words steps; Discovery turns
+// what the host and the link said into the resolvers to test.
 //
 // The contract, in the words of the threat brief: no false alarm for CDN
 // variance (a differing answer whose address proves the name with a valid
 // certificate is not an attack); weak signals (a dnsmasq-2.85 banner, a
 // candidate IOC) raise confidence but never decide alone; exact
-// addresses only, never ranges; nothing unmeasured reads as clean.
+// addresses only, never ranges; nothing unmeasured reads as clean; the
+// same observations always give the same result.
 package dnshijack
 
 import (
-	"crypto/x509"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/finding"
-	"github.com/routerwatch/routerwatch/internal/netx"
-	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 )
-
-// DefaultTLSPort is where TLS proofs connect: HTTPS, where the user's
-// browser would send the password.
-const DefaultTLSPort = 443
-
-// DialerOptions are the netx options a DNS run should use. A run sends
-// about 30 small datagrams to each resolver under test and about 30 TLS
-// exchanges to each trusted resolver, spread over several servers; the
-// default rate limit (200 new connections/s, burst 50) exists to spare a
-// small router's web UI and would alone add most of a second here. The
-// router still gets only its ~30 questions.
-func DialerOptions() netx.Options {
-	return netx.Options{Rate: 1000, Burst: 200, Concurrency: 128}
-}
 
 // SourceKind says where a resolver address came from.
 type SourceKind string
@@ -169,22 +155,9 @@ type SourceStatus struct {
 	Err string `json:"error,omitempty"`
 }
 
-// Input is everything one run needs. The dns command and the lab tests
-// build it; zero fields take the defaults documented on each.
+// Input is what the judge needs besides the observations. Zero fields
+// take the defaults documented on each.
 type Input struct {
-	// Resolvers are the resolvers to test. Required.
-	Resolvers []Resolver
-	// Trusted are the encrypted resolvers whose answers are the
-	// reference (DoH, DoT). Without one, comparisons are unknown.
-	Trusted []dnsprobe.Server
-	// Canaries are the names compared; nil means the embedded list.
-	Canaries []Canary
-	// DNSSECNames are signed names used to see whether signatures
-	// survive the resolver; nil means the embedded list.
-	DNSSECNames []string
-	// NXParent is the zone under which a random label must not exist;
-	// empty means the embedded one (example.com).
-	NXParent string
 	// Gateways are this host's default gateways, to recognise the router
 	// itself as a resolver.
 	Gateways []netip.Addr
@@ -195,25 +168,9 @@ type Input struct {
 	PublicResolvers *PublicResolvers
 	// Discovery is what each resolver source reported.
 	Discovery []SourceStatus
-	// Dialer carries every DNS exchange. Required.
-	Dialer *netx.Dialer
-	// ProofDialer returns a dialer whose scope also allows extra: the
-	// addresses resolvers answered for canaries, which TLS proofs must
-	// contact. Nil means proofs use Dialer (and addresses outside its
-	// scope stay unproved).
-	ProofDialer func(extra []netip.Addr) *netx.Dialer
-	// TLSPort is the port TLS proofs connect to; 0 means 443. Tests and
-	// labs set it.
-	TLSPort uint16
-	// RootCAs verifies TLS proofs; nil means the system roots.
-	RootCAs *x509.CertPool
-	// Now is the clock; nil means time.Now.
+	// Now is the clock (indicator staleness, finding times); nil means
+	// time.Now.
 	Now func() time.Time
-	// Early is the run's first round, begun with Start while discovery
-	// was still listening; nil means Run asks everything itself. Its
-	// questions and trusted resolvers replace Canaries, DNSSECNames,
-	// NXParent and Trusted.
-	Early *Early
 }
 
 func (in *Input) now() time.Time {

@@ -3,7 +3,7 @@
 package dnshijack
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -113,27 +113,21 @@ type ResolverVerdict struct {
 	obs          *ResolverObs
 }
 
-// Run measures and judges. The error is reserved for an unusable Input.
-func Run(ctx context.Context, in Input) (*Result, error) {
-	p, err := prepare(&in)
-	if err != nil {
-		return nil, err
-	}
-	return judge(&in, p, measure(ctx, &in, p)), nil
-}
-
 // Judge turns observations into verdicts, findings and steps. It is pure:
-// the same observations always give the same result.
+// the same observations always give the same result. The error is
+// reserved for observations without a resolver.
 func Judge(in Input, obs *Observations) (*Result, error) {
-	p, err := prepare(&in)
-	if err != nil {
-		return nil, err
+	if obs == nil || len(obs.Resolvers) == 0 {
+		return nil, errors.New("dnshijack: no resolver was observed")
 	}
-	p.names, p.dnssec, p.nxName = obs.Names, obs.DNSSECNames, obs.NXName
-	return judge(&in, p, obs), nil
-}
-
-func judge(in *Input, p plan, obs *Observations) *Result {
+	canaries := obs.Canaries
+	if canaries == nil {
+		data, err := DefaultCanaries()
+		if err != nil {
+			return nil, err
+		}
+		canaries = data.Canaries
+	}
 	ix, pub := in.Indicators, in.PublicResolvers
 	if ix == nil {
 		ix, _ = DefaultIndicators()
@@ -141,16 +135,16 @@ func judge(in *Input, p plan, obs *Observations) *Result {
 	if pub == nil {
 		pub, _ = DefaultPublicResolvers()
 	}
-	res := &Result{Obs: obs, Canaries: p.canaries, Trusted: obs.Trusted}
+	res := &Result{Obs: obs, Canaries: canaries, Trusted: obs.Trusted}
 	for i := range obs.Resolvers {
-		v := judgeResolver(in, obs, &obs.Resolvers[i], ix, pub)
+		v := judgeResolver(&in, obs, &obs.Resolvers[i], ix, pub)
 		res.Verdicts = append(res.Verdicts, v)
 	}
 	res.Overall = overall(res.Verdicts)
-	res.Findings = findings(in, obs, res.Verdicts)
-	res.Steps = steps(in, res.Verdicts)
+	res.Findings = findings(&in, obs, res.Verdicts)
+	res.Steps = steps(&in, res.Verdicts)
 	res.Headline = headline(res)
-	return res
+	return res, nil
 }
 
 // overall is the worst verdict; unknown only when nothing was judged.

@@ -11,9 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/routerwatch/routerwatch/internal/finding"
-	"github.com/routerwatch/routerwatch/internal/netx"
 	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
-	"github.com/routerwatch/routerwatch/internal/target"
 )
 
 func TestClassify(t *testing.T) {
@@ -50,7 +48,8 @@ func TestClassify(t *testing.T) {
 type obsBuilder struct{ obs *Observations }
 
 func newObs(names ...string) *obsBuilder {
-	o := &Observations{NXName: "rw-nx-0.example.com.", TrustedAns: map[Key]TrustedAnswer{}, Proofs: map[ProofKey]dnsprobe.Proof{},
+	o := &Observations{NXName: "rw-nx-0.example.com.",
+		Canaries: []Canary{{Name: "outlook.office365.com", Kind: KindCampaignTarget}, {Name: "login.microsoftonline.com", Kind: KindControl}}, TrustedAns: map[Key]TrustedAnswer{}, Proofs: map[ProofKey]dnsprobe.Proof{},
 		Trusted: []TrustedStatus{{Server: "https://192.0.2.53/dns-query", Answered: 10}}, Started: fixedNow(), Finished: fixedNow()}
 	for _, n := range names {
 		o.Names = append(o.Names, dns.Fqdn(n))
@@ -106,11 +105,8 @@ func (b *obsBuilder) proof(addr, name string, o dnsprobe.ProofOutcome) *obsBuild
 
 func judgeInput() Input {
 	return Input{
-		Resolvers: []Resolver{{}}, // replaced by the observations
-		Canaries:  []Canary{{Name: "outlook.office365.com", Kind: KindCampaignTarget}, {Name: "login.microsoftonline.com", Kind: KindControl}},
-		Dialer:    netx.NewDialer(target.Scope{}, netx.Options{}),
-		Gateways:  []netip.Addr{netip.MustParseAddr("192.168.1.1")},
-		Now:       fixedNow,
+		Gateways: []netip.Addr{netip.MustParseAddr("192.168.1.1")},
+		Now:      fixedNow,
 	}
 }
 
@@ -307,9 +303,9 @@ func TestJudgeSignedZoneCopy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.answer, func(t *testing.T) {
-			in := judgeInput()
-			in.Canaries = append(in.Canaries, Canary{Name: name, Kind: KindUser})
-			res, err := Judge(in, build(tt.answer))
+			obs := build(tt.answer)
+			obs.Canaries = append(obs.Canaries, Canary{Name: name, Kind: KindUser})
+			res, err := Judge(judgeInput(), obs)
 			if err != nil {
 				t.Fatal(err)
 			}

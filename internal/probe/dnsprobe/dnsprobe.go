@@ -82,16 +82,31 @@ type Server struct {
 	// RootCAs verifies the server's certificate; nil means the system
 	// roots.
 	RootCAs *x509.CertPool
+	// auth are the credentials of a DoH URL (https://user:pass@IP/...),
+	// kept apart from URL so that no printed, logged or stored form of
+	// the server carries them; they are sent as HTTP Basic
+	// authentication (some DoH services, AdGuard's among them, accept
+	// credentials this way). Only ParseDoH sets them.
+	auth *url.Userinfo
 }
 
-// String names the server the way a user writes it.
+// credentialsMark stands for the credentials of a DoH URL wherever the
+// URL is shown: the user sees that some were given, never which.
+const credentialsMark = "***@"
+
+// String names the server the way a user writes it, credentials
+// replaced by ***.
 func (s Server) String() string {
 	switch s.Transport {
 	case DoH:
-		if s.ServerName != "" {
-			return s.URL + "#" + s.ServerName
+		u := s.URL
+		if s.auth != nil {
+			u = strings.Replace(u, "://", "://"+credentialsMark, 1)
 		}
-		return s.URL
+		if s.ServerName != "" {
+			return u + "#" + s.ServerName
+		}
+		return u
 	case DoT:
 		if s.ServerName != "" {
 			return "tls://" + s.Addr.String() + "#" + s.ServerName
@@ -130,25 +145,38 @@ func ParseDoT(s string) (Server, error) {
 
 // ParseDoH reads a DoH endpoint "https://IP[:PORT]/path", optionally
 // followed by "#servername" for the certificate name. The URL must name
-// an IP address, for the reason ParseDoT gives.
+// an IP address, for the reason ParseDoT gives. Credentials in the URL
+// ("https://user:pass@IP/path") are kept for the request and left out of
+// the URL, of String and of every error message.
 func ParseDoH(s string) (Server, error) {
+	shown := RedactURL(s)
 	u, err := url.Parse(s)
 	if err != nil {
-		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: %w", s, err)
+		// url.Error quotes the raw URL, and its reason may quote a part
+		// of it ("invalid port \":pass\""): with credentials in the
+		// text, neither is shown.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if shown != s {
+			err = errors.New("not a valid URL")
+		}
+		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: %w", shown, err)
 	}
 	if u.Scheme != "https" {
-		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: scheme must be https", s)
+		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: scheme must be https", shown)
 	}
 	host := u.Hostname()
 	a, err := netip.ParseAddr(host)
 	if err != nil {
-		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: %w: name the resolver by its IP address (add #%s to verify its certificate by name)", s, netx.ErrNotAddress, host)
+		return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: %w: name the resolver by its IP address (add #%s to verify its certificate by name)", shown, netx.ErrNotAddress, host)
 	}
 	port := uint16(443)
 	if p := u.Port(); p != "" {
 		var n int
 		if _, err := fmt.Sscanf(p, "%d", &n); err != nil || n <= 0 || n > 65535 {
-			return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: bad port", s)
+			return Server{}, fmt.Errorf("dnsprobe: DoH URL %q: bad port", shown)
 		}
 		port = uint16(n)
 	}
@@ -157,7 +185,32 @@ func ParseDoH(s string) (Server, error) {
 	}
 	name := u.Fragment
 	u.Fragment, u.RawFragment = "", ""
-	return Server{Transport: DoH, Addr: netip.AddrPortFrom(a.Unmap(), port), URL: u.String(), ServerName: name}, nil
+	auth := u.User
+	u.User = nil
+	return Server{Transport: DoH, Addr: netip.AddrPortFrom(a.Unmap(), port), URL: u.String(), ServerName: name, auth: auth}, nil
+}
+
+// RedactURL replaces the credentials of a URL-like string ("scheme://
+// user:pass@host/...", or "user:pass@host/..." without a scheme) with
+// ***, for messages that must show what a user typed. It works on the
+// text, so it also covers strings that do not parse as URLs: everything
+// before the last "@" ahead of the query or fragment goes, even when a
+// password holds a "/" (an "@" in a path costs only some of the path).
+func RedactURL(s string) string {
+	rest := s
+	prefix := ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		prefix, rest = s[:i+3], s[i+3:]
+	}
+	head := rest
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		head = rest[:i]
+	}
+	at := strings.LastIndex(head, "@")
+	if at < 0 {
+		return s
+	}
+	return prefix + credentialsMark + rest[at+1:]
 }
 
 func parseAddrDefaultPort(s string, port uint16) (netip.AddrPort, error) {

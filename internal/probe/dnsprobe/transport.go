@@ -205,6 +205,12 @@ func (c *Client) exchangeDoH(ctx context.Context, srv Server, m *dns.Msg) (*dns.
 	}
 	req.Header.Set("Content-Type", dohMediaType)
 	req.Header.Set("Accept", dohMediaType)
+	if srv.auth != nil {
+		// The URL carries no credentials (ParseDoH): errors that quote
+		// it cannot leak them.
+		pass, _ := srv.auth.Password()
+		req.SetBasicAuth(srv.auth.Username(), pass)
+	}
 	resp, err := c.dohClient(srv).Do(req)
 	if err != nil {
 		return nil, meta, err

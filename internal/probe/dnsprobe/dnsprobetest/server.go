@@ -189,6 +189,59 @@ func NewServer(t testing.TB, h dns.Handler) *Server {
 	return &Server{Addr: pc.LocalAddr().(*net.UDPAddr).AddrPort()}
 }
 
+// NewServers serves each handler on its own fresh loopback address, all
+// on one port (UDP and TCP), until the test ends: resolvers a host's
+// configuration names carry no port, so a test that feeds them to
+// discovery asks every one on the same port.
+func NewServers(t testing.TB, hs ...dns.Handler) []*Server {
+	t.Helper()
+	for range 50 {
+		var pcs []net.PacketConn
+		var ls []net.Listener
+		closeAll := func() {
+			for _, c := range pcs {
+				c.Close()
+			}
+			for _, l := range ls {
+				l.Close()
+			}
+		}
+		port := 0
+		ok := true
+		for range hs {
+			ap := netip.AddrPortFrom(LoopbackAddr(), uint16(port))
+			pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+			if err != nil {
+				ok = false
+				break
+			}
+			pcs = append(pcs, pc)
+			ap = pc.LocalAddr().(*net.UDPAddr).AddrPort()
+			port = int(ap.Port())
+			l, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(ap))
+			if err != nil {
+				ok = false
+				break
+			}
+			ls = append(ls, l)
+		}
+		if !ok {
+			closeAll()
+			continue
+		}
+		t.Cleanup(closeAll)
+		out := make([]*Server, len(hs))
+		for i, h := range hs {
+			start(t, &dns.Server{PacketConn: pcs[i], Handler: h})
+			start(t, &dns.Server{Listener: ls[i], Handler: h})
+			out[i] = &Server{Addr: pcs[i].LocalAddr().(*net.UDPAddr).AddrPort()}
+		}
+		return out
+	}
+	t.Fatal("no common free UDP+TCP port for the servers")
+	return nil
+}
+
 // listenBoth binds UDP on ip:0, then TCP on the same port (retrying with a
 // new port when TCP's is taken).
 func listenBoth(t testing.TB, ip netip.Addr) (net.PacketConn, net.Listener) {

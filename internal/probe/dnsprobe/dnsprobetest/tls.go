@@ -138,6 +138,21 @@ type DoHServer struct {
 // fresh loopback address, with a certificate from ca for that address.
 func NewDoH(t testing.TB, ca *CA, h dns.Handler) *DoHServer {
 	t.Helper()
+	return newDoH(t, ca, h, nil)
+}
+
+// NewDoHAuth is NewDoH behind HTTP Basic authentication: a request
+// without user and pass gets 401 Unauthorized.
+func NewDoHAuth(t testing.TB, ca *CA, h dns.Handler, user, pass string) *DoHServer {
+	t.Helper()
+	return newDoH(t, ca, h, func(r *http.Request) bool {
+		u, p, ok := r.BasicAuth()
+		return ok && u == user && p == pass
+	})
+}
+
+func newDoH(t testing.TB, ca *CA, h dns.Handler, allow func(*http.Request) bool) *DoHServer {
+	t.Helper()
 	ip := LoopbackAddr()
 	l, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 	if err != nil {
@@ -149,6 +164,10 @@ func NewDoH(t testing.TB, ca *CA, h dns.Handler) *DoHServer {
 		// fails here as it would against real resolvers.
 		if r.ProtoMajor != 2 {
 			http.Error(w, "HTTP/2 required", http.StatusHTTPVersionNotSupported)
+			return
+		}
+		if allow != nil && !allow(r) {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, 65536))

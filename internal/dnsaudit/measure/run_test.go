@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package dnshijack
+package measure
 
 import (
+	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"net/netip"
 	"strings"
 	"testing"
@@ -22,117 +23,117 @@ var outlookNames = []string{"outlook.office365.com", "outlook.live.com", "outloo
 func TestRunScenarios(t *testing.T) {
 	l := newTestLab(t)
 	type want struct {
-		verdicts   []Verdict
+		verdicts   []dnshijack.Verdict
 		confidence []finding.Confidence
 		// names: per resolver, the outcome of the Outlook names.
-		outlook []NameOutcome
+		outlook []dnshijack.NameOutcome
 		// findings: a subset of ID → status/severity/confidence.
 		findings map[string]string
 	}
 	tests := []struct {
 		name  string
-		setup func(t *testing.T) []Resolver
+		setup func(t *testing.T) []dnshijack.Resolver
 		want  want
 	}{
 		{
 			name: "benign_forwarder",
-			setup: func(t *testing.T) []Resolver {
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, l.truth()), SourceDHCPv4, 0)}
+			setup: func(t *testing.T) []dnshijack.Resolver {
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, l.truth()), dnshijack.SourceDHCPv4, 0)}
 			},
-			want: want{verdicts: []Verdict{VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []NameOutcome{OutcomeMatch}},
+			want: want{verdicts: []dnshijack.Verdict{dnshijack.VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []dnshijack.NameOutcome{dnshijack.OutcomeMatch}},
 		},
 		{
 			name: "apt28_primary_hijacked_secondary_honest",
-			setup: func(t *testing.T) []Resolver {
-				return []Resolver{
-					resolverAt(dnsprobetest.NewServer(t, l.hijacker(l.aitm)), SourceDHCPv4, 0),
-					resolverAt(dnsprobetest.NewServer(t, l.truth()), SourceDHCPv4, 1),
+			setup: func(t *testing.T) []dnshijack.Resolver {
+				return []dnshijack.Resolver{
+					resolverAt(dnsprobetest.NewServer(t, l.hijacker(l.aitm)), dnshijack.SourceDHCPv4, 0),
+					resolverAt(dnsprobetest.NewServer(t, l.truth()), dnshijack.SourceDHCPv4, 1),
 				}
 			},
 			want: want{
-				verdicts: []Verdict{VerdictHijacked, VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh, finding.ConfidenceHigh},
-				outlook:  []NameOutcome{OutcomeIntercepted, OutcomeMatch},
+				verdicts: []dnshijack.Verdict{dnshijack.VerdictHijacked, dnshijack.VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh, finding.ConfidenceHigh},
+				outlook:  []dnshijack.NameOutcome{dnshijack.OutcomeIntercepted, dnshijack.OutcomeMatch},
 				findings: map[string]string{"dns.primary_secondary_disagree@dhcpv4 eth0": "fail/medium/medium", "dns.trusted_resolver@trusted": "pass/high/high"},
 			},
 		},
 		{
 			name: "all_rogue",
-			setup: func(t *testing.T) []Resolver {
+			setup: func(t *testing.T) []dnshijack.Resolver {
 				z := l.hijacker(l.aitm)
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, z), SourceDHCPv4, 0), resolverAt(dnsprobetest.NewServer(t, z), SourceDHCPv4, 1)}
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 0), resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 1)}
 			},
 			want: want{
-				verdicts: []Verdict{VerdictHijacked, VerdictHijacked}, confidence: []finding.Confidence{finding.ConfidenceHigh, finding.ConfidenceHigh},
-				outlook:  []NameOutcome{OutcomeIntercepted, OutcomeIntercepted},
+				verdicts: []dnshijack.Verdict{dnshijack.VerdictHijacked, dnshijack.VerdictHijacked}, confidence: []finding.Confidence{finding.ConfidenceHigh, finding.ConfidenceHigh},
+				outlook:  []dnshijack.NameOutcome{dnshijack.OutcomeIntercepted, dnshijack.OutcomeIntercepted},
 				findings: map[string]string{"dns.primary_secondary_disagree@dhcpv4 eth0": "pass/medium/high"},
 			},
 		},
 		{
 			name: "cdn_variance",
-			setup: func(t *testing.T) []Resolver {
+			setup: func(t *testing.T) []dnshijack.Resolver {
 				z := l.truth()
 				for _, n := range outlookNames {
 					z.A[n+"."] = []netip.Addr{l.legit2}
 				}
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, z), SourceDHCPv4, 0)}
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 0)}
 			},
-			want: want{verdicts: []Verdict{VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []NameOutcome{OutcomeVerified}},
+			want: want{verdicts: []dnshijack.Verdict{dnshijack.VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []dnshijack.NameOutcome{dnshijack.OutcomeVerified}},
 		},
 		{
 			name: "hijack_to_dead_address_dnsmasq_banner",
-			setup: func(t *testing.T) []Resolver {
+			setup: func(t *testing.T) []dnshijack.Resolver {
 				z := l.hijacker(l.closed)
 				z.Chaos["version.bind."] = "dnsmasq-2.85"
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, z), SourceDHCPv4, 0)}
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 0)}
 			},
-			want: want{verdicts: []Verdict{VerdictHijacked}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []NameOutcome{OutcomeHijackShaped}},
+			want: want{verdicts: []dnshijack.Verdict{dnshijack.VerdictHijacked}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []dnshijack.NameOutcome{dnshijack.OutcomeHijackShaped}},
 		},
 		{
 			name: "hijack_to_dead_address_no_banner",
-			setup: func(t *testing.T) []Resolver {
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, l.hijacker(l.closed)), SourceDHCPv4, 0)}
+			setup: func(t *testing.T) []dnshijack.Resolver {
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, l.hijacker(l.closed)), dnshijack.SourceDHCPv4, 0)}
 			},
-			want: want{verdicts: []Verdict{VerdictHijacked}, confidence: []finding.Confidence{finding.ConfidenceMedium}, outlook: []NameOutcome{OutcomeHijackShaped}},
+			want: want{verdicts: []dnshijack.Verdict{dnshijack.VerdictHijacked}, confidence: []finding.Confidence{finding.ConfidenceMedium}, outlook: []dnshijack.NameOutcome{dnshijack.OutcomeHijackShaped}},
 		},
 		{
 			name: "forwarded_lie_to_dead_address",
-			setup: func(t *testing.T) []Resolver {
+			setup: func(t *testing.T) []dnshijack.Resolver {
 				z := l.truth()
 				for _, n := range outlookNames {
 					z.A[n+"."] = []netip.Addr{l.closed}
 				}
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, z), SourceDHCPv4, 0)}
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 0)}
 			},
-			want: want{verdicts: []Verdict{VerdictSuspicious}, confidence: []finding.Confidence{finding.ConfidenceLow}, outlook: []NameOutcome{OutcomeUnexplained}},
+			want: want{verdicts: []dnshijack.Verdict{dnshijack.VerdictSuspicious}, confidence: []finding.Confidence{finding.ConfidenceLow}, outlook: []dnshijack.NameOutcome{dnshijack.OutcomeUnexplained}},
 		},
 		{
 			name: "dnssec_strip_everywhere_is_a_weakness_not_a_hijack",
-			setup: func(t *testing.T) []Resolver {
+			setup: func(t *testing.T) []dnshijack.Resolver {
 				z := l.truth()
 				z.Signed = nil
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, z), SourceDHCPv4, 0)}
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 0)}
 			},
-			want: want{verdicts: []Verdict{VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []NameOutcome{OutcomeMatch}},
+			want: want{verdicts: []dnshijack.Verdict{dnshijack.VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []dnshijack.NameOutcome{dnshijack.OutcomeMatch}},
 		},
 		{
 			name: "nxdomain_rewrite",
-			setup: func(t *testing.T) []Resolver {
+			setup: func(t *testing.T) []dnshijack.Resolver {
 				z := l.truth()
 				z.NXRewrite = netip.MustParseAddr("192.0.2.200")
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, z), SourceDHCPv4, 0)}
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 0)}
 			},
-			want: want{verdicts: []Verdict{VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []NameOutcome{OutcomeMatch}},
+			want: want{verdicts: []dnshijack.Verdict{dnshijack.VerdictClean}, confidence: []finding.Confidence{finding.ConfidenceHigh}, outlook: []dnshijack.NameOutcome{dnshijack.OutcomeMatch}},
 		},
 		{
 			name: "blocker",
-			setup: func(t *testing.T) []Resolver {
+			setup: func(t *testing.T) []dnshijack.Resolver {
 				z := l.truth()
 				for _, n := range outlookNames {
 					z.A[n+"."] = []netip.Addr{netip.IPv4Unspecified()}
 				}
-				return []Resolver{resolverAt(dnsprobetest.NewServer(t, z), SourceDHCPv4, 0)}
+				return []dnshijack.Resolver{resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 0)}
 			},
-			want: want{verdicts: []Verdict{VerdictSuspicious}, confidence: []finding.Confidence{finding.ConfidenceLow}, outlook: []NameOutcome{OutcomeBlocked}},
+			want: want{verdicts: []dnshijack.Verdict{dnshijack.VerdictSuspicious}, confidence: []finding.Confidence{finding.ConfidenceLow}, outlook: []dnshijack.NameOutcome{dnshijack.OutcomeBlocked}},
 		},
 	}
 	for _, tt := range tests {
@@ -140,13 +141,13 @@ func TestRunScenarios(t *testing.T) {
 			rs := tt.setup(t)
 			in := l.input(rs...)
 			in.Gateways = []netip.Addr{netip.MustParseAddr("192.0.2.1")}
-			res, err := Run(t.Context(), in)
+			res, err := run(t.Context(), in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var gotV []Verdict
+			var gotV []dnshijack.Verdict
 			var gotC []finding.Confidence
-			var gotO []NameOutcome
+			var gotO []dnshijack.NameOutcome
 			for _, v := range res.Verdicts {
 				gotV, gotC = append(gotV, v.Verdict), append(gotC, v.Confidence)
 				gotO = append(gotO, outcomes(v)["outlook.office365.com"])
@@ -156,7 +157,7 @@ func TestRunScenarios(t *testing.T) {
 					}
 				}
 				for _, n := range []string{"login.microsoftonline.com", "accounts.google.com", "github.com"} {
-					if o := outcomes(v)[n]; o != OutcomeMatch {
+					if o := outcomes(v)[n]; o != dnshijack.OutcomeMatch {
 						t.Errorf("%s: %s is %s, want match", v.Resolver.Key(), n, o)
 					}
 				}
@@ -181,7 +182,7 @@ func TestRunScenarios(t *testing.T) {
 	}
 }
 
-func reasons(res *Result) [][]string {
+func reasons(res *dnshijack.Result) [][]string {
 	var out [][]string
 	for _, v := range res.Verdicts {
 		out = append(out, v.Reasons)
@@ -191,7 +192,7 @@ func reasons(res *Result) [][]string {
 
 // checkFindingInvariants holds for every run: unique IDs, a reason on
 // every non-pass, every resolver judged by every per-resolver check.
-func checkFindingInvariants(t *testing.T, res *Result) {
+func checkFindingInvariants(t *testing.T, res *dnshijack.Result) {
 	t.Helper()
 	seen := map[string]bool{}
 	perCheck := map[string]int{}
@@ -273,14 +274,14 @@ func TestRunSubFindings(t *testing.T) {
 				s, _ := dnsprobe.ParseDoH(doh.URL)
 				s.RootCAs = l.ca.Pool()
 				l2.trusted = []dnsprobe.Server{s}
-				res, err := Run(t.Context(), l2.input(resolverAt(dnsprobetest.NewServer(t, z), SourceUser, 0)))
+				res, err := run(t.Context(), l2.input(resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceUser, 0)))
 				if err != nil {
 					t.Fatal(err)
 				}
 				compareByCheck(t, res, tt.want)
 				return
 			}
-			res, err := Run(t.Context(), l.input(resolverAt(dnsprobetest.NewServer(t, z), SourceUser, 0)))
+			res, err := run(t.Context(), l.input(resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceUser, 0)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -289,7 +290,7 @@ func TestRunSubFindings(t *testing.T) {
 	}
 }
 
-func compareByCheck(t *testing.T, res *Result, want map[string]string) {
+func compareByCheck(t *testing.T, res *dnshijack.Result, want map[string]string) {
 	t.Helper()
 	got := map[string]string{}
 	for _, f := range res.Findings {
@@ -314,9 +315,9 @@ func TestRunDNSSECForgery(t *testing.T) {
 		zone func() *dnsprobetest.Zone
 		// dnssecNames are the DNSSEC names asked besides the canaries.
 		dnssecNames []string
-		want        Verdict
+		want        dnshijack.Verdict
 		wantConf    finding.Confidence
-		wantOutcome NameOutcome
+		wantOutcome dnshijack.NameOutcome
 		wantDNSSEC  string
 		wantKeyless []string
 	}{
@@ -330,7 +331,7 @@ func TestRunDNSSECForgery(t *testing.T) {
 				z.A[name+"."] = []netip.Addr{l.legit2}
 				return z
 			},
-			want: VerdictHijacked, wantConf: finding.ConfidenceHigh, wantOutcome: OutcomeUnsignedVariant,
+			want: dnshijack.VerdictHijacked, wantConf: finding.ConfidenceHigh, wantOutcome: dnshijack.OutcomeUnsignedVariant,
 			wantDNSSEC: "fail/high/high", wantKeyless: []string{"corp.test"},
 		},
 		{
@@ -344,7 +345,7 @@ func TestRunDNSSECForgery(t *testing.T) {
 				return z
 			},
 			dnssecNames: []string{"ietf.org", "isc.org"},
-			want:        VerdictHijacked, wantConf: finding.ConfidenceMedium, wantOutcome: OutcomeUnsignedVariant,
+			want:        dnshijack.VerdictHijacked, wantConf: finding.ConfidenceMedium, wantOutcome: dnshijack.OutcomeUnsignedVariant,
 			wantDNSSEC: "fail/medium/high",
 		},
 		{
@@ -358,7 +359,7 @@ func TestRunDNSSECForgery(t *testing.T) {
 				z.A[name+"."] = []netip.Addr{l.legit2}
 				return z
 			},
-			want: VerdictSuspicious, wantConf: finding.ConfidenceLow, wantOutcome: OutcomeUnsignedVariant,
+			want: dnshijack.VerdictSuspicious, wantConf: finding.ConfidenceLow, wantOutcome: dnshijack.OutcomeUnsignedVariant,
 			wantDNSSEC: "fail/low/high",
 		},
 		{
@@ -369,7 +370,7 @@ func TestRunDNSSECForgery(t *testing.T) {
 				z.Signed = nil
 				return z
 			},
-			want: VerdictClean, wantConf: finding.ConfidenceHigh, wantOutcome: OutcomeMatch,
+			want: dnshijack.VerdictClean, wantConf: finding.ConfidenceHigh, wantOutcome: dnshijack.OutcomeMatch,
 			wantDNSSEC: "fail/low/high",
 		},
 		{
@@ -382,19 +383,19 @@ func TestRunDNSSECForgery(t *testing.T) {
 				z.Signed, z.Keys = nil, nil
 				return z
 			},
-			want: VerdictClean, wantConf: finding.ConfidenceHigh, wantOutcome: OutcomeMatch,
+			want: dnshijack.VerdictClean, wantConf: finding.ConfidenceHigh, wantOutcome: dnshijack.OutcomeMatch,
 			wantDNSSEC: "fail/medium/high", wantKeyless: []string{"corp.test"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := dnsprobetest.NewServer(t, tt.zone())
-			in := l.input(resolverAt(srv, SourceDHCPv4, 0))
+			in := l.input(resolverAt(srv, dnshijack.SourceDHCPv4, 0))
 			in.DNSSECNames = tt.dnssecNames
 			if in.DNSSECNames == nil {
 				in.DNSSECNames = []string{}
 			}
-			res, err := Run(t.Context(), in)
+			res, err := run(t.Context(), in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -426,12 +427,12 @@ func TestRunHostileResolvers(t *testing.T) {
 	} {
 		t.Run(string(b), func(t *testing.T) {
 			srv := dnsprobetest.NewHostile(t, b)
-			in := l.input(resolverAt(srv, SourceDHCPv4, 0))
+			in := l.input(resolverAt(srv, dnshijack.SourceDHCPv4, 0))
 			// Three canaries are enough to see the resolver fail; fewer
 			// TLS exchanges keep the timing honest on a busy machine.
 			in.Canaries = in.Canaries[:3]
 			start := time.Now()
-			res, err := Run(t.Context(), in)
+			res, err := run(t.Context(), in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -445,7 +446,7 @@ func TestRunHostileResolvers(t *testing.T) {
 				t.Errorf("took %v, limit %v", took, limit)
 			}
 			v := res.Verdicts[0]
-			if v.Verdict != VerdictUnknown {
+			if v.Verdict != dnshijack.VerdictUnknown {
 				t.Errorf("verdict %s, want unknown; reasons %v", v.Verdict, v.Reasons)
 			}
 			for _, f := range res.Findings {
@@ -473,15 +474,15 @@ func TestRunKnownBad(t *testing.T) {
 		name       string
 		confidence string
 		lastSeen   string
-		want       Verdict
+		want       dnshijack.Verdict
 		wantConf   finding.Confidence
 		wantStatus string
 	}{
 		// Dates relative to the real clock: the TLS proofs check the
 		// test certificates against it.
-		{name: "primary_high", confidence: "high", lastSeen: time.Now().AddDate(0, -1, 0).Format(time.DateOnly), want: VerdictHijacked, wantConf: finding.ConfidenceHigh, wantStatus: "fail/high/high"},
-		{name: "primary_stale", confidence: "high", lastSeen: time.Now().AddDate(-1, 0, 0).Format(time.DateOnly), want: VerdictSuspicious, wantConf: finding.ConfidenceLow, wantStatus: "fail/high/medium"},
-		{name: "candidate_low", confidence: "low", want: VerdictSuspicious, wantConf: finding.ConfidenceLow, wantStatus: "fail/high/low"},
+		{name: "primary_high", confidence: "high", lastSeen: time.Now().AddDate(0, -1, 0).Format(time.DateOnly), want: dnshijack.VerdictHijacked, wantConf: finding.ConfidenceHigh, wantStatus: "fail/high/high"},
+		{name: "primary_stale", confidence: "high", lastSeen: time.Now().AddDate(-1, 0, 0).Format(time.DateOnly), want: dnshijack.VerdictSuspicious, wantConf: finding.ConfidenceLow, wantStatus: "fail/high/medium"},
+		{name: "candidate_low", confidence: "low", want: dnshijack.VerdictSuspicious, wantConf: finding.ConfidenceLow, wantStatus: "fail/high/low"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -489,15 +490,15 @@ func TestRunKnownBad(t *testing.T) {
 			if tt.lastSeen != "" {
 				first = time.Now().AddDate(-2, 0, 0).Format(time.DateOnly)
 			}
-			ix, err := LoadIndicators(strings.NewReader(`{"schema_version":1,"updated":"2026-11-26","note":"","entries":[` +
+			ix, err := dnshijack.LoadIndicators(strings.NewReader(`{"schema_version":1,"updated":"2026-11-26","note":"","entries":[` +
 				`{"address":"` + honest.Addr.Addr().String() + `","role":"resolver","description":"test","list":"test-list","confidence":"` + tt.confidence +
 				`","source_url":"https://example.org/iocs","source":"","first_seen":"` + first + `","last_seen":"` + tt.lastSeen + `"}]}`))
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := l.input(resolverAt(honest, SourceDHCPv4, 0))
+			in := l.input(resolverAt(honest, dnshijack.SourceDHCPv4, 0))
 			in.Indicators = ix
-			res, err := Run(t.Context(), in)
+			res, err := run(t.Context(), in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -521,16 +522,16 @@ func TestRunWithoutTrusted(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := l.input(
-		resolverAt(dnsprobetest.NewServer(t, l.hijacker(l.aitm)), SourceDHCPv4, 0),
-		resolverAt(dnsprobetest.NewServer(t, l.truth()), SourceDHCPv4, 1),
+		resolverAt(dnsprobetest.NewServer(t, l.hijacker(l.aitm)), dnshijack.SourceDHCPv4, 0),
+		resolverAt(dnsprobetest.NewServer(t, l.truth()), dnshijack.SourceDHCPv4, 1),
 	)
 	in.Trusted = []dnsprobe.Server{dead}
-	res, err := Run(t.Context(), in)
+	res, err := run(t.Context(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []Verdict{res.Verdicts[0].Verdict, res.Verdicts[1].Verdict}
-	if diff := cmp.Diff([]Verdict{VerdictHijacked, VerdictUnknown}, got); diff != "" {
+	got := []dnshijack.Verdict{res.Verdicts[0].Verdict, res.Verdicts[1].Verdict}
+	if diff := cmp.Diff([]dnshijack.Verdict{dnshijack.VerdictHijacked, dnshijack.VerdictUnknown}, got); diff != "" {
 		t.Errorf("verdicts (-want +got):\n%s", diff)
 	}
 	if s := statuses(res.Findings)["dns.trusted_resolver@trusted"]; !strings.HasPrefix(s, "unknown/") {
@@ -543,21 +544,21 @@ func TestRunWithoutTrusted(t *testing.T) {
 // addresses.
 func TestRunProofScope(t *testing.T) {
 	l := newTestLab(t)
-	in := l.input(resolverAt(dnsprobetest.NewServer(t, l.hijacker(l.aitm)), SourceUser, 0))
+	in := l.input(resolverAt(dnsprobetest.NewServer(t, l.hijacker(l.aitm)), dnshijack.SourceUser, 0))
 	var asked []netip.Addr
 	base := in.Dialer
 	in.ProofDialer = func(extra []netip.Addr) *netxDialer {
 		asked = extra
 		return base
 	}
-	res, err := Run(t.Context(), in)
+	res, err := run(t.Context(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]netip.Addr{l.aitm}, asked, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 		t.Errorf("ProofDialer extra (-want +got):\n%s", diff)
 	}
-	if res.Verdicts[0].Verdict != VerdictHijacked {
+	if res.Verdicts[0].Verdict != dnshijack.VerdictHijacked {
 		t.Errorf("verdict %s", res.Verdicts[0].Verdict)
 	}
 }

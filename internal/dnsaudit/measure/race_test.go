@@ -2,7 +2,7 @@
 
 //go:build race
 
-package dnshijack
+package measure
 
 // raceEnabled: timings mean nothing under the race detector (5-10× slower).
 const raceEnabled = true

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package dnshijack
+package measure
 
 import (
+	"context"
+	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/netx"
@@ -25,7 +26,7 @@ type testLab struct {
 	// closed is an address where nothing listens.
 	closed   netip.Addr
 	trusted  []dnsprobe.Server
-	canaries []Canary
+	canaries []dnshijack.Canary
 }
 
 // v6 is the (unprovable, documentation-range) AAAA answer of every
@@ -36,13 +37,13 @@ var v6 = netip.MustParseAddr("2001:db8::10")
 // user canaries extra.
 func newTestLab(t testing.TB, extra ...string) *testLab {
 	t.Helper()
-	data, err := DefaultCanaries()
+	data, err := dnshijack.DefaultCanaries()
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := &testLab{ca: dnsprobetest.NewCA(t), canaries: data.Canaries, closed: dnsprobetest.LoopbackAddr()}
 	for _, n := range extra {
-		c, err := UserCanary(n)
+		c, err := dnshijack.UserCanary(n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +98,7 @@ func (l *testLab) hijacker(to netip.Addr) *dnsprobetest.Zone {
 	z := l.truth()
 	z.Hijack = map[string]netip.Addr{}
 	for _, c := range l.canaries {
-		if c.Kind == KindCampaignTarget {
+		if c.Kind == dnshijack.KindCampaignTarget {
 			z.Hijack[dnsprobetest.Fqdn(c.Name)] = to
 		}
 	}
@@ -105,18 +106,37 @@ func (l *testLab) hijacker(to netip.Addr) *dnsprobetest.Zone {
 	return z
 }
 
-func (l *testLab) input(rs ...Resolver) Input {
+// testInput is a measurement's input and the judge's, for tests that
+// measure and judge in one call (run).
+type testInput struct {
+	Input
+	// Gateways and Indicators go to the judge (dnshijack.Input).
+	Gateways   []netip.Addr
+	Indicators *dnshijack.Indicators
+}
+
+func (l *testLab) input(rs ...dnshijack.Resolver) testInput {
 	scope := target.NewScope(netip.MustParsePrefix("127.0.0.0/8"))
-	return Input{
+	return testInput{Input: Input{
 		Resolvers: rs, Trusted: l.trusted, Canaries: l.canaries,
 		DNSSECNames: []string{"ietf.org", "isc.org"}, NXParent: "example.com",
 		Dialer:  netx.NewDialer(scope, DialerOptions()),
 		TLSPort: l.web.Port, RootCAs: l.ca.Pool(),
-	}
+	}}
 }
 
-func resolverAt(s *dnsprobetest.Server, kind SourceKind, idx int) Resolver {
-	return Resolver{Addr: s.Addr, Sources: []Source{{Kind: kind, Index: idx, Detail: "eth0"}}}
+// run measures in and judges the observations: what the DNS engine does
+// after discovery.
+func run(ctx context.Context, in testInput) (*dnshijack.Result, error) {
+	obs, err := Measure(ctx, in.Input)
+	if err != nil {
+		return nil, err
+	}
+	return dnshijack.Judge(dnshijack.Input{Gateways: in.Gateways, Indicators: in.Indicators, Now: in.Now}, obs)
+}
+
+func resolverAt(s *dnsprobetest.Server, kind dnshijack.SourceKind, idx int) dnshijack.Resolver {
+	return dnshijack.Resolver{Addr: s.Addr, Sources: []dnshijack.Source{{Kind: kind, Index: idx, Detail: "eth0"}}}
 }
 
 // statuses maps finding ID → "status/severity/confidence" for compact
@@ -130,15 +150,12 @@ func statuses(fs []finding.Finding) map[string]string {
 }
 
 // outcomes maps canary → outcome for one verdict.
-func outcomes(v ResolverVerdict) map[string]NameOutcome {
-	out := map[string]NameOutcome{}
+func outcomes(v dnshijack.ResolverVerdict) map[string]dnshijack.NameOutcome {
+	out := map[string]dnshijack.NameOutcome{}
 	for _, nr := range v.Names {
 		out[nr.Name] = nr.Outcome
 	}
 	return out
 }
-
-// fixedNow is a clock for pure judge tests.
-func fixedNow() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 
 type netxDialer = netx.Dialer

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package dnshijack
+package measure
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe"
 )
 
@@ -16,11 +17,11 @@ import (
 // finished: the trusted resolvers' answers do not depend on which
 // resolvers discovery finds, and the resolvers the OS configuration names
 // are known at once, while router advertisements and DHCPv6 still listen
-// for up to a second. Run (with Input.Early) waits for this round instead
-// of asking the same questions again. One Early serves one Run.
+// for up to a second. Measure (with Input.Early) waits for this round instead
+// of asking the same questions again. One Early serves one Measure.
 type Early struct {
 	p             plan
-	keys          []Key
+	keys          []dnshijack.Key
 	started       time.Time
 	plain, tlsLim limiter
 	trustedSrv    []dnsprobe.Server
@@ -30,13 +31,13 @@ type Early struct {
 
 // Start begins a run's first round: every question of every trusted
 // resolver and of the resolvers in in.Resolvers, which may be empty. in
-// needs a Dialer whose scope holds them; Run later takes a Dialer of its
+// needs a Dialer whose scope holds them; Measure later takes a Dialer of its
 // own for the resolvers discovery adds. The exchanges run under ctx: a
 // caller that ends up with nothing to test cancels it. The error is
 // reserved for an unusable Input.
 func Start(ctx context.Context, in Input) (*Early, error) {
 	if in.Dialer == nil {
-		return nil, errors.New("dnshijack: Input.Dialer is required")
+		return nil, errors.New("measure: Input.Dialer is required")
 	}
 	p, err := newPlan(&in)
 	if err != nil {
@@ -89,33 +90,37 @@ func limiterFor(srv dnsprobe.Server, plain, tls limiter) limiter {
 // are set when done is closed.
 type serverRound struct {
 	done      chan struct{}
-	answers   []Answer // per key
+	answers   []dnshijack.Answer // per key
 	finger    dnsprobe.Fingerprint
 	fingerErr string
 }
 
 // startServer asks srv every key in parallel, and the CHAOS fingerprint
 // questions when fingerprint is set, each exchange through lim.
-func startServer(ctx context.Context, client *dnsprobe.Client, srv dnsprobe.Server, keys []Key, fingerprint bool, lim limiter) *serverRound {
-	r := &serverRound{done: make(chan struct{}), answers: make([]Answer, len(keys))}
+func startServer(ctx context.Context, client *dnsprobe.Client, srv dnsprobe.Server, keys []dnshijack.Key, fingerprint bool, lim limiter) *serverRound {
+	r := &serverRound{done: make(chan struct{}), answers: make([]dnshijack.Answer, len(keys))}
 	var wg sync.WaitGroup
 	for j, k := range keys {
 		wg.Go(func() {
-			lim.do(ctx, func() {
+			if err := lim.do(ctx, func() {
 				resp, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
-				r.answers[j] = answerOf(resp, err)
-			})
+				r.answers[j] = dnshijack.AnswerOf(resp, err)
+			}); err != nil {
+				r.answers[j] = dnshijack.AnswerOf(nil, err) // not asked: the run ended
+			}
 		})
 	}
 	if fingerprint {
 		wg.Go(func() {
-			lim.do(ctx, func() {
+			if err := lim.do(ctx, func() {
 				fp, err := client.Fingerprint(ctx, srv)
 				r.finger = fp
 				if err != nil {
 					r.fingerErr = err.Error()
 				}
-			})
+			}); err != nil {
+				r.fingerErr = err.Error()
+			}
 		})
 	}
 	go func() {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package dnshijack_test
+package dnsaudit_test
 
 import (
 	"bytes"
@@ -610,7 +610,7 @@ func readFile(t *testing.T, path string) string {
 // start and `ip netns exec` included); ratio-full and ratio-resolvers
 // divide routerwatch's medians by dig's. Run it as root:
 //
-//	go test -run '^$' -bench BenchmarkLabDNS -benchtime 20x ./internal/check/dnshijack/
+//	go test -run '^$' -bench BenchmarkLabDNS -benchtime 20x ./internal/dnsaudit/
 //
 // With ROUTERWATCH_BENCH_BASELINE=/path/to/an/older/routerwatch, a fourth
 // sub-measurement, base-full, runs that binary's full run in the same

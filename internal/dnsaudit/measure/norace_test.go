@@ -2,6 +2,6 @@
 
 //go:build !race
 
-package dnshijack
+package measure
 
 const raceEnabled = false

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package dnshijack
+package measure
 
 import (
 	"context"
+	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"testing"
 
 	"github.com/routerwatch/routerwatch/internal/probe/dnsprobe/dnsprobetest"
@@ -17,11 +18,11 @@ func TestRunEarly(t *testing.T) {
 	l := newTestLab(t)
 	hijack := l.hijacker(l.aitm)
 	honest := l.truth()
-	osRes := resolverAt(dnsprobetest.NewServer(t, hijack), SourceOS, 0)
-	dhcpOnly := resolverAt(dnsprobetest.NewServer(t, honest), SourceDHCPv4, 1)
+	osRes := resolverAt(dnsprobetest.NewServer(t, hijack), dnshijack.SourceOS, 0)
+	dhcpOnly := resolverAt(dnsprobetest.NewServer(t, honest), dnshijack.SourceDHCPv4, 1)
 
 	first := l.input(osRes)
-	e, err := Start(t.Context(), first)
+	e, err := Start(t.Context(), first.Input)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +37,10 @@ func TestRunEarly(t *testing.T) {
 
 	// Discovery found the OS resolver again (as DHCP's primary) and a
 	// secondary.
-	merged := MergeResolvers([]Resolver{osRes}, []Resolver{resolverAt(&dnsprobetest.Server{Addr: osRes.Addr}, SourceDHCPv4, 0), dhcpOnly})
+	merged := dnshijack.MergeResolvers([]dnshijack.Resolver{osRes}, []dnshijack.Resolver{resolverAt(&dnsprobetest.Server{Addr: osRes.Addr}, dnshijack.SourceDHCPv4, 0), dhcpOnly})
 	in := l.input(merged...)
 	in.Early = e
-	res, err := Run(t.Context(), in)
+	res, err := run(t.Context(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +56,11 @@ func TestRunEarly(t *testing.T) {
 	if got := len(res.Obs.Resolvers[0].Resolver.Sources); got != 2 {
 		t.Errorf("the OS resolver carries %d sources, want the merged 2", got)
 	}
-	var got []Verdict
+	var got []dnshijack.Verdict
 	for _, v := range res.Verdicts {
 		got = append(got, v.Verdict)
 	}
-	if len(got) != 2 || got[0] != VerdictHijacked || got[1] != VerdictClean {
+	if len(got) != 2 || got[0] != dnshijack.VerdictHijacked || got[1] != dnshijack.VerdictClean {
 		t.Errorf("verdicts %v, want [hijacked clean]", got)
 	}
 	if res.Obs.Resolvers[0].Finger.Value("version.bind") != "dnsmasq-2.90" {
@@ -76,18 +77,18 @@ func TestStartErrors(t *testing.T) {
 	}
 	bad := l.input()
 	bad.NXParent = "not a name!"
-	if _, err := Start(t.Context(), bad); err == nil {
+	if _, err := Start(t.Context(), bad.Input); err == nil {
 		t.Error("Start with a bad NXDOMAIN parent: nil error")
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	e, err := Start(ctx, l.input())
+	e, err := Start(ctx, l.input().Input)
 	if err != nil {
 		t.Fatalf("Start with trusted resolvers only: %v", err)
 	}
 	cancel()
-	in := l.input(resolverAt(dnsprobetest.NewServer(t, l.truth()), SourceDHCPv4, 0))
+	in := l.input(resolverAt(dnsprobetest.NewServer(t, l.truth()), dnshijack.SourceDHCPv4, 0))
 	in.Early = e
-	res, err := Run(t.Context(), in)
+	res, err := run(t.Context(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
