@@ -169,10 +169,7 @@ type Plan struct {
 // NewPlan validates o. It reads the files o names (CA certificates,
 // indicators) but sends nothing; every error is a *UsageError.
 func NewPlan(o Options) (*Plan, error) {
-	p := &Plan{o: o, env: o.Env, logger: o.Logger}
-	if p.env.GOOS == "" && p.env.ReadFile == nil && p.env.Interfaces == nil {
-		p.env = hostnet.DefaultEnv()
-	}
+	p := &Plan{o: o, env: o.Env.OrDefault(), logger: o.Logger}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}

@@ -62,6 +62,15 @@ type Env struct {
 	OUIPath string
 }
 
+// OrDefault returns e, or DefaultEnv() when e is the zero Env (engines
+// take an Env option whose zero value means this host).
+func (e Env) OrDefault() Env {
+	if e.GOOS == "" && e.ReadFile == nil && e.Interfaces == nil && e.OUIPath == "" {
+		return DefaultEnv()
+	}
+	return e
+}
+
 // Interface is one network interface.
 type Interface struct {
 	Name     string           `json:"name"`
