@@ -15,32 +15,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/routerwatch/routerwatch/internal/audit"
-	"github.com/routerwatch/routerwatch/internal/buildinfo"
-	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"github.com/routerwatch/routerwatch/internal/check/exposure"
-	"github.com/routerwatch/routerwatch/internal/dnsaudit"
 	"github.com/routerwatch/routerwatch/internal/finding"
-	"github.com/routerwatch/routerwatch/internal/hostnet"
 	"github.com/routerwatch/routerwatch/internal/identify"
 	"github.com/routerwatch/routerwatch/internal/identify/recog"
-	"github.com/routerwatch/routerwatch/internal/netx"
-	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/report"
-	"github.com/routerwatch/routerwatch/internal/target"
+	"github.com/routerwatch/routerwatch/internal/routeraudit"
 )
-
-// defaultCheckTimeout bounds a whole `routerwatch check`: the device
-// probes (a LAN router answers them in a few seconds; silent UDP services
-// take their full waits, about 3 s) run next to the DNS checks (10 s with
-// DHCP discovery), and a hostile device is cut at its per-target
-// deadline; 30 s leaves room for both and for the confirming request.
-const defaultCheckTimeout = 30 * time.Second
-
-// checkTargetShare is the part of --timeout the device probes get as
-// their per-target deadline; the rest covers the Runner's grace for a
-// stuck probe (2 s), the opt-in confirming request (at most 5 s) and
-// writing the report, so that the whole run ends inside --timeout.
-const checkTargetShare = 0.75
 
 type checkFlags struct {
 	dnsOptions
@@ -100,7 +81,7 @@ answer at all, or interrupted).`,
 	fl.BoolVar(&f.confirm, "confirm", false, "send the CVE-2023-50224 confirming request to your own TP-Link router (LAN only; the answer is never kept)")
 	fl.BoolVar(&f.noDNS, "no-dns", false, "skip the DNS checks")
 	fl.StringArrayVar(&f.ports, "port", nil, "probe SERVICE on PORT instead of its usual port, e.g. ssh=3322 or http=8081,8082 (services: "+strings.Join(audit.PortServices(), ", ")+"); repeatable")
-	fl.DurationVar(&f.timeout, "timeout", defaultCheckTimeout, "deadline for the whole run")
+	fl.DurationVar(&f.timeout, "timeout", routeraudit.DefaultTimeout, "deadline for the whole run")
 	fl.StringVar(&f.format, "format", "", "output format: text, json or html (default from config, else text)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding fails at or above this severity: info, low, medium, high, critical (default high)")
 	addDNSFlags(cmd, &f.dnsOptions)
@@ -109,18 +90,15 @@ answer at all, or interrupted).`,
 
 // checkRun is a validated check command line.
 type checkRun struct {
-	format     report.Format
-	failOn     finding.Severity
-	targets    []netip.Addr
-	ports      audit.Ports
-	vantage    exposure.Vantage
-	identifier *identify.Identifier
-	dns        *dnsaudit.Plan // nil when the DNS checks are skipped
-	dnsSkipped string
+	format report.Format
+	failOn finding.Severity
+	opts   routeraudit.Options
 }
 
 func (a *App) parseCheckFlags(f *checkFlags) (*checkRun, error) {
-	r := &checkRun{vantage: exposure.LAN, ports: audit.Ports{}}
+	r := &checkRun{}
+	o := &r.opts
+	o.Vantage, o.Ports, o.Confirm, o.Timeout = exposure.LAN, audit.Ports{}, f.confirm, f.timeout
 	var err error
 	if r.format, err = a.reportFormat(f.format); err != nil {
 		return nil, err
@@ -131,33 +109,33 @@ func (a *App) parseCheckFlags(f *checkFlags) (*checkRun, error) {
 	if f.timeout <= 0 {
 		return nil, usagef("--timeout must be positive")
 	}
-	if r.targets, err = parseTargetAddrs(f.targets); err != nil {
+	if o.Targets, err = parseTargetAddrs(f.targets); err != nil {
 		return nil, err
 	}
 	for _, p := range f.ports {
-		if err := r.ports.ParsePort(p); err != nil {
+		if err := o.Ports.ParsePort(p); err != nil {
 			return nil, usagef("--port %v", err)
 		}
 	}
 	if f.wanVantage {
-		r.vantage = exposure.WAN
-		if len(r.targets) == 0 {
+		o.Vantage = exposure.WAN
+		if len(o.Targets) == 0 {
 			return nil, usagef("--wan-vantage needs --target: the router's public address, checked from outside your network")
 		}
 		if f.confirm {
 			return nil, usagef("--confirm is sent only from the LAN to your own router; it cannot be combined with --wan-vantage")
 		}
 	}
-	if r.identifier, err = identifierFor(f.recogDir); err != nil {
+	if o.Identifier, err = identifierFor(f.recogDir); err != nil {
 		return nil, err
 	}
 	switch {
 	case f.noDNS:
-		r.dnsSkipped = "DNS checks skipped (--no-dns)"
+		o.DNSSkipped = "DNS checks skipped (--no-dns)"
 	case f.wanVantage:
-		r.dnsSkipped = "DNS checks skipped: --wan-vantage checks the router from outside, and the DNS checks are about this machine's resolvers"
+		o.DNSSkipped = "DNS checks skipped: --wan-vantage checks the router from outside, and the DNS checks are about this machine's resolvers"
 	default:
-		if r.dns, err = a.dnsPlan(&f.dnsOptions); err != nil {
+		if o.DNS, err = a.dnsPlan(&f.dnsOptions); err != nil {
 			return nil, err
 		}
 	}
@@ -198,102 +176,32 @@ func identifierFor(dir string) (*identify.Identifier, error) {
 	return id, nil
 }
 
-// routerTargets picks the default gateways: IPv4 ones first; IPv6 ones
-// only when there is no IPv4 gateway (the same router usually has both,
-// and auditing it twice doubles time and findings).
-func routerTargets(facts *hostnet.Facts) []netip.Addr {
-	var v4, v6 []netip.Addr
-	for _, g := range facts.Gateways {
-		switch {
-		case g.Addr.Is4() && !slices.Contains(v4, g.Addr):
-			v4 = append(v4, g.Addr)
-		case !g.Addr.Is4() && !slices.Contains(v6, g.Addr):
-			v6 = append(v6, g.Addr)
-		}
-	}
-	if len(v4) > 0 {
-		return v4
-	}
-	return v6
-}
-
 func (a *App) runCheck(ctx context.Context, f *checkFlags) error {
 	run, err := a.parseCheckFlags(f)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	started := time.Now()
-	var facts hostnet.Facts
-	if run.vantage == exposure.LAN {
-		facts = hostnet.Gather(ctx, hostnet.DefaultEnv())
-	}
-	targets := run.targets
-	if len(targets) == 0 {
-		if targets = routerTargets(&facts); len(targets) == 0 {
-			return errors.New("check: no default gateway found on this machine; name the router with --target")
-		}
-	}
 	ix, info, err := a.openAdvisories()
 	if err != nil {
 		return err
 	}
-
-	// The device probes reach only the routers; the DNS checks have their
-	// own dialers, scoped to the gateways, the resolvers and the trusted
-	// resolvers.
-	scope := target.NewScope()
-	for _, t := range targets {
-		scope = scope.WithAddr(t)
-	}
-	dialer := netx.NewDialer(scope, netx.Options{})
-	targetTimeout := min(probe.DefaultTargetTimeout, time.Duration(float64(f.timeout)*checkTargetShare))
-	st := a.newStatusLine(len(targets), run.dns != nil)
-	runner := &probe.Runner{Dialer: dialer, Probes: audit.Probes(run.ports), Workers: len(targets), TargetTimeout: targetTimeout,
-		OnResult: func(probe.Result) { st.probeDone() }}
-	opts := audit.Options{Vantage: run.vantage, Identifier: run.identifier, Index: ix, Noun: "router", TargetTimeout: targetTimeout}
-
-	var (
-		wg      sync.WaitGroup
-		dnsRes  *dnsaudit.Result
-		dnsErr  error
-		reports []probe.TargetReport
-	)
-	if run.dns != nil {
-		wg.Go(func() {
-			dnsRes, dnsErr = run.dns.WithFacts(&facts).Run(ctx)
-			dnsErr = dnsAuditError(dnsErr)
-			st.dnsDone()
-		})
-	}
-	a.logger.Debug("check: probing", "targets", len(targets), "vantage", run.vantage, "scope", scope.String(), "target_timeout_seconds", targetTimeout.Seconds())
-	// Run's error is the context's (what was measured is still reported)
-	// or a configuration error before anything was measured.
-	runErr := runner.Run(ctx, slices.Values(probeTargets(targets)), func(tr probe.TargetReport) { reports = append(reports, tr) })
-	wg.Wait()
-	if runErr != nil && ctx.Err() == nil {
-		st.clear()
-		return fmt.Errorf("check: %w", runErr)
-	}
-	if dnsErr != nil {
-		st.clear()
-		return fmt.Errorf("check: DNS checks: %w", dnsErr)
-	}
-	slices.SortFunc(reports, func(x, y probe.TargetReport) int { return x.Target.Addr.Compare(y.Target.Addr) })
-
-	var devices []audit.Device
-	for _, tr := range reports {
-		dev := audit.Judge(tr, opts, nil)
-		if f.confirm {
-			c := audit.Confirm(ctx, dialer, &dev, tr)
-			dev = audit.Judge(tr, opts, c)
-		}
-		devices = append(devices, dev)
-	}
+	o := run.opts
+	o.Index, o.Logger = ix, a.logger
+	st := a.newStatusLine()
+	o.Progress = st.update
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	res, err := routeraudit.Run(ctx, o)
 	st.clear()
-
-	rep := a.checkReport(run, devices, dnsRes, &facts, started)
+	switch {
+	case errors.Is(err, routeraudit.ErrInvalid):
+		return &usageError{fmt.Errorf("check: %w", err)}
+	case errors.Is(err, routeraudit.ErrNoGateway):
+		return fmt.Errorf("check: %w with --target", err)
+	case res == nil:
+		return fmt.Errorf("check: %w", dnsAuditError(err))
+	}
+	rep := res.Report()
 	rep.Notes = append(rep.Notes, "data: "+dataVersionLine(info))
 	if err := a.writeReport(rep, run.format); err != nil {
 		return err
@@ -304,22 +212,10 @@ func (a *App) runCheck(ctx context.Context, f *checkFlags) error {
 	if n := rep.Failing(run.failOn); n > 0 {
 		return &findingsError{n: n}
 	}
-	answered := false
-	for i := range devices {
-		answered = answered || devices[i].Answered
-	}
-	if !answered {
-		return fmt.Errorf("check: %s did not answer on any port: the check could not be done", addrList(targets))
+	if !res.Answered() {
+		return fmt.Errorf("check: %s did not answer on any port: the check could not be done", addrList(res.Targets))
 	}
 	return nil
-}
-
-func probeTargets(as []netip.Addr) []probe.Target {
-	out := make([]probe.Target, len(as))
-	for i, a := range as {
-		out[i] = probe.Target{Addr: a}
-	}
-	return out
 }
 
 func addrList(as []netip.Addr) string {
@@ -330,148 +226,28 @@ func addrList(as []netip.Addr) string {
 	return strings.Join(ss, ", ")
 }
 
-// checkReport builds the report: the most urgent headline (a hijacked DNS
-// first: it is an attack in progress; else the worst router's), the
-// steps, then every finding.
-func (a *App) checkReport(run *checkRun, devices []audit.Device, dns *dnsaudit.Result, facts *hostnet.Facts, started time.Time) *report.Report {
-	rep := &report.Report{Tool: report.Tool{Name: "routerwatch", Version: buildinfo.String()}, Command: "check", StartedAt: started}
-	scope := target.NewScope()
-	for i := range devices {
-		d := &devices[i]
-		scope = scope.WithAddr(d.Target.Addr)
-		rep.Subjects = append(rep.Subjects, deviceSubject(d, facts))
-		rep.Findings = append(rep.Findings, d.Findings...)
-	}
-	// The worst router speaks first.
-	worst := -1
-	for i := range devices {
-		if worst < 0 || rank(&devices[i]) > rank(&devices[worst]) {
-			worst = i
-		}
-	}
-	if worst >= 0 {
-		rep.Verdict.Headline = audit.Headline(&devices[worst], true)
-		for _, s := range audit.Steps(&devices[worst]) {
-			rep.Steps = append(rep.Steps, finding.Step{Title: s.Title, Detail: s.Detail})
-		}
-		for i := range devices {
-			if i == worst {
-				continue
-			}
-			for _, s := range audit.Steps(&devices[i]) {
-				rep.Steps = append(rep.Steps, finding.Step{Title: s.Title + " (" + devices[i].Target.Addr.String() + ")", Detail: s.Detail})
-			}
-		}
-	}
-	rep.Notes = append(rep.Notes, "vantage: "+string(run.vantage))
-	switch {
-	case dns == nil:
-		rep.Notes = append(rep.Notes, run.dnsSkipped)
-	default:
-		for _, p := range dns.Scope().Prefixes() {
-			scope = scope.With(p)
-		}
-		rep.Findings = append(rep.Findings, dns.Findings()...)
-		if dns.Tested() {
-			rep.Subjects = append(rep.Subjects, dns.Subjects()...)
-			dnsSteps := dns.Steps()
-			if o := dns.Overall(); o == dnshijack.VerdictHijacked || o == dnshijack.VerdictSuspicious {
-				// An attack in progress comes before the router's flaws.
-				rep.Verdict.Headline = dns.Headline() + " " + rep.Verdict.Headline
-				rep.Steps = append(slices.Clone(dnsSteps), rep.Steps...)
-			} else {
-				rep.Steps = append(rep.Steps, dnsSteps...)
-			}
-		}
-		rep.Notes = append(rep.Notes, dns.Note())
-	}
-	rep.Notes = append([]string{"scope: " + scope.String()}, rep.Notes...)
-	rep.FinishedAt = time.Now()
-	rep.Finish()
-	return rep
-}
-
-// rank orders devices by how urgent their headline is.
-func rank(d *audit.Device) int {
-	if !d.Answered {
-		return 0
-	}
-	if w, ok := d.Worst(); ok {
-		return 2 + int(w)
-	}
-	return 1
-}
-
-func deviceSubject(d *audit.Device, facts *hostnet.Facts) report.Subject {
-	s := report.Subject{ID: d.Target.Addr.String(), Kind: "router", Label: d.Subject, Verdict: d.Verdict()}
-	id := d.Identity
-	for _, fl := range []struct {
-		key string
-		f   identify.Field
-	}{{"vendor", id.Vendor}, {"model", id.Model}, {"hardware", id.HWRev}, {"firmware", id.Firmware}, {"region", id.Region}} {
-		v := "unknown"
-		if fl.f.Value != "" {
-			v = fl.f.Value + " (" + fl.f.Confidence.String() + " confidence)"
-		}
-		s.Attributes = append(s.Attributes, finding.Evidence{Key: fl.key, Value: v})
-	}
-	s.Attributes = append(s.Attributes, finding.Evidence{Key: "vantage", Value: string(d.Vantage)},
-		finding.Evidence{Key: "open", Value: firstNonEmptyString(strings.Join(d.OpenServices(), ", "), "none")})
-	for _, g := range facts.Gateways {
-		if g.Addr == d.Target.Addr {
-			s.Attributes = append(s.Attributes, dnsaudit.GatewayEvidence(g)...)
-		}
-	}
-	return s
-}
-
 // statusLine shows what check is doing, on stderr when it is a terminal.
 type statusLine struct {
-	a      *App
-	on     bool
-	mu     sync.Mutex // guards the following
-	probes int
-	total  int
-	dns    string
-	drawn  bool
+	a     *App
+	on    bool
+	mu    sync.Mutex // guards drawn
+	drawn bool
 }
 
-func (a *App) newStatusLine(targets int, dns bool) *statusLine {
-	s := &statusLine{a: a, on: isTerminal(a.Stderr), total: targets * len(audit.Probes(nil))}
-	if dns {
-		s.dns = "running"
-	}
-	s.draw()
-	return s
+func (a *App) newStatusLine() *statusLine {
+	return &statusLine{a: a, on: isTerminal(a.Stderr)}
 }
 
-func (s *statusLine) probeDone() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.probes++
-	s.drawLocked()
-}
-
-func (s *statusLine) dnsDone() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dns = "done"
-	s.drawLocked()
-}
-
-func (s *statusLine) draw() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.drawLocked()
-}
-
-func (s *statusLine) drawLocked() {
+// update draws p (routeraudit serializes the calls).
+func (s *statusLine) update(p routeraudit.Progress) {
 	if !s.on {
 		return
 	}
-	line := fmt.Sprintf("\r\x1b[Kchecking: device probes %d/%d", s.probes, s.total)
-	if s.dns != "" {
-		line += ", DNS checks " + s.dns
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	line := fmt.Sprintf("\r\x1b[Kchecking: device probes %d/%d", p.ProbesDone, p.ProbesTotal)
+	if p.DNS != "" {
+		line += ", DNS checks " + p.DNS
 	}
 	fmt.Fprint(s.a.Stderr, line)
 	s.drawn = true

@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/routerwatch/routerwatch/internal/config"
-	"github.com/routerwatch/routerwatch/internal/probe"
 	"github.com/routerwatch/routerwatch/internal/termtext"
 )
 
@@ -210,6 +209,8 @@ func (a *App) setup(cmd *cobra.Command) error {
 type stdlibLog struct{ l *slog.Logger }
 
 func (w stdlibLog) Write(p []byte) (int, error) {
-	w.l.Debug("library", "msg", strings.TrimSpace(probe.Text(p, 200)))
+	// A library's line can quote a device's bytes: bounded and escaped.
+	msg := strings.TrimSpace(string(p[:min(len(p), 200)]))
+	w.l.Debug("library", "msg", termtext.Line(msg))
 	return len(p), nil
 }
