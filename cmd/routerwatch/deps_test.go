@@ -4,7 +4,10 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -63,60 +66,122 @@ func TestBinaryDeps(t *testing.T) {
 	}
 }
 
-// layerRules says which internal packages a package may import. A key
-// ending in "/..." covers the subtree. Packages not listed may import
-// anything below the CLI; the listed ones are the layering of STYLE.md
-// §2.1 that matters most: pure packages stay pure, probes never import
-// each other, only the CLI is the top.
-var layerRules = map[string][]string{
-	"internal/finding":          {},
-	"internal/target":           {"internal/inputfile"},
-	"internal/version":          {},
-	"internal/buildinfo":        {},
-	"internal/termtext":         {},
-	"internal/config":           {"internal/inputfile"},
-	"internal/inputfile":        {},
-	"internal/netx":             {"internal/target"},
-	"internal/advisory":         {"internal/version", "internal/finding"},
-	"internal/advisory/csafsrc": {"internal/advisory", "internal/version"},
-	"internal/advisory/cverec":  {"internal/advisory", "internal/version"},
-	"internal/advisory/kev":     {"internal/advisory"},
-	"internal/advisory/builtin": {"internal/advisory", "internal/advisory/csafsrc"},
-	"internal/advisory/datastore": {"internal/advisory", "internal/advisory/csafsrc", "internal/advisory/cverec",
-		"internal/advisory/kev", "internal/advisory/builtin", "internal/version"},
-	"internal/advisory/feed": {"internal/advisory/datastore", "internal/config"},
+// architectureDoc is the document whose package table is the layering.
+const architectureDoc = "../../docs/architecture.md"
+
+// layerRow matches one row of the table: | N | `path` | ... |
+var layerRow = regexp.MustCompile("^\\| *([0-9]+) *\\| *`([a-z0-9/_-]+)` *\\|")
+
+// readLayers returns the layer of each package the document lists.
+func readLayers(t *testing.T) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(architectureDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := map[string]int{}
+	for _, line := range strings.Split(string(b), "\n") {
+		m := layerRow.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		if _, dup := layers[m[2]]; dup {
+			t.Errorf("%s lists %s twice", architectureDoc, m[2])
+		}
+		layers[m[2]] = n
+	}
+	if len(layers) < 10 {
+		t.Fatalf("%s: only %d package rows found; the table's format changed?", architectureDoc, len(layers))
+	}
+	return layers
 }
 
+// testOnly reports whether a package is test support: imported only from
+// _test.go files (TestBinaryDeps and the check below keep it so), and
+// outside the layer table.
+func testOnly(rel string) bool {
+	return rel == "internal/testutil" || rel == "internal/e2e" || strings.HasSuffix(rel, "test")
+}
+
+// bans are imports the layer order alone would allow, each with why not.
+var bans = []struct{ from, to, why string }{
+	{"internal/cli", "internal/probe", "the CLI builds options and renders; engines measure"},
+	{"internal/cli", "internal/netx", "the CLI builds options and renders; engines dial"},
+	{"internal/cli", "internal/hostnet", "the CLI builds options and renders; engines read the host"},
+}
+
+// TestLayering holds the whole layer order of docs/architecture.md: every
+// package is listed (and every listed package exists), every import goes
+// to a lower layer, the bans hold, only cmd/routerwatch imports the CLI,
+// and test support is imported only by tests.
 func TestLayering(t *testing.T) {
+	layers := readLayers(t)
 	pkgs := listPackages(t, module+"/...")
+	seen := map[string]bool{}
 	for _, p := range pkgs {
 		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		seen[rel] = true
+		mine, listed := layers[rel]
+		switch {
+		case testOnly(rel) && listed:
+			t.Errorf("%s is test support but has a layer in %s", rel, architectureDoc)
+		case !testOnly(rel) && !listed:
+			t.Errorf("%s is missing from the package table of %s: give it a layer", rel, architectureDoc)
+		}
 		for _, imp := range p.Imports {
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
 			irel := strings.TrimPrefix(imp, module+"/")
-			switch {
-			case irel == "internal/cli" && rel != "cmd/routerwatch":
+			if testOnly(irel) {
+				if !testOnly(rel) {
+					t.Errorf("%s imports the test-support package %s outside tests", rel, irel)
+				}
+				continue
+			}
+			if irel == "internal/cli" && rel != "cmd/routerwatch" {
 				t.Errorf("%s imports internal/cli: only cmd/routerwatch may", rel)
-			case rel == "cmd/routerwatch" && irel != "internal/cli":
+			}
+			if rel == "cmd/routerwatch" && irel != "internal/cli" {
 				t.Errorf("cmd/routerwatch imports %s: it may import only internal/cli", irel)
-			case strings.HasPrefix(irel, "internal/testutil") || strings.HasSuffix(irel, "test") && !strings.HasSuffix(rel, "test"):
-				t.Errorf("%s imports the test-support package %s outside tests", rel, irel)
-			case strings.HasPrefix(rel, "internal/probe/") && strings.HasPrefix(irel, "internal/probe/"):
-				t.Errorf("probe %s imports probe %s: probes never import each other", rel, irel)
 			}
-			if allowed, ok := layerRules[rel]; ok {
-				okImport := false
-				for _, a := range allowed {
-					if irel == a || (strings.HasSuffix(a, "/...") && strings.HasPrefix(irel, strings.TrimSuffix(a, "..."))) {
-						okImport = true
-					}
-				}
-				if !okImport {
-					t.Errorf("%s imports %s; allowed: %v", rel, irel, allowed)
+			for _, b := range bans {
+				if rel == b.from && (irel == b.to || strings.HasPrefix(irel, b.to+"/")) {
+					t.Errorf("%s imports %s: %s", rel, irel, b.why)
 				}
 			}
+			theirs, ok := layers[irel]
+			if !listed || !ok {
+				continue // reported above
+			}
+			if theirs >= mine {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports go to lower layers only", rel, mine, irel, theirs)
+			}
+		}
+	}
+	for rel := range layers {
+		if !seen[rel] {
+			t.Errorf("%s lists %s, which does not exist", architectureDoc, rel)
+		}
+	}
+}
+
+// TestLayeringCatchesViolations feeds the check a deliberate violation,
+// so that TestLayering cannot pass by reading nothing.
+func TestLayeringCatchesViolations(t *testing.T) {
+	layers := readLayers(t)
+	if layers["internal/finding"] >= layers["internal/cli"] || layers["internal/probe"] >= layers["internal/probe/dnsprobe"] {
+		t.Fatalf("the table's order is not what this test assumes: %v", layers)
+	}
+	// internal/finding (layer 0) importing internal/cli would go up;
+	// two probes share a layer, so one importing the other goes sideways.
+	for _, tc := range []struct{ from, to string }{
+		{"internal/finding", "internal/cli"},
+		{"internal/probe/httpprobe", "internal/probe/dnsprobe"},
+	} {
+		if layers[tc.to] < layers[tc.from] {
+			t.Errorf("%s → %s would pass the layer check", tc.from, tc.to)
 		}
 	}
 }
