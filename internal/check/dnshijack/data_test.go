@@ -120,7 +120,7 @@ func TestUserCanary(t *testing.T) {
 func TestChecksUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range Checks() {
-		if seen[c.ID] || !strings.HasPrefix(c.ID, "dns.") || c.Title == "" || c.Trigger == "" {
+		if seen[c.ID] || !strings.HasPrefix(c.ID, "dns.") || c.Validate() != nil {
 			t.Errorf("bad or duplicate check %+v", c)
 		}
 		seen[c.ID] = true

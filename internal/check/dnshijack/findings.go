@@ -12,42 +12,33 @@ import (
 	"github.com/routerwatch/routerwatch/internal/finding"
 )
 
-// CheckInfo describes one kind of finding this package emits.
-type CheckInfo struct {
-	ID       string
-	Title    string
-	Severity finding.Severity // when failing, unless the finding says otherwise
-	// Trigger says, in one sentence, what makes it fail.
-	Trigger string
-}
-
 // The checks, one literal list (STYLE.md R8).
 var (
-	checkDiscovery = CheckInfo{"dns.resolver_discovery", "Resolvers handed out to this machine", finding.SeverityInfo,
-		"never fails; unknown when a source (OS, DHCPv4, router advertisements, DHCPv6) could not be read or was skipped"}
-	checkTrusted = CheckInfo{"dns.trusted_resolver", "Trusted encrypted resolver reachable", finding.SeverityHigh,
-		"unknown when no trusted DoH/DoT resolver answered: answers can then only be judged by certificates and indicators"}
-	checkHijacked = CheckInfo{"dns.resolver_hijacked", "Resolver answers login names honestly", finding.SeverityCritical,
-		"a canary answer differs from the trusted one and its address fails the TLS proof (critical, high), or comes without the signature of its signed zone while the resolver denies the zone's keys (critical, high) or keeps signatures elsewhere (critical, medium), or carries the marks of a forged answer (critical, medium); differing unproved answers, blocked canaries, candidate indicators, a zone served without its keys or selective signature loss make it suspicious (medium)"}
-	checkKnownBad = CheckInfo{"dns.resolver_known_bad", "Resolver and its answers are not known attacker addresses", finding.SeverityHigh,
-		"the resolver's address or an address it answered is in the indicator list (exact addresses; confidence from the entry)"}
-	checkUnknownResolver = CheckInfo{"dns.dhcp_resolver_unknown", "Handed-out resolver is the router or a known resolver", finding.SeverityMedium,
-		"a discovered resolver is a public address that is neither the router nor a well-known public resolver, and it lies; unknown (probably the ISP's) when it answers honestly"}
-	checkAnomaly = CheckInfo{"dns.answer_anomaly", "Answers look forwarded, not forged", finding.SeverityMedium,
-		"a canary answer not confirmed by the trusted side has TTL 0, the authoritative flag, no AAAA where the name has some, or no signature where it has one"}
-	checkDNSSEC = CheckInfo{"dns.dnssec_stripped", "DNSSEC signatures reach this machine", finding.SeverityMedium,
-		"signatures the trusted side sees are missing through the resolver: for some names only (medium) or for all (low); high when the resolver also says the signed zone has no keys (DNSKEY), i.e. it answers the zone from its own copy"}
-	checkNX = CheckInfo{"dns.nxdomain_rewritten", "Names that do not exist stay non-existent", finding.SeverityLow,
-		"a random name under a zone without wildcard gets an address (usually the ISP)"}
-	checkFingerprint = CheckInfo{"dns.resolver_fingerprint", "Resolver software", finding.SeverityLow,
-		"fails (low severity, low confidence) only when an unknown public resolver reports dnsmasq-2.85, the campaign's banner; informational otherwise"}
-	checkPrimarySecondary = CheckInfo{"dns.primary_secondary_disagree", "Primary and secondary resolvers agree", finding.SeverityMedium,
-		"resolvers from the same list answer a canary with unrelated addresses and at least one answer is not confirmed by the trusted side or a valid certificate"}
+	checkDiscovery = finding.Check{ID: "dns.resolver_discovery", Pass: "Resolvers handed out to this machine", Fail: "Resolvers handed out to this machine", Unknown: "Resolvers handed out to this machine", Severity: finding.SeverityInfo,
+		Trigger: "never fails; unknown when a source (OS, DHCPv4, router advertisements, DHCPv6) could not be read or was skipped"}
+	checkTrusted = finding.Check{ID: "dns.trusted_resolver", Pass: "Trusted encrypted resolver reachable", Fail: "Trusted encrypted resolver reachable", Unknown: "Trusted encrypted resolver reachable", Severity: finding.SeverityHigh,
+		Trigger: "unknown when no trusted DoH/DoT resolver answered: answers can then only be judged by certificates and indicators"}
+	checkHijacked = finding.Check{ID: "dns.resolver_hijacked", Pass: "Resolver answers login names honestly", Fail: "Resolver answers login names honestly", Unknown: "Resolver answers login names honestly", Severity: finding.SeverityCritical,
+		Trigger: "a canary answer differs from the trusted one and its address fails the TLS proof (critical, high), or comes without the signature of its signed zone while the resolver denies the zone's keys (critical, high) or keeps signatures elsewhere (critical, medium), or carries the marks of a forged answer (critical, medium); differing unproved answers, blocked canaries, candidate indicators, a zone served without its keys or selective signature loss make it suspicious (medium)"}
+	checkKnownBad = finding.Check{ID: "dns.resolver_known_bad", Pass: "Resolver and its answers are not known attacker addresses", Fail: "Resolver and its answers are not known attacker addresses", Unknown: "Resolver and its answers are not known attacker addresses", Severity: finding.SeverityHigh,
+		Trigger: "the resolver's address or an address it answered is in the indicator list (exact addresses; confidence from the entry)"}
+	checkUnknownResolver = finding.Check{ID: "dns.dhcp_resolver_unknown", Pass: "Handed-out resolver is the router or a known resolver", Fail: "Handed-out resolver is the router or a known resolver", Unknown: "Handed-out resolver is the router or a known resolver", Severity: finding.SeverityMedium,
+		Trigger: "a discovered resolver is a public address that is neither the router nor a well-known public resolver, and it lies; unknown (probably the ISP's) when it answers honestly"}
+	checkAnomaly = finding.Check{ID: "dns.answer_anomaly", Pass: "Answers look forwarded, not forged", Fail: "Answers look forwarded, not forged", Unknown: "Answers look forwarded, not forged", Severity: finding.SeverityMedium,
+		Trigger: "a canary answer not confirmed by the trusted side has TTL 0, the authoritative flag, no AAAA where the name has some, or no signature where it has one"}
+	checkDNSSEC = finding.Check{ID: "dns.dnssec_stripped", Pass: "DNSSEC signatures reach this machine", Fail: "DNSSEC signatures reach this machine", Unknown: "DNSSEC signatures reach this machine", Severity: finding.SeverityMedium,
+		Trigger: "signatures the trusted side sees are missing through the resolver: for some names only (medium) or for all (low); high when the resolver also says the signed zone has no keys (DNSKEY), i.e. it answers the zone from its own copy"}
+	checkNX = finding.Check{ID: "dns.nxdomain_rewritten", Pass: "Names that do not exist stay non-existent", Fail: "Names that do not exist stay non-existent", Unknown: "Names that do not exist stay non-existent", Severity: finding.SeverityLow,
+		Trigger: "a random name under a zone without wildcard gets an address (usually the ISP)"}
+	checkFingerprint = finding.Check{ID: "dns.resolver_fingerprint", Pass: "Resolver software", Fail: "Resolver software", Unknown: "Resolver software", Severity: finding.SeverityLow,
+		Trigger: "fails (low severity, low confidence) only when an unknown public resolver reports dnsmasq-2.85, the campaign's banner; informational otherwise"}
+	checkPrimarySecondary = finding.Check{ID: "dns.primary_secondary_disagree", Pass: "Primary and secondary resolvers agree", Fail: "Primary and secondary resolvers agree", Unknown: "Primary and secondary resolvers agree", Severity: finding.SeverityMedium,
+		Trigger: "resolvers from the same list answer a canary with unrelated addresses and at least one answer is not confirmed by the trusted side or a valid certificate"}
 )
 
 // Checks lists every finding ID this package emits, in report order.
-func Checks() []CheckInfo {
-	return []CheckInfo{checkDiscovery, checkTrusted, checkHijacked, checkKnownBad, checkUnknownResolver,
+func Checks() []finding.Check {
+	return []finding.Check{checkDiscovery, checkTrusted, checkHijacked, checkKnownBad, checkUnknownResolver,
 		checkAnomaly, checkDNSSEC, checkNX, checkFingerprint, checkPrimarySecondary}
 }
 
@@ -64,10 +55,10 @@ type emitter struct {
 	out []finding.Finding
 }
 
-func (e *emitter) add(c CheckInfo, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
+func (e *emitter) add(c finding.Check, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
 	e.out = append(e.out, finding.Finding{
 		ID: c.ID + "@" + key, CheckID: c.ID, Subject: subject, Status: st, Severity: sev, Confidence: conf,
-		Title: c.Title, Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at,
+		Title: c.Title(st), Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at,
 	})
 }
 

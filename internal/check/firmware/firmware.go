@@ -29,31 +29,23 @@ import (
 	"github.com/routerwatch/routerwatch/internal/probe/confirmprobe"
 )
 
-// CheckInfo describes one check this package runs.
-type CheckInfo struct {
-	ID       string
-	Title    string
-	Severity finding.Severity
-	Trigger  string
-}
-
 // The checks, one literal list (STYLE.md R8).
 var (
-	checkIdentity = CheckInfo{"firmware.identity_unknown", "Router identified", finding.SeverityMedium,
-		"never fails; unknown when the model could not be named from what the device shows (then no advisory can be matched)"}
-	checkVulnerable = CheckInfo{"firmware.known_vulnerable", "No known vulnerability affects this router", finding.SeverityHigh,
-		"an advisory says this model, hardware revision and firmware build are affected (one finding per CVE; severity from CVSS, high when exploited in the wild or without a fix on end-of-life hardware); unknown when the advisory's answer depends on a detail the device did not show"}
-	checkEOL = CheckInfo{"firmware.end_of_life", "Router is still supported by its vendor", finding.SeverityMedium,
-		"a source says the model (or this hardware revision) is end of life: medium, high when it is also affected by an exploited CVE"}
-	checkCampaign = CheckInfo{"firmware.campaign_target", "Model not named in a known attack campaign", finding.SeverityMedium,
-		"an advisory names the model as targeted by a campaign (the 2025-2026 APT28 DNS hijacking)"}
-	checkConfirm = CheckInfo{"firmware.cve_2023_50224_confirmed", "Router does not hand out its credential file (CVE-2023-50224)", finding.SeverityCritical,
-		"only with --confirm: GET /loginFs/./dropbear/dropbearpwd answered with the credential file's shape (critical); unknown when the request could not be made"}
+	checkIdentity = finding.Check{ID: "firmware.identity_unknown", Pass: "Router identified", Fail: "Router identified", Unknown: "Router identified", Severity: finding.SeverityMedium,
+		Trigger: "never fails; unknown when the model could not be named from what the device shows (then no advisory can be matched)"}
+	checkVulnerable = finding.Check{ID: "firmware.known_vulnerable", Pass: "No known vulnerability affects this router", Fail: "No known vulnerability affects this router", Unknown: "No known vulnerability affects this router", Severity: finding.SeverityHigh,
+		Trigger: "an advisory says this model, hardware revision and firmware build are affected (one finding per CVE; severity from CVSS, high when exploited in the wild or without a fix on end-of-life hardware); unknown when the advisory's answer depends on a detail the device did not show"}
+	checkEOL = finding.Check{ID: "firmware.end_of_life", Pass: "Router is still supported by its vendor", Fail: "Router is still supported by its vendor", Unknown: "Router is still supported by its vendor", Severity: finding.SeverityMedium,
+		Trigger: "a source says the model (or this hardware revision) is end of life: medium, high when it is also affected by an exploited CVE"}
+	checkCampaign = finding.Check{ID: "firmware.campaign_target", Pass: "Model not named in a known attack campaign", Fail: "Model not named in a known attack campaign", Unknown: "Model not named in a known attack campaign", Severity: finding.SeverityMedium,
+		Trigger: "an advisory names the model as targeted by a campaign (the 2025-2026 APT28 DNS hijacking)"}
+	checkConfirm = finding.Check{ID: "firmware.cve_2023_50224_confirmed", Pass: "Router does not hand out its credential file (CVE-2023-50224)", Fail: "Router does not hand out its credential file (CVE-2023-50224)", Unknown: "Router does not hand out its credential file (CVE-2023-50224)", Severity: finding.SeverityCritical,
+		Trigger: "only with --confirm: GET /loginFs/./dropbear/dropbearpwd answered with the credential file's shape (critical); unknown when the request could not be made"}
 )
 
 // Checks lists every check, in report order.
-func Checks() []CheckInfo {
-	return []CheckInfo{checkIdentity, checkVulnerable, checkEOL, checkCampaign, checkConfirm}
+func Checks() []finding.Check {
+	return []finding.Check{checkIdentity, checkVulnerable, checkEOL, checkCampaign, checkConfirm}
 }
 
 // KEVCatalogURL is where CISA publishes the catalog.
@@ -119,13 +111,13 @@ type emitter struct {
 	out []finding.Finding
 }
 
-func (e *emitter) add(c CheckInfo, key string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
+func (e *emitter) add(c finding.Check, key string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
 	id := c.ID + "@" + e.in.Key
 	if key != "" {
 		id += "/" + key
 	}
 	e.out = append(e.out, finding.Finding{ID: id, CheckID: c.ID, Subject: e.in.Subject, Status: st, Severity: sev,
-		Confidence: conf, Title: c.Title, Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at})
+		Confidence: conf, Title: c.Title(st), Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at})
 }
 
 func ev(k, v string) finding.Evidence { return finding.Evidence{Key: k, Value: v} }
