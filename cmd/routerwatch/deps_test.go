@@ -73,6 +73,7 @@ var layerRules = map[string][]string{
 	"internal/target":           {},
 	"internal/version":          {},
 	"internal/buildinfo":        {},
+	"internal/strictjson":       {},
 	"internal/config":           {},
 	"internal/netx":             {"internal/target"},
 	"internal/advisory":         {"internal/version", "internal/finding"},
