@@ -90,7 +90,9 @@ func (c Check) HasTitle(st Status, title string) bool {
 }
 
 // Validate checks the declaration: a well-formed ID, a trigger, at least
-// one title, at most one %s verb per title and no other verbs.
+// one title, a different title for each declared status (a failing
+// finding must not read like a passing one), at most one %s verb per
+// title and no other verbs.
 func (c Check) Validate() error {
 	if !ValidCheckID(c.ID) {
 		return fmt.Errorf("check ID %q is not family.snake_case", c.ID)
@@ -101,10 +103,30 @@ func (c Check) Validate() error {
 	if c.Pass == "" && c.Fail == "" && c.Unknown == "" {
 		return fmt.Errorf("%s: no title", c.ID)
 	}
-	for _, t := range []string{c.Pass, c.Fail, c.Unknown} {
+	titles := []string{c.Pass, c.Fail, c.Unknown}
+	for i, t := range titles {
 		if strings.Count(t, "%") != strings.Count(t, "%s") || strings.Count(t, "%s") > 1 {
 			return fmt.Errorf("%s: title %q: only one %%s verb is allowed", c.ID, t)
 		}
+		for _, u := range titles[i+1:] {
+			if t != "" && t == u {
+				return fmt.Errorf("%s: two statuses share the title %q", c.ID, t)
+			}
+		}
+	}
+	return nil
+}
+
+// Verify checks a finding against the declaration: it is c's, its status
+// is one c declares, and its title is the one declared for its status.
+func (c Check) Verify(f Finding) error {
+	switch {
+	case f.CheckID != c.ID:
+		return fmt.Errorf("finding %s has check ID %q, want %s", f.ID, f.CheckID, c.ID)
+	case c.template(f.Status) == "":
+		return fmt.Errorf("finding %s: %s declares no title for status %s", f.ID, c.ID, f.Status)
+	case !c.HasTitle(f.Status, f.Title):
+		return fmt.Errorf("finding %s (%s) is titled %q; %s declares %q for %s", f.ID, f.Status, f.Title, c.ID, c.template(f.Status), f.Status)
 	}
 	return nil
 }

@@ -107,12 +107,37 @@ func TestCheckValidate(t *testing.T) {
 		{"no title", func(c *finding.Check) { c.Pass, c.Fail = "", "" }, false},
 		{"two verbs", func(c *finding.Check) { c.Fail = "%s and %s" }, false},
 		{"other verb", func(c *finding.Check) { c.Fail = "%d names" }, false},
+		{"fail reads like pass", func(c *finding.Check) { c.Fail = c.Pass }, false},
+		{"unknown reads like fail", func(c *finding.Check) { c.Unknown = c.Fail }, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := ok
 			tt.edit(&c)
 			if err := c.Validate(); (err == nil) != tt.valid {
 				t.Errorf("Validate() = %v, want valid=%v", err, tt.valid)
+			}
+		})
+	}
+}
+
+func TestCheckVerify(t *testing.T) {
+	telnet := finding.Check{ID: "exposure.telnet_open", Pass: "Telnet does not answer on the LAN",
+		Fail: "Telnet answers on the LAN", Unknown: "Could not tell whether telnet answers on the LAN", Trigger: "t"}
+	reach := finding.Check{ID: "exposure.device_reachable", Pass: "Device answers the probes", Unknown: "Device answered on no port", Trigger: "t"}
+	for _, tt := range []struct {
+		name string
+		c    finding.Check
+		f    finding.Finding
+		ok   bool
+	}{
+		{"fail titled for fail", telnet, finding.Finding{CheckID: telnet.ID, Status: finding.StatusFail, Title: "Telnet answers on the LAN"}, true},
+		{"fail titled for pass", telnet, finding.Finding{CheckID: telnet.ID, Status: finding.StatusFail, Title: "Telnet does not answer on the LAN"}, false},
+		{"another check's finding", telnet, finding.Finding{CheckID: reach.ID, Status: finding.StatusPass, Title: "Device answers the probes"}, false},
+		{"undeclared status", reach, finding.Finding{CheckID: reach.ID, Status: finding.StatusFail, Title: "exposure.device_reachable"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.c.Verify(tt.f); (err == nil) != tt.ok {
+				t.Errorf("Verify = %v, want ok=%v", err, tt.ok)
 			}
 		})
 	}

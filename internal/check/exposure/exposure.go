@@ -82,41 +82,87 @@ const (
 	WAN Vantage = "wan"
 )
 
-// The checks, one literal list (STYLE.md R8).
+// The checks, one literal list (STYLE.md R8). Titles say what was found
+// for each status; informational LAN checks pass whether the service
+// answers or not (the detail says which), so their pass title names the
+// service. exposure.remote_management names the service in its title.
 var (
-	checkReachable = finding.Check{ID: "exposure.device_reachable", Pass: "Device answers the probes", Fail: "Device answers the probes", Unknown: "Device answers the probes", Severity: finding.SeverityInfo,
+	checkReachable = finding.Check{ID: "exposure.device_reachable", Severity: finding.SeverityInfo,
+		Pass:    "Device answers the probes",
+		Unknown: "Device answered on no port",
 		Trigger: "never fails; unknown when the device answered on no port at all (every other verdict is then unknown too)"}
-	checkWebUI = finding.Check{ID: "exposure.web_ui", Pass: "Web admin page (LAN)", Fail: "Web admin page (LAN)", Unknown: "Web admin page (LAN)", Vantage: string(LAN), Severity: finding.SeverityInfo,
+	checkWebUI = finding.Check{ID: "exposure.web_ui", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "Web admin page on the LAN",
+		Unknown: "Could not tell whether the web admin page answers on the LAN",
 		Trigger: "never fails: the admin page answering on the LAN is expected; reported with its ports"}
-	checkSSH = finding.Check{ID: "exposure.ssh", Pass: "SSH (LAN)", Fail: "SSH (LAN)", Unknown: "SSH (LAN)", Vantage: string(LAN), Severity: finding.SeverityInfo,
+	checkSSH = finding.Check{ID: "exposure.ssh", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "SSH on the LAN",
+		Unknown: "Could not tell whether SSH answers on the LAN",
 		Trigger: "never fails: SSH on the LAN is expected on some routers; reported with its banner"}
-	checkTelnet = finding.Check{ID: "exposure.telnet_open", Pass: "Telnet is off", Fail: "Telnet is off", Unknown: "Telnet is off", Vantage: string(LAN), Severity: finding.SeverityMedium,
+	checkTelnet = finding.Check{ID: "exposure.telnet_open", Vantage: string(LAN), Severity: finding.SeverityMedium,
+		Pass:    "Telnet does not answer on the LAN",
+		Fail:    "Telnet answers on the LAN",
+		Unknown: "Could not tell whether telnet answers on the LAN",
 		Trigger: "telnet (tcp/23) accepts connections on the LAN; from the WAN it is part of exposure.remote_management (critical)"}
-	checkFTP = finding.Check{ID: "exposure.ftp_open", Pass: "FTP is off", Fail: "FTP is off", Unknown: "FTP is off", Vantage: string(LAN), Severity: finding.SeverityLow,
+	checkFTP = finding.Check{ID: "exposure.ftp_open", Vantage: string(LAN), Severity: finding.SeverityLow,
+		Pass:    "FTP does not answer on the LAN",
+		Fail:    "FTP answers on the LAN",
+		Unknown: "Could not tell whether FTP answers on the LAN",
 		Trigger: "an FTP server (tcp/21) accepts connections on the LAN; from the WAN it is part of exposure.remote_management"}
-	checkSNMP = finding.Check{ID: "exposure.snmp_default_community", Pass: "SNMP does not answer a default community", Fail: "SNMP does not answer a default community", Unknown: "SNMP does not answer a default community", Severity: finding.SeverityMedium,
+	checkSNMP = finding.Check{ID: "exposure.snmp_default_community", Severity: finding.SeverityMedium,
+		Pass:    "SNMP does not answer a default community",
+		Fail:    "SNMP answers a default community",
+		Unknown: "Could not tell whether SNMP answers a default community",
 		Trigger: "the SNMP agent answers the community public (LAN medium, WAN high) or private (LAN high, WAN critical)"}
-	checkUPnP = finding.Check{ID: "exposure.upnp", Pass: "UPnP (LAN)", Fail: "UPnP (LAN)", Unknown: "UPnP (LAN)", Vantage: string(LAN), Severity: finding.SeverityInfo,
+	checkUPnP = finding.Check{ID: "exposure.upnp", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "UPnP on the LAN",
+		Unknown: "Could not tell whether UPnP answers on the LAN",
 		Trigger: "never fails: UPnP on the LAN is a common default; reported with the IGD's port mappings"}
-	checkNATPMP = finding.Check{ID: "exposure.natpmp", Pass: "NAT-PMP/PCP (LAN)", Fail: "NAT-PMP/PCP (LAN)", Unknown: "NAT-PMP/PCP (LAN)", Vantage: string(LAN), Severity: finding.SeverityInfo,
+	checkNATPMP = finding.Check{ID: "exposure.natpmp", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "NAT-PMP/PCP on the LAN",
+		Unknown: "Could not tell whether NAT-PMP/PCP answers on the LAN",
 		Trigger: "never fails: NAT-PMP/PCP on the LAN is a common default"}
-	checkTR069 = finding.Check{ID: "exposure.tr069", Pass: "TR-069 connection-request port (LAN)", Fail: "TR-069 connection-request port (LAN)", Unknown: "TR-069 connection-request port (LAN)", Vantage: string(LAN), Severity: finding.SeverityInfo,
+	checkTR069 = finding.Check{ID: "exposure.tr069", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "TR-069 connection-request port on the LAN",
+		Unknown: "Could not tell whether the TR-069 connection-request port answers on the LAN",
 		Trigger: "never fails on the LAN; reported with its answer"}
-	checkWinbox = finding.Check{ID: "exposure.winbox_open", Pass: "MikroTik Winbox (LAN)", Fail: "MikroTik Winbox (LAN)", Unknown: "MikroTik Winbox (LAN)", Vantage: string(LAN), Severity: finding.SeverityInfo,
+	checkWinbox = finding.Check{ID: "exposure.winbox_open", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "MikroTik Winbox on the LAN",
+		Unknown: "Could not tell whether MikroTik Winbox answers on the LAN",
 		Trigger: "never fails on the LAN (Winbox is how MikroTik routers are managed); from the WAN it is part of exposure.remote_management"}
-	checkAPI = finding.Check{ID: "exposure.routeros_api", Pass: "RouterOS API is off or encrypted", Fail: "RouterOS API is off or encrypted", Unknown: "RouterOS API is off or encrypted", Vantage: string(LAN), Severity: finding.SeverityLow,
+	checkAPI = finding.Check{ID: "exposure.routeros_api", Vantage: string(LAN), Severity: finding.SeverityLow,
+		Pass:    "Plain RouterOS API does not answer on the LAN",
+		Fail:    "Plain RouterOS API answers on the LAN",
+		Unknown: "Could not tell whether the plain RouterOS API answers on the LAN",
 		Trigger: "the plain RouterOS API (tcp/8728) accepts connections on the LAN: its login carries the password unencrypted since RouterOS 6.43"}
-	checkRemote = finding.Check{ID: "exposure.remote_management", Pass: "No remote management from the Internet", Fail: "No remote management from the Internet", Unknown: "No remote management from the Internet", Vantage: string(WAN), Severity: finding.SeverityHigh,
+	checkRemote = finding.Check{ID: "exposure.remote_management", Vantage: string(WAN), Severity: finding.SeverityHigh,
+		Pass:    "%s does not answer from the Internet",
+		Fail:    "%s answers from the Internet",
+		Unknown: "Could not tell whether %s answers from the Internet",
 		Trigger: "a management service (web admin page, SSH, telnet, FTP, Winbox, RouterOS API or API-SSL) accepts connections from the WAN side: high, telnet critical"}
-	checkUPnPWAN = finding.Check{ID: "exposure.upnp_wan", Pass: "UPnP does not answer from the Internet", Fail: "UPnP does not answer from the Internet", Unknown: "UPnP does not answer from the Internet", Vantage: string(WAN), Severity: finding.SeverityHigh,
+	checkUPnPWAN = finding.Check{ID: "exposure.upnp_wan", Vantage: string(WAN), Severity: finding.SeverityHigh,
+		Pass:    "UPnP does not answer from the Internet",
+		Fail:    "UPnP answers from the Internet",
+		Unknown: "Could not tell whether UPnP answers from the Internet",
 		Trigger: "SSDP (udp/1900) answers from the WAN side"}
-	checkNATPMPWAN = finding.Check{ID: "exposure.natpmp_wan", Pass: "NAT-PMP/PCP does not answer from the Internet", Fail: "NAT-PMP/PCP does not answer from the Internet", Unknown: "NAT-PMP/PCP does not answer from the Internet", Vantage: string(WAN), Severity: finding.SeverityHigh,
+	checkNATPMPWAN = finding.Check{ID: "exposure.natpmp_wan", Vantage: string(WAN), Severity: finding.SeverityHigh,
+		Pass:    "NAT-PMP/PCP does not answer from the Internet",
+		Fail:    "NAT-PMP/PCP answers from the Internet",
+		Unknown: "Could not tell whether NAT-PMP/PCP answers from the Internet",
 		Trigger: "NAT-PMP or PCP (udp/5351) answers from the WAN side"}
-	checkDNS = finding.Check{ID: "exposure.dns_service", Pass: "DNS server on the router (LAN)", Fail: "DNS server on the router (LAN)", Unknown: "DNS server on the router (LAN)", Vantage: string(LAN), Severity: finding.SeverityInfo,
+	checkDNS = finding.Check{ID: "exposure.dns_service", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "DNS server on the router (LAN)",
+		Unknown: "Could not tell whether the router answers DNS on the LAN",
 		Trigger: "never fails: the router answering DNS on the LAN is how most home networks resolve names; reported with whether it recurses and its version.bind"}
-	checkOpenResolver = finding.Check{ID: "exposure.open_resolver", Pass: "No open DNS resolver on the Internet side", Fail: "No open DNS resolver on the Internet side", Unknown: "No open DNS resolver on the Internet side", Vantage: string(WAN), Severity: finding.SeverityHigh,
+	checkOpenResolver = finding.Check{ID: "exposure.open_resolver", Vantage: string(WAN), Severity: finding.SeverityHigh,
+		Pass:    "No open DNS resolver on the Internet side",
+		Fail:    "Open DNS resolver on the Internet side",
+		Unknown: "Could not tell whether the router's DNS server resolves for the Internet",
 		Trigger: "the DNS server on udp/53 resolves a name it does not serve for a client on the WAN side (an open resolver)"}
-	checkTR069WAN = finding.Check{ID: "exposure.tr069_wan", Pass: "TR-069 is closed to the Internet or asks for credentials", Fail: "TR-069 is closed to the Internet or asks for credentials", Unknown: "TR-069 is closed to the Internet or asks for credentials", Vantage: string(WAN), Severity: finding.SeverityLow,
+	checkTR069WAN = finding.Check{ID: "exposure.tr069_wan", Vantage: string(WAN), Severity: finding.SeverityLow,
+		Pass:    "TR-069 does not answer from the Internet",
+		Fail:    "TR-069 answers from the Internet",
+		Unknown: "Could not tell whether TR-069 answers from the Internet",
 		Trigger: "the CWMP connection-request port (tcp/7547) answers from the WAN side: low when it asks for authentication (how ISPs run it), high when it does not"}
 )
 
@@ -226,13 +272,27 @@ func (j *judge) of(k Kind) []Service {
 }
 
 func (j *judge) add(c finding.Check, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence) {
+	j.addTitled(c, "", key, subject, st, sev, conf, detail, fix, ev)
+}
+
+// addTitled is add for a check whose title names what was found (what
+// fills its %s verb).
+func (j *judge) addTitled(c finding.Check, what, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence) {
 	id := c.ID + "@" + j.in.Target.Addr.String()
 	if key != "" {
 		id += "/" + key
 	}
-	j.out = append(j.out, finding.Finding{ID: id, CheckID: c.ID, Subject: subject, Status: st, Severity: sev,
-		Confidence: conf, Title: c.Title(st), Detail: detail, Remediation: fix, Evidence: ev, ObservedAt: j.at})
+	f := finding.Finding{ID: id, CheckID: c.ID, Subject: subject, Status: st, Severity: sev,
+		Confidence: conf, Title: c.Title(st, what), Detail: detail, Remediation: fix, Evidence: ev, ObservedAt: j.at}
+	if emitted != nil {
+		emitted(c, f)
+	}
+	j.out = append(j.out, f)
 }
+
+// emitted, when set (by the package's tests), sees every finding the
+// package makes, with the check that made it.
+var emitted func(finding.Check, finding.Finding)
 
 // verdict is the outcome of "should this be off?" over one kind's ports.
 type verdict struct {
@@ -366,7 +426,11 @@ func (j *judge) remote(k Kind) {
 		detail += " " + fromWAN + " Anyone there can try passwords and exploits against it."
 		fix = remedy(k, j.in.Vendor, WAN)
 	}
-	j.add(checkRemote, string(k), subject, v.status, sev, v.conf, detail, fix, evidence(ss))
+	what := k.Name() // the title names the service: "Telnet answers from the Internet"
+	if v.status != finding.StatusUnknown {
+		what = upperFirst(what)
+	}
+	j.addTitled(checkRemote, what, string(k), subject, v.status, sev, v.conf, detail, fix, evidence(ss))
 }
 
 // offWAN reports a UDP service that must not answer from the WAN.

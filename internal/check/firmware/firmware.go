@@ -29,19 +29,38 @@ import (
 	"github.com/routerwatch/routerwatch/internal/probe/confirmprobe"
 )
 
-// The checks, one literal list (STYLE.md R8).
+// The checks, one literal list (STYLE.md R8). Titles say what was found
+// for each status; firmware.known_vulnerable names the CVE in its title
+// ("Affected by CVE-2023-50224 (exploited in the wild)"), or "any known
+// vulnerability" when no advisory names the model.
 var (
-	checkIdentity = finding.Check{ID: "firmware.identity_unknown", Pass: "Router identified", Fail: "Router identified", Unknown: "Router identified", Severity: finding.SeverityMedium,
+	checkIdentity = finding.Check{ID: "firmware.identity_unknown", Severity: finding.SeverityMedium,
+		Pass:    "Router identified",
+		Unknown: "Could not identify the router's model",
 		Trigger: "never fails; unknown when the model could not be named from what the device shows (then no advisory can be matched)"}
-	checkVulnerable = finding.Check{ID: "firmware.known_vulnerable", Pass: "No known vulnerability affects this router", Fail: "No known vulnerability affects this router", Unknown: "No known vulnerability affects this router", Severity: finding.SeverityHigh,
+	checkVulnerable = finding.Check{ID: "firmware.known_vulnerable", Severity: finding.SeverityHigh,
+		Pass:    "Not affected by %s",
+		Fail:    "Affected by %s",
+		Unknown: "Could not tell whether this router is affected by %s",
 		Trigger: "an advisory says this model, hardware revision and firmware build are affected (one finding per CVE; severity from CVSS, high when exploited in the wild or without a fix on end-of-life hardware); unknown when the advisory's answer depends on a detail the device did not show"}
-	checkEOL = finding.Check{ID: "firmware.end_of_life", Pass: "Router is still supported by its vendor", Fail: "Router is still supported by its vendor", Unknown: "Router is still supported by its vendor", Severity: finding.SeverityMedium,
-		Trigger: "a source says the model (or this hardware revision) is end of life: medium, high when it is also affected by an exploited CVE"}
-	checkCampaign = finding.Check{ID: "firmware.campaign_target", Pass: "Model not named in a known attack campaign", Fail: "Model not named in a known attack campaign", Unknown: "Model not named in a known attack campaign", Severity: finding.SeverityMedium,
+	checkEOL = finding.Check{ID: "firmware.end_of_life", Severity: finding.SeverityMedium,
+		Fail:    "Router is end of life",
+		Unknown: "Could not tell whether the router is end of life",
+		Trigger: "a source says the model (or this hardware revision) is end of life: medium, high when it is also affected by an exploited CVE; unknown when no source says either way"}
+	checkCampaign = finding.Check{ID: "firmware.campaign_target", Severity: finding.SeverityMedium,
+		Pass:    "Model not named in a known attack campaign",
+		Fail:    "Model named in a known attack campaign",
 		Trigger: "an advisory names the model as targeted by a campaign (the 2025-2026 APT28 DNS hijacking)"}
-	checkConfirm = finding.Check{ID: "firmware.cve_2023_50224_confirmed", Pass: "Router does not hand out its credential file (CVE-2023-50224)", Fail: "Router does not hand out its credential file (CVE-2023-50224)", Unknown: "Router does not hand out its credential file (CVE-2023-50224)", Severity: finding.SeverityCritical,
+	checkConfirm = finding.Check{ID: "firmware.cve_2023_50224_confirmed", Severity: finding.SeverityCritical,
+		Pass:    "Router did not hand out its credential file (CVE-2023-50224)",
+		Fail:    "Router hands out its credential file (CVE-2023-50224)",
+		Unknown: "Could not tell whether the router hands out its credential file (CVE-2023-50224)",
 		Trigger: "only with --confirm: GET /loginFs/./dropbear/dropbearpwd answered with the credential file's shape (critical); unknown when the request could not be made"}
 )
+
+// anyVulnerability fills firmware.known_vulnerable's title when no single
+// advisory is meant.
+const anyVulnerability = "any known vulnerability"
 
 // Checks lists every check, in report order.
 func Checks() []finding.Check {
@@ -89,7 +108,7 @@ func Judge(in Input) []finding.Finding {
 	}
 	e.identity()
 	if !Identified(in.Identity) {
-		e.add(checkVulnerable, "", finding.StatusUnknown, finding.SeverityHigh, finding.ConfidenceHigh,
+		e.addTitled(checkVulnerable, anyVulnerability, "", finding.StatusUnknown, finding.SeverityHigh, finding.ConfidenceHigh,
 			"Without the model, no advisory can be matched.",
 			"Read the model and hardware version on the label under the router and run: routerwatch lookup MODEL --hw VERSION", nil)
 		e.add(checkEOL, "", finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceHigh,
@@ -112,13 +131,27 @@ type emitter struct {
 }
 
 func (e *emitter) add(c finding.Check, key string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
+	e.addTitled(c, "", key, st, sev, conf, detail, fix, ev, refs...)
+}
+
+// addTitled is add for a check whose title names what was found (what
+// fills its %s verb).
+func (e *emitter) addTitled(c finding.Check, what, key string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
 	id := c.ID + "@" + e.in.Key
 	if key != "" {
 		id += "/" + key
 	}
-	e.out = append(e.out, finding.Finding{ID: id, CheckID: c.ID, Subject: e.in.Subject, Status: st, Severity: sev,
-		Confidence: conf, Title: c.Title(st), Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at})
+	f := finding.Finding{ID: id, CheckID: c.ID, Subject: e.in.Subject, Status: st, Severity: sev,
+		Confidence: conf, Title: c.Title(st, what), Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at}
+	if emitted != nil {
+		emitted(c, f)
+	}
+	e.out = append(e.out, f)
 }
+
+// emitted, when set (by the package's tests), sees every finding the
+// package makes, with the check that made it.
+var emitted func(finding.Check, finding.Finding)
 
 func ev(k, v string) finding.Evidence { return finding.Evidence{Key: k, Value: v} }
 
@@ -193,7 +226,7 @@ func (e *emitter) vulnerable() {
 	a := &e.in.Assessment
 	name := e.in.Identity.Identity.DisplayName()
 	if len(a.Matches) == 0 {
-		e.add(checkVulnerable, "", finding.StatusPass, finding.SeverityHigh, finding.ConfidenceLow,
+		e.addTitled(checkVulnerable, anyVulnerability, "", finding.StatusPass, finding.SeverityHigh, finding.ConfidenceLow,
 			fmt.Sprintf("No advisory routerwatch knows names %s. That does not prove it is safe: it may be that no one has looked, or that routerwatch's data is older than the news (routerwatch advisories update).", name),
 			"", nil)
 		return
@@ -240,13 +273,17 @@ func (e *emitter) vulnerable() {
 				}
 				detail += "."
 			}
-			e.add(checkVulnerable, cve, finding.StatusFail, sev, conf, detail, fixFor(m, eol), evs, refs...)
+			what := cve
+			if _, ok := m.ExploitedSince(); ok {
+				what += " (exploited in the wild)"
+			}
+			e.addTitled(checkVulnerable, what, cve, finding.StatusFail, sev, conf, detail, fixFor(m, eol), evs, refs...)
 		case advisory.StatusUnknown:
-			e.add(checkVulnerable, cve, finding.StatusUnknown, sev, conf,
+			e.addTitled(checkVulnerable, cve, cve, finding.StatusUnknown, sev, conf,
 				fmt.Sprintf("%s may be affected by %s: %s (%s).", name, cve, m.Advisory.Title, explain(m)),
 				unknownStep(m, e.in.Identity.Identity), evs, refs...)
 		default:
-			e.add(checkVulnerable, cve, finding.StatusPass, sev, conf,
+			e.addTitled(checkVulnerable, cve, cve, finding.StatusPass, sev, conf,
 				fmt.Sprintf("%s: %s for %s (%s).", cve, strings.ReplaceAll(m.Status.String(), "_", " "), name, explain(m)), "", evs, refs...)
 		}
 	}
