@@ -46,3 +46,31 @@ func TestLookupRenderers(t *testing.T) {
 		})
 	}
 }
+
+// TestLookupSourceURL: an advisory whose only link is a reference is
+// linked in lookup's output as in check's findings (lookup's own copy of
+// the helper ignored references and printed no source).
+func TestLookupSourceURL(t *testing.T) {
+	adv := &advisory.Advisory{ID: "RW-TEST-1", CVEs: []string{"CVE-2099-0001"}, Title: "a flaw",
+		References: []advisory.Reference{{URL: "https://vendor.example/security/faq"}}}
+	as := advisory.Assessment{Identity: advisory.Identity{Vendor: "TP-Link", Model: "TL-WR841N"},
+		Matches: []advisory.Match{{Advisory: adv, Status: advisory.StatusUnknown, Reason: advisory.ReasonNeedHWRev}},
+		Campaigns: []advisory.Match{{Advisory: &advisory.Advisory{ID: "RW-TEST-2", Title: "a campaign",
+			References: []advisory.Reference{{URL: "https://agency.example/alert"}}}, Status: advisory.StatusAffected, Reason: advisory.ReasonCampaign}}}
+	j := toLookupJSON(&as, datastore.Info{})
+	if got := j.Advisories[0].SourceURL; got != "https://vendor.example/security/faq" {
+		t.Errorf("advisory source_url %q, want the reference", got)
+	}
+	if got := j.Campaigns[0].SourceURL; got != "https://agency.example/alert" {
+		t.Errorf("campaign source_url %q, want the reference", got)
+	}
+	var txt bytes.Buffer
+	if err := writeLookupText(&txt, &as, datastore.Info{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"source: https://vendor.example/security/faq (RW-TEST-1)", "it depends on the hardware version: give --hw"} {
+		if !bytes.Contains(txt.Bytes(), []byte(want)) {
+			t.Errorf("text output lacks %q:\n%s", want, txt.String())
+		}
+	}
+}

@@ -67,9 +67,6 @@ func Checks() []finding.Check {
 	return []finding.Check{checkIdentity, checkVulnerable, checkEOL, checkCampaign, checkConfirm}
 }
 
-// KEVCatalogURL is where CISA publishes the catalog.
-const KEVCatalogURL = "https://www.cisa.gov/known-exploited-vulnerabilities-catalog"
-
 // Confirm is the outcome of the opt-in confirming request.
 type Confirm struct {
 	// Observation is what the probe recorded; nil when it was not sent.
@@ -345,7 +342,7 @@ func (e *emitter) campaign() {
 // confirm reports the confirming request.
 func (e *emitter) confirm() {
 	c := e.in.Confirm
-	refs := []finding.Reference{{Kind: "cve", ID: confirmprobe.CVE, URL: "https://www.cve.org/CVERecord?id=" + confirmprobe.CVE}}
+	refs := []finding.Reference{{Kind: "cve", ID: confirmprobe.CVE, URL: advisory.CVERecordURL(confirmprobe.CVE)}}
 	switch {
 	case c.Skipped != "":
 		e.add(checkConfirm, "", finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceHigh,
@@ -419,47 +416,13 @@ func noFix(a advisory.Assessment) bool {
 	return false
 }
 
-// explain says why a match has its status, in words.
+// explain is the match's reason in words (advisory.Match.Explain), and
+// which detail the device did not show when that is what is missing.
 func explain(m *advisory.Match) string {
-	switch m.Reason {
-	case advisory.ReasonAllBuilds:
-		if m.Status == advisory.StatusAffected && m.NoFix {
-			return "every build; the source says no fix exists"
-		}
-		if m.Status == advisory.StatusAffected {
-			return "every build; no fixed build is listed"
-		}
-		return "every build"
-	case advisory.ReasonInRange:
-		if m.FixedIn != "" {
-			return "this build is before the fixed build " + m.FixedIn
-		}
-		return "this build is in a listed range"
-	case advisory.ReasonAtOrAfterFix:
-		return "this build is at or after the fixed build " + m.FixedIn
-	case advisory.ReasonOutsideRanges:
-		return "this build is outside every listed range"
-	case advisory.ReasonNeedFirmware:
-		if m.FixedIn != "" {
-			return "builds before " + m.FixedIn + " are affected and the device did not show its build"
-		}
-		return "it depends on the firmware build, which the device did not show"
-	case advisory.ReasonNeedHWRev:
-		return "it depends on the hardware version, which the device did not show"
-	case advisory.ReasonNeedRegion:
-		return "affected if this is the " + m.Region + " variant"
-	case advisory.ReasonHWNotListed:
-		return "the advisory lists other hardware versions of this model"
-	case advisory.ReasonRegionNotListed:
-		return "the advisory lists another market variant of this model"
-	case advisory.ReasonBadFirmware:
-		return "the firmware build could not be read"
-	case advisory.ReasonIncomparable:
-		return "the firmware build cannot be compared with the listed builds"
-	case advisory.ReasonFreeText:
-		return "the source gives the versions only in words: " + m.Text
+	if missing := m.Reason.Missing(); missing != "" {
+		return m.Explain() + "; the device did not show its " + missing
 	}
-	return m.Reason.String()
+	return m.Explain()
 }
 
 // fixFor says what to do about an affected match.
@@ -472,7 +435,7 @@ func fixFor(m *advisory.Match, eol bool) string {
 	case m.FixedIn != "":
 		return fmt.Sprintf("Update the firmware to %s or later; download it only from the vendor's support site.", m.FixedIn)
 	}
-	return fmt.Sprintf("No fixed build is listed: check %s, and replace the router if no update exists.", sourceOf(m))
+	return fmt.Sprintf("No fixed build is listed: check %s, and replace the router if no update exists.", m.Source())
 }
 
 // unknownStep says how to decide an unknown match.
@@ -486,7 +449,7 @@ func unknownStep(m *advisory.Match, id advisory.Identity) string {
 	case advisory.ReasonNeedRegion:
 		return fmt.Sprintf("Check whether the router is the %s variant (label or box) and run: routerwatch lookup %s --region %s", m.Region, quote(model), m.Region)
 	}
-	return "Compare your firmware build by hand with " + sourceOf(m) + "."
+	return "Compare your firmware build by hand with " + m.Source() + "."
 }
 
 func quote(s string) string {
@@ -499,31 +462,19 @@ func quote(s string) string {
 func references(m *advisory.Match) []finding.Reference {
 	var refs []finding.Reference
 	for _, c := range m.Advisory.CVEs {
-		refs = append(refs, finding.Reference{Kind: "cve", ID: c, URL: "https://www.cve.org/CVERecord?id=" + c})
+		refs = append(refs, finding.Reference{Kind: "cve", ID: c, URL: advisory.CVERecordURL(c)})
 	}
 	// The catalog itself is the KEV reference: a per-CVE source URL is
 	// usually the CVE record, already referenced above.
 	if m.KEV != nil {
-		refs = append(refs, finding.Reference{Kind: "kev", ID: m.KEV.CVE, URL: KEVCatalogURL})
+		refs = append(refs, finding.Reference{Kind: "kev", ID: m.KEV.CVE, URL: advisory.KEVCatalogURL})
 	} else if m.Exploited != nil && strings.Contains(strings.ToUpper(m.Exploited.Source), "KEV") {
-		refs = append(refs, finding.Reference{Kind: "kev", ID: m.Exploited.CVE, URL: KEVCatalogURL})
+		refs = append(refs, finding.Reference{Kind: "kev", ID: m.Exploited.CVE, URL: advisory.KEVCatalogURL})
 	}
-	if u := sourceOf(m); strings.HasPrefix(u, "http") {
+	if u := m.SourceURL(); u != "" {
 		refs = append(refs, finding.Reference{Kind: "advisory", ID: m.Advisory.ID, URL: u})
 	}
 	return refs
-}
-
-func sourceOf(m *advisory.Match) string {
-	switch {
-	case m.Product != nil && m.Product.SourceURL != "":
-		return m.Product.SourceURL
-	case m.Advisory.SourceURL != "":
-		return m.Advisory.SourceURL
-	case len(m.Advisory.References) > 0:
-		return m.Advisory.References[0].URL
-	}
-	return "the advisory " + m.Advisory.ID
 }
 
 func confidence(c advisory.Confidence) finding.Confidence {
