@@ -45,7 +45,7 @@ firmware build on its status page.`,
 	fl.StringVar(&f.vendor, "vendor", "", "vendor (tp-link, mikrotik, ...); inferred from the model when omitted")
 	fl.StringVar(&f.hw, "hw", "", "hardware revision, as on the label (10, V10, 10.0)")
 	fl.StringVar(&f.fw, "fw", "", "firmware build, as on the status page (\"3.16.9 Build 200409 Rel.52498n\", V12_230317, 241108, 6.49.6)")
-	fl.StringVar(&f.region, "region", "", "market variant (EU, US, ...)")
+	fl.StringVar(&f.region, "region", "", "market variant, as in TP-Link's names: EU, US, EN, UN, JP, ... (\"Archer C7(EU)\")")
 	fl.StringVar(&f.format, "format", "", "output format: text or json (default from config, else text)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when the verdict is affected at or above this severity: info, low, medium, high, critical (default high)")
 	return cmd
@@ -136,7 +136,7 @@ func identityFromArgs(args []string, f lookupFlags) (advisory.Identity, error) {
 	if f.region != "" {
 		r := strings.ToUpper(strings.TrimSpace(f.region))
 		if !advisory.IsRegion(r) {
-			return id, usagef("--region: %q is not a known market variant (EU, US, UK, JP, ...)", f.region)
+			return id, usagef("--region: %q is not a known market variant (known: %s)", f.region, strings.Join(advisory.Regions(), ", "))
 		}
 		if id.Region != "" && id.Region != r {
 			return id, usagef("lookup: the model says region %s but --region says %s", id.Region, r)

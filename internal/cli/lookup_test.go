@@ -4,6 +4,7 @@ package cli
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/routerwatch/routerwatch/internal/advisory"
@@ -72,5 +73,65 @@ func TestLookupSourceURL(t *testing.T) {
 		if !bytes.Contains(txt.Bytes(), []byte(want)) {
 			t.Errorf("text output lacks %q:\n%s", want, txt.String())
 		}
+	}
+}
+
+// TestLookupRegions: every market variant TP-Link writes is accepted,
+// from the model text or --region, kept in the identity and printed.
+func TestLookupRegions(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		region  string
+		wantErr string
+	}{
+		{name: "en_in_model", args: []string{"TL-WR841N(EN) V14"}, region: "EN"},
+		{name: "en_flag", args: []string{"TL-WR841N"}, region: "en"},
+		{name: "un_in_model", args: []string{"TL-WR841N(UN)", "V8"}, region: ""},
+		{name: "ru_flag", args: []string{"TL-WR841N"}, region: "RU"},
+		{name: "ca_flag", args: []string{"Archer A7"}, region: "CA"},
+		{name: "es_flag", args: []string{"Archer C6"}, region: "ES"},
+		{name: "br_flag", args: []string{"Archer C6"}, region: "BR"},
+		{name: "ms_flag", args: []string{"TL-WR841N"}, region: "MS"},
+		{name: "jp_flag", args: []string{"Archer AX3000"}, region: "JP"},
+		{name: "tw_flag", args: []string{"Archer C6"}, region: "TW"},
+		{name: "same_both_ways", args: []string{"TL-WR841N(EN) V14"}, region: "EN"},
+		{name: "conflict", args: []string{"TL-WR841N(EN) V14"}, region: "EU", wantErr: "the model says region EN but --region says EU"},
+		{name: "unknown_tag", args: []string{"TL-WR841N"}, region: "XX", wantErr: `--region: "XX" is not a known market variant (known: `},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := identityFromArgs(tt.args, lookupFlags{region: tt.region})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("identityFromArgs error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.ToUpper(tt.region)
+			if want == "" {
+				want = "UN"
+			}
+			if id.Region != want {
+				t.Fatalf("region %q, want %q", id.Region, want)
+			}
+			// Kept in the output, text and JSON.
+			as := advisory.Assessment{Identity: id}
+			var txt, js bytes.Buffer
+			if err := writeLookupText(&txt, &as, datastore.Info{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := writeLookupJSON(&js, &as, datastore.Info{}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(txt.String(), "region "+want) || !strings.Contains(txt.String(), "("+want+")") {
+				t.Errorf("text output lacks region %s:\n%s", want, txt.String())
+			}
+			if !strings.Contains(js.String(), `"region": "`+want+`"`) {
+				t.Errorf("JSON output lacks region %s:\n%s", want, js.String())
+			}
+		})
 	}
 }
