@@ -284,7 +284,7 @@ func steps(a *Assessment, eol bool) []string {
 			case m.FixedIn != "":
 				add(fmt.Sprintf("Update the firmware to %s or later (%s); download it only from the vendor's support site.", m.FixedIn, m.CVE()))
 			default:
-				add(fmt.Sprintf("No fixed build is known for %s: see %s, and replace the router if no update exists.", m.CVE(), sourceOf(m)))
+				add(fmt.Sprintf("No fixed build is known for %s: see %s, and replace the router if no update exists.", m.CVE(), m.Source()))
 			}
 		case StatusUnknown:
 			switch m.Reason {
@@ -295,11 +295,11 @@ func steps(a *Assessment, eol bool) []string {
 			case ReasonNeedRegion:
 				add(fmt.Sprintf("Check whether the router is the %s variant (label or box) and run lookup again with --region.", m.Region))
 			case ReasonBadFirmware, ReasonIncomparable:
-				add(fmt.Sprintf("The firmware build %q could not be compared with the builds listed for %s: check it against %s.", a.Identity.Firmware, m.CVE(), sourceOf(m)))
+				add(fmt.Sprintf("The firmware build %q could not be compared with the builds listed for %s: check it against %s.", a.Identity.Firmware, m.CVE(), m.Source()))
 			case ReasonFreeText:
-				add(fmt.Sprintf("The source gives the affected versions of %s only in words (%q): compare your build by hand at %s.", m.CVE(), m.Text, sourceOf(m)))
+				add(fmt.Sprintf("The source gives the affected versions of %s only in words (%q): compare your build by hand at %s.", m.CVE(), m.Text, m.Source()))
 			default:
-				add(fmt.Sprintf("No source says whether this build is affected by %s: check %s.", m.CVE(), sourceOf(m)))
+				add(fmt.Sprintf("No source says whether this build is affected by %s: check %s.", m.CVE(), m.Source()))
 			}
 		}
 	}
@@ -313,16 +313,4 @@ func steps(a *Assessment, eol bool) []string {
 		add("Check that the router's DHCP DNS servers are the ones you expect (routerwatch dns).")
 	}
 	return out
-}
-
-func sourceOf(m *Match) string {
-	switch {
-	case m.Product != nil && m.Product.SourceURL != "":
-		return m.Product.SourceURL
-	case m.Advisory.SourceURL != "":
-		return m.Advisory.SourceURL
-	case len(m.Advisory.References) > 0:
-		return m.Advisory.References[0].URL
-	}
-	return "the advisory " + m.Advisory.ID
 }

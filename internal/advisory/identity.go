@@ -3,6 +3,7 @@
 package advisory
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/routerwatch/routerwatch/internal/version"
@@ -228,12 +229,41 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// regions are the market-variant tags vendors put in parentheses. "MS" is
-// TP-Link's tag for a market variant in CVE-2025-9377 ("TL-WR841N/ND(MS)").
+// regions are the market-variant tags vendors put in parentheses after a
+// model ("Archer C7(EU) V2", "TL-WR841N(UN)_V8_170210"). The list is
+// every tag seen in TP-Link's own names and in the records about them:
+//   - CVE records (CVEProject/cvelistV5): EU and MS (CVE-2025-9377,
+//     "TL-WR841N/ND(MS) V9"), JP (CVE-2024-21833's fixed builds), UN
+//     (the TL-WR841N V8 "TL-WR841N(UN)_V8_170210" build);
+//   - the support lists TP-Link writes into its firmware images, as
+//     openwrt/firmware-utils' tplink-safeloader.c copies them: the
+//     region field (UN, US, EU, CA) and the special_id codes, two ASCII
+//     letters (US, EU, CA, JP, AU, RU, KR, BR, TW, ID, AS, ES, AR, EG, SG,
+//     FR, DE);
+//   - EN, which issue 8 reports in TP-Link's firmware names and records
+//     (none of the data above has it), and UK, IN, IT, CN and ISP
+//     (ISP-supplied variants), kept from before.
+//
+// A tag is a label, compared for equality only: no source read says that
+// two tags name the same hardware or firmware (EN and EU are separate
+// codes; EN appears in none of the support lists, EU in most), so a
+// record for (EU) does not decide an (EN) device, nor the reverse. A
+// record without a tag covers every variant.
 var regions = map[string]bool{
 	"EU": true, "US": true, "UK": true, "JP": true, "MS": true, "RU": true, "CA": true,
 	"AU": true, "BR": true, "TW": true, "IN": true, "DE": true, "FR": true, "ES": true,
 	"IT": true, "UN": true, "KR": true, "CN": true, "ISP": true,
+	"EN": true, "ID": true, "AS": true, "AR": true, "EG": true, "SG": true,
+}
+
+// Regions lists the known market-variant tags, sorted.
+func Regions() []string {
+	out := make([]string, 0, len(regions))
+	for r := range regions {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // IsRegion reports whether s is a known market-variant tag.

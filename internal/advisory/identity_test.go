@@ -3,10 +3,13 @@
 package advisory
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/routerwatch/routerwatch/internal/version"
 )
 
 func TestParseProductName(t *testing.T) {
@@ -40,6 +43,23 @@ func TestParseProductName(t *testing.T) {
 			want: ProductName{Models: []string{"TL-WR840N"}, HWRev: "2"}},
 		{name: "hw_word", in: "TL-WR841N hw 10",
 			want: ProductName{Models: []string{"TL-WR841N"}, HWRev: "10"}},
+		// Market variants as TP-Link writes them (issue 8: "(EN)" was
+		// taken for an alias and dropped).
+		{name: "region_en", in: "TL-WR841N(EN) V14",
+			want: ProductName{Models: []string{"TL-WR841N"}, HWRev: "14", Region: "EN"}},
+		{name: "region_un_cve_record", in: "TL-WR841N(UN) V8",
+			want: ProductName{Models: []string{"TL-WR841N"}, HWRev: "8", Region: "UN"}},
+		{name: "region_jp_cve_2024_21833", in: "Archer AX3000(JP) V1",
+			want: ProductName{Models: []string{"Archer AX3000"}, HWRev: "1", Region: "JP"}},
+		{name: "region_ru", in: "TL-WR841N(RU) V14", want: ProductName{Models: []string{"TL-WR841N"}, HWRev: "14", Region: "RU"}},
+		{name: "region_ca", in: "Archer A7(CA) V5", want: ProductName{Models: []string{"Archer A7"}, HWRev: "5", Region: "CA"}},
+		{name: "region_es", in: "Archer C6(ES) V2", want: ProductName{Models: []string{"Archer C6"}, HWRev: "2", Region: "ES"}},
+		{name: "region_br", in: "Archer C6(BR) V3", want: ProductName{Models: []string{"Archer C6"}, HWRev: "3", Region: "BR"}},
+		{name: "region_tw", in: "Archer C6(TW) V3", want: ProductName{Models: []string{"Archer C6"}, HWRev: "3", Region: "TW"}},
+		{name: "region_lowercase", in: "TL-WR841N(en) v14", want: ProductName{Models: []string{"TL-WR841N"}, HWRev: "14", Region: "EN"}},
+		{name: "unknown_tag_stays_alias", in: "TL-WR841N(XX) V14", want: ProductName{Models: []string{"TL-WR841N"}, HWRev: "14", Alias: "XX"}},
+		{name: "trailing_region_word_en", in: "TL-WR841N v14 EN",
+			want: ProductName{Models: []string{"TL-WR841N"}, HWRev: "14", Region: "EN"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,5 +202,62 @@ func TestIsCVEID(t *testing.T) {
 		if got := IsCVEID(tc.in); got != tc.want {
 			t.Errorf("IsCVEID(%.30q) = %v, want %v", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestIsRegion(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"EN", true}, {"en", true}, {" EU ", true}, {"UN", true}, {"US", true}, {"MS", true}, {"JP", true},
+		{"RU", true}, {"CA", true}, {"ES", true}, {"BR", true}, {"TW", true}, {"ISP", true},
+		{"XX", false}, {"EUR", false}, {"", false}, {"E", false},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := IsRegion(tt.in); got != tt.want {
+				t.Errorf("IsRegion(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+	rs := Regions()
+	if !slices.IsSorted(rs) || !slices.Contains(rs, "EN") || len(rs) != len(regions) {
+		t.Errorf("Regions() = %v", rs)
+	}
+}
+
+// TestRegionlessRecordMatchesEveryVariant: a product statement without a
+// region holds for every variant, EN and UN included; one with a region
+// only for that variant.
+func TestRegionlessRecordMatchesEveryVariant(t *testing.T) {
+	ds := &Dataset{Advisories: []Advisory{
+		{ID: "ANY", CVEs: []string{"CVE-2000-0010"}, Products: []Product{
+			{Vendor: "TP-Link", Model: "TL-WR841N", HWRev: "14", Scheme: version.TPLink, Ranges: []Range{{Status: StatusAffected, All: true}}}}},
+		{ID: "EN-ONLY", CVEs: []string{"CVE-2000-0011"}, Products: []Product{
+			{Vendor: "TP-Link", Model: "TL-WR841N", HWRev: "14", Region: "EN", Scheme: version.TPLink, Ranges: []Range{{Status: StatusAffected, All: true}}}}},
+	}}
+	ix := NewIndex(ds)
+	for _, tt := range []struct {
+		region       string
+		any, enOnly  Status
+		enOnlyReason Reason
+	}{
+		{"EN", StatusAffected, StatusAffected, ReasonAllBuilds},
+		{"UN", StatusAffected, StatusNotAffected, ReasonRegionNotListed},
+		{"EU", StatusAffected, StatusNotAffected, ReasonRegionNotListed},
+		{"", StatusAffected, StatusUnknown, ReasonNeedRegion},
+	} {
+		t.Run("region_"+tt.region, func(t *testing.T) {
+			got := map[string]Match{}
+			for _, m := range ix.Match(nil, Identity{Vendor: "TP-Link", Model: "TL-WR841N", HWRev: "14", Region: tt.region}) {
+				got[m.Advisory.ID] = m
+			}
+			if got["ANY"].Status != tt.any {
+				t.Errorf("regionless record: %s, want %s", got["ANY"].Status, tt.any)
+			}
+			if m := got["EN-ONLY"]; m.Status != tt.enOnly || m.Reason != tt.enOnlyReason {
+				t.Errorf("(EN) record: %s (%s), want %s (%s)", m.Status, m.Reason, tt.enOnly, tt.enOnlyReason)
+			}
+		})
 	}
 }

@@ -293,6 +293,9 @@ func Steps(d *Device) []finding.Step {
 			continue // the identity step says the same
 		}
 		title := "To decide: " + f.Title
+		if rest, ok := strings.CutPrefix(f.Title, "Could not tell whether "); ok {
+			title = "Find out whether " + rest
+		}
 		switch f.CheckID {
 		case "firmware.known_vulnerable":
 			title = "Find out whether the router is affected"

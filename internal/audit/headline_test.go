@@ -98,3 +98,30 @@ func TestStepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestStepsToDecide: an unknown finding with advice becomes a step; its
+// "Could not tell whether …" title reads as what to find out.
+func TestStepsToDecide(t *testing.T) {
+	ix := index(t)
+	for _, tt := range []struct {
+		name, title, want string
+	}{
+		{"could_not_tell", "Could not tell whether telnet answers on the LAN", "Find out whether telnet answers on the LAN"},
+		{"other_title", "Resolver source not read", "To decide: Resolver source not read"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			unknown := finding.Finding{ID: "exposure.telnet_open@192.0.2.1", CheckID: "exposure.telnet_open", Status: finding.StatusUnknown,
+				Severity: finding.SeverityMedium, Title: tt.title, Remediation: "Run the check again from the LAN."}
+			d := device(t, ix, advisory.Identity{Vendor: "MikroTik", Model: "RB951Ui-2HnD", Firmware: "7.16"}, exposure.LAN, unknown)
+			for _, s := range audit.Steps(d) {
+				if s.Detail == unknown.Remediation {
+					if s.Title != tt.want {
+						t.Errorf("step %q, want %q", s.Title, tt.want)
+					}
+					return
+				}
+			}
+			t.Errorf("no step for the unknown finding in %+v", audit.Steps(d))
+		})
+	}
+}

@@ -46,7 +46,7 @@ firmware build on its status page.`,
 	fl.StringVar(&f.vendor, "vendor", "", "vendor (tp-link, mikrotik, ...); inferred from the model when omitted")
 	fl.StringVar(&f.hw, "hw", "", "hardware revision, as on the label (10, V10, 10.0)")
 	fl.StringVar(&f.fw, "fw", "", "firmware build, as on the status page (\"3.16.9 Build 200409 Rel.52498n\", V12_230317, 241108, 6.49.6)")
-	fl.StringVar(&f.region, "region", "", "market variant (EU, US, ...)")
+	fl.StringVar(&f.region, "region", "", "market variant, as in TP-Link's names: EU, US, EN, UN, JP, ... (\"Archer C7(EU)\")")
 	fl.StringVar(&f.format, "format", "", "output format: text or json (default from config, else text)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when the verdict is affected at or above this severity: info, low, medium, high, critical (default high)")
 	return cmd
@@ -137,7 +137,7 @@ func identityFromArgs(args []string, f lookupFlags) (advisory.Identity, error) {
 	if f.region != "" {
 		r := strings.ToUpper(strings.TrimSpace(f.region))
 		if !advisory.IsRegion(r) {
-			return id, usagef("--region: %q is not a known market variant (EU, US, UK, JP, ...)", f.region)
+			return id, usagef("--region: %q is not a known market variant (known: %s)", f.region, strings.Join(advisory.Regions(), ", "))
 		}
 		if id.Region != "" && id.Region != r {
 			return id, usagef("lookup: the model says region %s but --region says %s", id.Region, r)
@@ -193,6 +193,8 @@ type matchJSON struct {
 	Remediation string   `json:"remediation,omitempty"`
 	SourceURL   string   `json:"source_url,omitempty"`
 	Source      string   `json:"source"`
+	// why is advisory.Match.Explain, for the text output.
+	why string
 }
 
 type campaignJSON struct {
@@ -235,7 +237,7 @@ func toLookupJSON(as *advisory.Assessment, info datastore.Info) lookupJSON {
 			ID: m.Advisory.ID, CVEs: m.Advisory.CVEs, Title: m.Advisory.Title, Status: m.Status.String(),
 			Reason: m.Reason.String(), Confidence: m.Confidence.String(), Severity: m.Severity(eol).String(),
 			CVSS: m.Advisory.CVSS, FixedIn: m.FixedIn, NoFix: m.NoFix, Region: m.Region, Text: m.Text,
-			SourceURL: sourceURL(m), Source: m.Advisory.Source.String(),
+			SourceURL: m.SourceURL(), Source: m.Advisory.Source.String(), why: m.Explain(),
 		}
 		if mj.CVEs == nil {
 			mj.CVEs = []string{}
@@ -254,16 +256,9 @@ func toLookupJSON(as *advisory.Assessment, info datastore.Info) lookupJSON {
 	for i := range as.Campaigns {
 		m := &as.Campaigns[i]
 		out.Campaigns = append(out.Campaigns, campaignJSON{ID: m.Advisory.ID, Title: m.Advisory.Title,
-			Confidence: m.Confidence.String(), SourceURL: sourceURL(m)})
+			Confidence: m.Confidence.String(), SourceURL: m.SourceURL()})
 	}
 	return out
-}
-
-func sourceURL(m *advisory.Match) string {
-	if m.Product != nil && m.Product.SourceURL != "" {
-		return m.Product.SourceURL
-	}
-	return m.Advisory.SourceURL
 }
 
 func writeLookupJSON(w io.Writer, as *advisory.Assessment, info datastore.Info) error {
@@ -345,44 +340,19 @@ func orUnknown(s string) string {
 	return s
 }
 
+// explainReason is the match's reason in words, with the flag that
+// decides it when the answer depends on what was not given.
 func explainReason(m matchJSON) string {
-	switch m.Reason {
-	case "all_builds":
-		if m.Status == "affected" {
-			if m.NoFix {
-				return "every build is affected; the source says no fix exists"
-			}
-			return "every build is affected; no fixed build is listed"
-		}
-		return "the source lists every build as " + strings.ReplaceAll(m.Status, "_", " ")
-	case "in_range":
-		if m.FixedIn != "" && m.Status == "affected" {
-			return "this build is before the fixed build " + m.FixedIn
-		}
-		return "this build is in a listed range"
-	case "at_or_after_fix":
-		return "this build is at or after the fixed build " + m.FixedIn
-	case "outside_ranges":
-		return "this build is outside every listed range"
-	case "need_firmware":
-		if m.FixedIn != "" {
-			return "builds before " + m.FixedIn + " are affected: give --fw to decide"
-		}
-		return "depends on the firmware build: give --fw"
-	case "need_hw_rev":
-		return "depends on the hardware revision: give --hw"
-	case "need_region":
-		return "affected if this is the " + m.Region + " variant: give --region"
-	case "hw_rev_not_listed":
-		return "the advisory lists other hardware revisions of this model, not this one"
-	case "region_not_listed":
-		return "the advisory lists another market variant of this model, not this one"
-	case "bad_firmware":
-		return "the firmware build could not be read"
-	case "incomparable":
-		return "the firmware build cannot be compared with the listed builds"
-	case "free_text":
-		return "the source gives the versions only in words: " + m.Text
+	if flag, ok := decidingFlag[m.Reason]; ok {
+		return m.why + ": give " + flag
 	}
-	return m.Reason
+	return m.why
+}
+
+// decidingFlag maps the reasons that wait on a detail to lookup's flag
+// for it.
+var decidingFlag = map[string]string{
+	advisory.ReasonNeedFirmware.String(): "--fw",
+	advisory.ReasonNeedHWRev.String():    "--hw",
+	advisory.ReasonNeedRegion.String():   "--region",
 }

@@ -2,7 +2,9 @@
 
 // Package httpfp extracts the fingerprint of an HTTP response: status,
 // bounded headers, Server, authentication challenges and their realms,
-// the page title, the favicon hashes and the TLS certificate. It is the
+// the page title and the favicon hashes, and the TLS client configuration
+// probes look at devices with (certificates are summarized by
+// probe.CertificateOf). It is the
 // parsing shared by the probes that speak HTTP or TLS (httpprobe,
 // tr069probe, mikrotikprobe); it lives outside internal/probe because
 // probe packages never import each other.
@@ -18,7 +20,6 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -28,7 +29,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/twmb/murmur3"
@@ -368,72 +368,6 @@ func FaviconHashes(b []byte) (md5hex string, mmh3 int32) {
 		buf = append(buf, '\n')
 	}
 	return hex.EncodeToString(sum[:]), int32(murmur3.Sum32(buf))
-}
-
-// Certificate is what a TLS certificate says about the device.
-type Certificate struct {
-	Subject            string    `json:"subject"` // RFC 2253 form
-	Issuer             string    `json:"issuer"`
-	SerialNumber       string    `json:"serial_number,omitempty"`
-	DNSNames           []string  `json:"dns_names,omitempty"`
-	IPAddresses        []string  `json:"ip_addresses,omitempty"`
-	NotBefore          time.Time `json:"not_before"`
-	NotAfter           time.Time `json:"not_after"`
-	SelfSigned         bool      `json:"self_signed"`
-	SignatureAlgorithm string    `json:"signature_algorithm,omitempty"`
-	PublicKeyAlgorithm string    `json:"public_key_algorithm,omitempty"`
-	SHA256             string    `json:"sha256"` // of the DER certificate
-}
-
-// maxSANs bounds the names kept from one certificate.
-const maxSANs = 32
-
-// FromCertificate summarizes c.
-func FromCertificate(c *x509.Certificate) Certificate {
-	sum := sha256.Sum256(c.Raw)
-	out := Certificate{
-		Subject:            Text([]byte(c.Subject.String()), maxValueLen),
-		Issuer:             Text([]byte(c.Issuer.String()), maxValueLen),
-		NotBefore:          c.NotBefore.UTC(),
-		NotAfter:           c.NotAfter.UTC(),
-		SignatureAlgorithm: c.SignatureAlgorithm.String(),
-		PublicKeyAlgorithm: c.PublicKeyAlgorithm.String(),
-		SHA256:             hex.EncodeToString(sum[:]),
-	}
-	if c.SerialNumber != nil {
-		out.SerialNumber = c.SerialNumber.Text(16)
-	}
-	for i, n := range c.DNSNames {
-		if i == maxSANs {
-			break
-		}
-		out.DNSNames = append(out.DNSNames, Text([]byte(n), 256))
-	}
-	for i, ip := range c.IPAddresses {
-		if i == maxSANs {
-			break
-		}
-		out.IPAddresses = append(out.IPAddresses, ip.String())
-	}
-	out.SelfSigned = selfSigned(c)
-	return out
-}
-
-// selfSigned reports whether c was issued by itself and verifies with its
-// own key. CheckSignatureFrom would also demand the CA flag, which router
-// certificates often lack. Go refuses to verify SHA-1 and MD5 signatures,
-// which old routers still use; for those, matching key identifiers (or
-// none) stand in for the signature check.
-func selfSigned(c *x509.Certificate) bool {
-	if !bytes.Equal(c.RawSubject, c.RawIssuer) {
-		return false
-	}
-	err := c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
-	var weak x509.InsecureAlgorithmError
-	if errors.As(err, &weak) {
-		return len(c.AuthorityKeyId) == 0 || bytes.Equal(c.AuthorityKeyId, c.SubjectKeyId)
-	}
-	return err == nil
 }
 
 // TLSConfig is the client configuration probes use to look at a TLS

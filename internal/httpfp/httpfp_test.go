@@ -4,17 +4,9 @@ package httpfp_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -135,37 +127,6 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func TestFromCertificate(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(0x1234),
-		Subject:      pkix.Name{CommonName: "TP-LINK CA", Organization: []string{"TP-LINK Technologies CO., LTD."}, Country: []string{"CN"}},
-		NotBefore:    time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:     time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
-		DNSNames:     []string{"tplinkwifi.net"},
-		IPAddresses:  []net.IP{net.ParseIP("192.0.2.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := httpfp.FromCertificate(c)
-	want := `CN=TP-LINK CA,O=TP-LINK Technologies CO.\, LTD.,C=CN`
-	if got.Subject != want || got.Issuer != want || !got.SelfSigned || got.SerialNumber != "1234" {
-		t.Errorf("FromCertificate = %+v, want subject=issuer=%s, self-signed", got, want)
-	}
-	if diff := cmp.Diff([]string{"192.0.2.1"}, got.IPAddresses); diff != "" {
-		t.Errorf("IPs (-want +got):\n%s", diff)
-	}
 }
 
 func FuzzParseChallenges(f *testing.F) {

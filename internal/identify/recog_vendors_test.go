@@ -105,13 +105,13 @@ func observe(key, text string) (obs []probe.Observation, ok bool) {
 		o.Endpoints[0].Favicon = &httpfp.Favicon{StatusCode: 200, MD5: text}
 		return []probe.Observation{o}, true
 	case "x509.subject", "x509.issuer":
-		c := &httpfp.Certificate{Subject: text, Issuer: text}
+		c := &probe.Certificate{Subject: text, Issuer: text}
 		if key == "x509.subject" {
 			c.Issuer = ""
 		} else {
 			c.Subject = ""
 		}
-		o := &httpprobe.Observation{Addr: dev, Endpoints: []httpprobe.Endpoint{{Scheme: "https", Exchange: probe.Exchange{Port: 443}, TLS: &httpprobe.TLSInfo{Certificate: c}}}}
+		o := &httpprobe.Observation{Addr: dev, Endpoints: []httpprobe.Endpoint{{Scheme: "https", Exchange: probe.Exchange{Port: 443}, TLS: &probe.TLSInfo{Certificate: c}}}}
 		return []probe.Observation{o}, true
 	case "ssh.banner":
 		id, ok, err := bannerprobe.ParseSSH([]byte("SSH-2.0-" + text + "\r\n"))

@@ -29,7 +29,7 @@ func TestObservationJSON(t *testing.T) {
 	ok := func(port uint16) probe.Exchange {
 		return probe.Exchange{Port: port, Open: true, Status: netx.StatusOK, Elapsed: probe.Duration(12 * time.Millisecond)}
 	}
-	cert := httpfp.Certificate{Subject: "CN=TP-LINK CA", Issuer: "CN=TP-LINK CA", NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+	cert := probe.Certificate{Subject: "CN=TP-LINK CA", Issuer: "CN=TP-LINK CA", NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
 		NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), SelfSigned: true, SHA256: "00"}
 	obs := []probe.Observation{
 		&httpprobe.Observation{Addr: a, Endpoints: []httpprobe.Endpoint{
@@ -39,7 +39,7 @@ func TestObservationJSON(t *testing.T) {
 				Challenges:      []httpfp.Challenge{{Scheme: "Basic", Realm: "TP-LINK Wireless N Router WR841N"}}, Title: "TL-WR841N", BodyBytes: 10},
 				Favicon: &httpfp.Favicon{StatusCode: 200, Bytes: 318, MD5: "00", MMH3: -1},
 				Arrays:  []httpprobe.JSArray{{Name: "statusPara", Values: []string{"3.12.5 Build 100929 Rel.57776n ", "WR841N v6/v7 00000000"}}}},
-			{Exchange: ok(443), Scheme: "https", TLS: &httpprobe.TLSInfo{Version: "TLS 1.2", CipherSuite: "TLS_RSA_WITH_AES_128_CBC_SHA", Certificate: &cert}},
+			{Exchange: ok(443), Scheme: "https", TLS: &probe.TLSInfo{Version: "TLS 1.2", CipherSuite: "TLS_RSA_WITH_AES_128_CBC_SHA", Certificate: &cert}},
 		}},
 		&upnpprobe.Observation{Addr: a,
 			SSDP: upnpprobe.SSDP{Exchange: ok(1900), Responses: []upnpprobe.SSDPResponse{{From: "192.0.2.1:1900", Status: 200, Server: "ipos/7.0 UPnP/1.0 TL-WR841N/8.0", Location: "http://192.0.2.1:1900/igd.xml", ST: "upnp:rootdevice"}}},

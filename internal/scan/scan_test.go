@@ -38,22 +38,22 @@ func records() []Record {
 		Summary: Counts{Pass: 9, Fail: 3, Unknown: 1}, WorstSeverity: "critical",
 		Findings: []finding.Finding{
 			{ID: "exposure.remote_management@198.51.100.7/telnet", CheckID: "exposure.remote_management", Subject: "device 198.51.100.7, telnet (tcp/23)",
-				Status: finding.StatusFail, Severity: finding.SeverityCritical, Confidence: finding.ConfidenceHigh, Title: "No remote management from the Internet", ObservedAt: t0},
+				Status: finding.StatusFail, Severity: finding.SeverityCritical, Confidence: finding.ConfidenceHigh, Title: "Telnet answers from the Internet", ObservedAt: t0},
 			{ID: "exposure.remote_management@198.51.100.7/web", CheckID: "exposure.remote_management", Subject: "device 198.51.100.7, web admin page (tcp/80)",
-				Status: finding.StatusFail, Severity: finding.SeverityHigh, Confidence: finding.ConfidenceHigh, Title: "No remote management from the Internet", ObservedAt: t0},
+				Status: finding.StatusFail, Severity: finding.SeverityHigh, Confidence: finding.ConfidenceHigh, Title: "Web admin page answers from the Internet", ObservedAt: t0},
 			{ID: "firmware.known_vulnerable@198.51.100.7/CVE-2023-50224", CheckID: "firmware.known_vulnerable", Subject: "device 198.51.100.7",
-				Status: finding.StatusFail, Severity: finding.SeverityHigh, Confidence: finding.ConfidenceHigh, Title: "No known vulnerability affects this router", ObservedAt: t0},
+				Status: finding.StatusFail, Severity: finding.SeverityHigh, Confidence: finding.ConfidenceHigh, Title: "Affected by CVE-2023-50224 (exploited in the wild)", ObservedAt: t0},
 			{ID: "firmware.end_of_life@198.51.100.7", CheckID: "firmware.end_of_life", Subject: "device 198.51.100.7",
-				Status: finding.StatusUnknown, Severity: finding.SeverityInfo, Confidence: finding.ConfidenceHigh, Title: "Router is still supported by its vendor", ObservedAt: t0},
+				Status: finding.StatusUnknown, Severity: finding.SeverityInfo, Confidence: finding.ConfidenceHigh, Title: "Could not tell whether the router is end of life", ObservedAt: t0},
 		}}
 	silent := Record{SchemaVersion: SchemaVersion, Target: "198.51.100.8", Status: StatusSilent, Vantage: "wan", StartedAt: t0, ElapsedSeconds: 15,
 		DeadlineHit: true, Headline: "Device 198.51.100.8 did not answer on any port: nothing could be checked.",
 		Identity: Identity{Confidence: "low"}, Vulnerability: Vulnerability{Verdict: "unidentified", CVEs: []string{}},
 		Services: []Service{}, Summary: Counts{Unknown: 2}, Findings: []finding.Finding{
 			{ID: "exposure.device_reachable@198.51.100.8", CheckID: "exposure.device_reachable", Subject: "device 198.51.100.8",
-				Status: finding.StatusUnknown, Severity: finding.SeverityInfo, Confidence: finding.ConfidenceHigh, Title: "Device answers the probes", ObservedAt: t0},
+				Status: finding.StatusUnknown, Severity: finding.SeverityInfo, Confidence: finding.ConfidenceHigh, Title: "Device answered on no port", ObservedAt: t0},
 			{ID: "firmware.identity_unknown@198.51.100.8", CheckID: "firmware.identity_unknown", Subject: "device 198.51.100.8",
-				Status: finding.StatusUnknown, Severity: finding.SeverityMedium, Confidence: finding.ConfidenceHigh, Title: "Router identified", ObservedAt: t0},
+				Status: finding.StatusUnknown, Severity: finding.SeverityMedium, Confidence: finding.ConfidenceHigh, Title: "Could not identify the router's model", ObservedAt: t0},
 		},
 		ProbeErrors: []audit.ProbeError{{Probe: "http", Status: netx.StatusTimeout, Error: "http probe: timeout: i/o timeout"}}}
 	return []Record{tp, silent}

@@ -142,7 +142,7 @@ func Load(data []byte) (Result, error) {
 		Title:      c.Title,
 		Publisher:  publisher(r.Meta.Assigner, c.Provider.ShortName),
 		Source:     advisory.SourceCVE,
-		SourceURL:  "https://www.cve.org/CVERecord?id=" + id,
+		SourceURL:  advisory.CVERecordURL(id),
 		Published:  parseTime(r.Meta.DatePublished),
 		Updated:    parseTime(r.Meta.DateUpdated),
 		Confidence: advisory.ConfidenceHigh, // the CNA's own record

@@ -3,6 +3,7 @@
 package cverec_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -170,4 +171,61 @@ func FuzzLoad(f *testing.F) {
 			ix.Match(nil, advisory.Identity{Vendor: p.Vendor, Model: p.Model, HWRev: p.HWRev, Firmware: "1.0 Build 20200101"})
 		}
 	})
+}
+
+// TestRecordRegions: a record naming a market variant TP-Link writes,
+// such as (EN), keeps it, and matches only that variant. Before EN was a
+// known tag, "(EN)" was taken for an alias and dropped: the record then
+// held for every variant of the model. EN and EU are separate tags (no
+// source says they are the same hardware), so neither record decides the
+// other's devices.
+func TestRecordRegions(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testutil.SharedData(t), "cve", "CVE-2025-9377.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eu, err := cverec.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same record, for the (EN) variant instead of (EU).
+	en, err := cverec.Load(bytes.ReplaceAll(b, []byte("Archer C7(EU) V2"), []byte("Archer C7(EN) V2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	en.Advisory.ID = "CVE-2025-9377-EN"
+	var regions []string
+	for _, p := range en.Advisory.Products {
+		if p.Model == "Archer C7" {
+			regions = append(regions, p.Region)
+		}
+	}
+	if len(regions) != 1 || regions[0] != "EN" {
+		t.Fatalf("Archer C7(EN) V2 product regions %q, want [EN]", regions)
+	}
+	for _, tt := range []struct {
+		name, record, region string
+		status               advisory.Status
+		reason               advisory.Reason
+	}{
+		{"en_record_en_device", "en", "EN", advisory.StatusAffected, advisory.ReasonInRange},
+		{"en_record_eu_device", "en", "EU", advisory.StatusNotAffected, advisory.ReasonRegionNotListed},
+		{"en_record_us_device", "en", "US", advisory.StatusNotAffected, advisory.ReasonRegionNotListed},
+		{"en_record_unknown_region", "en", "", advisory.StatusUnknown, advisory.ReasonNeedRegion},
+		{"eu_record_en_device", "eu", "EN", advisory.StatusNotAffected, advisory.ReasonRegionNotListed},
+		{"eu_record_us_device", "eu", "US", advisory.StatusNotAffected, advisory.ReasonRegionNotListed},
+		{"eu_record_eu_device_lowercase", "eu", "eu", advisory.StatusAffected, advisory.ReasonInRange},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := eu.Advisory
+			if tt.record == "en" {
+				rec = en.Advisory
+			}
+			ix := advisory.NewIndex(&advisory.Dataset{Advisories: []advisory.Advisory{rec}})
+			ms := ix.Match(nil, advisory.Identity{Vendor: "TP-Link", Model: "Archer C7", HWRev: "2", Region: tt.region, Firmware: "240926"})
+			if len(ms) != 1 || ms[0].Status != tt.status || ms[0].Reason != tt.reason {
+				t.Fatalf("matches %+v, want one %s (%s)", ms, tt.status, tt.reason)
+			}
+		})
+	}
 }

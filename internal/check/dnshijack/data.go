@@ -5,7 +5,6 @@ package dnshijack
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/routerwatch/routerwatch/internal/finding"
+	"github.com/routerwatch/routerwatch/internal/strictjson"
 )
 
 // The data files are embedded so that a run needs nothing on disk; each
@@ -128,19 +128,14 @@ func (p *PublicResolvers) Lookup(a netip.Addr) (PublicResolver, bool) {
 	return r, ok
 }
 
-// strictDecode decodes exactly one JSON value, refusing unknown fields
-// and trailing data.
-func strictDecode(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("trailing data after the JSON document")
-	}
-	return nil
-}
+// MaxDataFileSize bounds an indicator, canary or public-resolver file:
+// the embedded indicator list is about 100 KB; a list a hundred times
+// longer still fits.
+const MaxDataFileSize = 16 << 20
+
+// strictDecode decodes one data file with strictjson's contract (one
+// JSON value, no unknown field, no trailing data, bounded).
+func strictDecode(r io.Reader, v any) error { return strictjson.Decode(r, MaxDataFileSize, v) }
 
 var (
 	loadCanaries   = sync.OnceValues(func() (CanaryData, error) { return parseCanaries(embedded("data/canaries.json")) })

@@ -80,6 +80,9 @@ func TestLoadIndicatorsErrors(t *testing.T) {
 		{name: "unknown_field", doc: entry(ok + `,"asn":"AS1"`), wantErr: "unknown field"},
 		{name: "trailing", doc: entry(ok) + "{}", wantErr: "trailing"},
 		{name: "schema", doc: strings.Replace(entry(ok), `"schema_version":1`, `"schema_version":2`, 1), wantErr: "schema_version"},
+		// A user's --indicators file is read up to MaxDataFileSize, not
+		// to the end of memory.
+		{name: "too_large", doc: strings.Replace(entry(ok), `"updated":"x"`, `"updated":"`+strings.Repeat("x", MaxDataFileSize)+`"`, 1), wantErr: "larger than the limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,7 +123,7 @@ func TestUserCanary(t *testing.T) {
 func TestChecksUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range Checks() {
-		if seen[c.ID] || !strings.HasPrefix(c.ID, "dns.") || c.Title == "" || c.Trigger == "" {
+		if seen[c.ID] || !strings.HasPrefix(c.ID, "dns.") || c.Validate() != nil {
 			t.Errorf("bad or duplicate check %+v", c)
 		}
 		seen[c.ID] = true

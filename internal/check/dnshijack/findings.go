@@ -12,42 +12,68 @@ import (
 	"github.com/routerwatch/routerwatch/internal/finding"
 )
 
-// CheckInfo describes one kind of finding this package emits.
-type CheckInfo struct {
-	ID       string
-	Title    string
-	Severity finding.Severity // when failing, unless the finding says otherwise
-	// Trigger says, in one sentence, what makes it fail.
-	Trigger string
-}
-
-// The checks, one literal list (STYLE.md R8).
+// The checks, one literal list (STYLE.md R8). Titles say what was found
+// for each status; dns.resolver_hijacked's failing title says how sure
+// it is ("lies" when hijacked, "may be lying" when suspicious).
 var (
-	checkDiscovery = CheckInfo{"dns.resolver_discovery", "Resolvers handed out to this machine", finding.SeverityInfo,
-		"never fails; unknown when a source (OS, DHCPv4, router advertisements, DHCPv6) could not be read or was skipped"}
-	checkTrusted = CheckInfo{"dns.trusted_resolver", "Trusted encrypted resolver reachable", finding.SeverityHigh,
-		"unknown when no trusted DoH/DoT resolver answered: answers can then only be judged by certificates and indicators"}
-	checkHijacked = CheckInfo{"dns.resolver_hijacked", "Resolver answers login names honestly", finding.SeverityCritical,
-		"a canary answer differs from the trusted one and its address fails the TLS proof (critical, high), or comes without the signature of its signed zone while the resolver denies the zone's keys (critical, high) or keeps signatures elsewhere (critical, medium), or carries the marks of a forged answer (critical, medium); differing unproved answers, blocked canaries, candidate indicators, a zone served without its keys or selective signature loss make it suspicious (medium)"}
-	checkKnownBad = CheckInfo{"dns.resolver_known_bad", "Resolver and its answers are not known attacker addresses", finding.SeverityHigh,
-		"the resolver's address or an address it answered is in the indicator list (exact addresses; confidence from the entry)"}
-	checkUnknownResolver = CheckInfo{"dns.dhcp_resolver_unknown", "Handed-out resolver is the router or a known resolver", finding.SeverityMedium,
-		"a discovered resolver is a public address that is neither the router nor a well-known public resolver, and it lies; unknown (probably the ISP's) when it answers honestly"}
-	checkAnomaly = CheckInfo{"dns.answer_anomaly", "Answers look forwarded, not forged", finding.SeverityMedium,
-		"a canary answer not confirmed by the trusted side has TTL 0, the authoritative flag, no AAAA where the name has some, or no signature where it has one"}
-	checkDNSSEC = CheckInfo{"dns.dnssec_stripped", "DNSSEC signatures reach this machine", finding.SeverityMedium,
-		"signatures the trusted side sees are missing through the resolver: for some names only (medium) or for all (low); high when the resolver also says the signed zone has no keys (DNSKEY), i.e. it answers the zone from its own copy"}
-	checkNX = CheckInfo{"dns.nxdomain_rewritten", "Names that do not exist stay non-existent", finding.SeverityLow,
-		"a random name under a zone without wildcard gets an address (usually the ISP)"}
-	checkFingerprint = CheckInfo{"dns.resolver_fingerprint", "Resolver software", finding.SeverityLow,
-		"fails (low severity, low confidence) only when an unknown public resolver reports dnsmasq-2.85, the campaign's banner; informational otherwise"}
-	checkPrimarySecondary = CheckInfo{"dns.primary_secondary_disagree", "Primary and secondary resolvers agree", finding.SeverityMedium,
-		"resolvers from the same list answer a canary with unrelated addresses and at least one answer is not confirmed by the trusted side or a valid certificate"}
+	checkDiscovery = finding.Check{ID: "dns.resolver_discovery", Severity: finding.SeverityInfo,
+		Pass:    "Resolver source read",
+		Unknown: "Resolver source not read",
+		Trigger: "never fails; unknown when a source (OS, DHCPv4, router advertisements, DHCPv6) could not be read or was skipped"}
+	checkTrusted = finding.Check{ID: "dns.trusted_resolver", Severity: finding.SeverityHigh,
+		Pass:    "Trusted encrypted resolver reachable",
+		Unknown: "No trusted encrypted resolver to compare with",
+		Trigger: "unknown when no trusted DoH/DoT resolver answered: answers can then only be judged by certificates and indicators"}
+	checkHijacked = finding.Check{ID: "dns.resolver_hijacked", Severity: finding.SeverityCritical,
+		Pass:    "Resolver answers login names honestly",
+		Fail:    "Resolver %s about login names",
+		Unknown: "Could not tell whether the resolver answers login names honestly",
+		Trigger: "a canary answer differs from the trusted one and its address fails the TLS proof (critical, high), or comes without the signature of its signed zone while the resolver denies the zone's keys (critical, high) or keeps signatures elsewhere (critical, medium), or carries the marks of a forged answer (critical, medium); differing unproved answers, blocked canaries, candidate indicators, a zone served without its keys or selective signature loss make it suspicious (medium)"}
+	checkKnownBad = finding.Check{ID: "dns.resolver_known_bad", Severity: finding.SeverityHigh,
+		Pass:    "Resolver and its answers are not known attacker addresses",
+		Fail:    "Resolver or its answers are known attacker addresses",
+		Trigger: "the resolver's address or an address it answered is in the indicator list (exact addresses; confidence from the entry)"}
+	checkUnknownResolver = finding.Check{ID: "dns.dhcp_resolver_unknown", Severity: finding.SeverityMedium,
+		Pass:    "Handed-out resolver is the router or a known resolver",
+		Fail:    "Handed-out resolver is an unknown public server that does not answer honestly",
+		Unknown: "Handed-out resolver is an unknown public server",
+		Trigger: "a discovered resolver is a public address that is neither the router nor a well-known public resolver, and it lies; unknown (probably the ISP's) when it answers honestly"}
+	checkAnomaly = finding.Check{ID: "dns.answer_anomaly", Severity: finding.SeverityMedium,
+		Pass:    "Answers look forwarded, not forged",
+		Fail:    "Answers look forged by the resolver",
+		Unknown: "Could not tell whether answers are forged",
+		Trigger: "a canary answer not confirmed by the trusted side has TTL 0, the authoritative flag, no AAAA where the name has some, or no signature where it has one"}
+	checkDNSSEC = finding.Check{ID: "dns.dnssec_stripped", Severity: finding.SeverityMedium,
+		Pass:    "DNSSEC signatures reach this machine",
+		Fail:    "DNSSEC signatures are stripped",
+		Unknown: "Could not tell whether DNSSEC signatures reach this machine",
+		Trigger: "signatures the trusted side sees are missing through the resolver: for some names only (medium) or for all (low); high when the resolver also says the signed zone has no keys (DNSKEY), i.e. it answers the zone from its own copy"}
+	checkNX = finding.Check{ID: "dns.nxdomain_rewritten", Severity: finding.SeverityLow,
+		Pass:    "Names that do not exist stay non-existent",
+		Fail:    "Names that do not exist get an address",
+		Unknown: "Could not tell whether names that do not exist are rewritten",
+		Trigger: "a random name under a zone without wildcard gets an address (usually the ISP)"}
+	checkFingerprint = finding.Check{ID: "dns.resolver_fingerprint", Severity: finding.SeverityLow,
+		Pass:    "Resolver software",
+		Fail:    "Resolver reports the campaign's dnsmasq banner",
+		Unknown: "Resolver did not say what software it runs",
+		Trigger: "fails (low severity, low confidence) only when an unknown public resolver reports dnsmasq-2.85, the campaign's banner; informational otherwise"}
+	checkPrimarySecondary = finding.Check{ID: "dns.primary_secondary_disagree", Severity: finding.SeverityMedium,
+		Pass:    "Primary and secondary resolvers agree",
+		Fail:    "Primary and secondary resolvers disagree",
+		Unknown: "No primary and secondary resolvers to compare",
+		Trigger: "resolvers from the same list answer a canary with unrelated addresses and at least one answer is not confirmed by the trusted side or a valid certificate"}
+)
+
+// How sure a failing dns.resolver_hijacked finding is, in its title.
+const (
+	hijackedLies   = "lies"
+	hijackedMayLie = "may be lying"
 )
 
 // Checks lists every finding ID this package emits, in report order.
-func Checks() []CheckInfo {
-	return []CheckInfo{checkDiscovery, checkTrusted, checkHijacked, checkKnownBad, checkUnknownResolver,
+func Checks() []finding.Check {
+	return []finding.Check{checkDiscovery, checkTrusted, checkHijacked, checkKnownBad, checkUnknownResolver,
 		checkAnomaly, checkDNSSEC, checkNX, checkFingerprint, checkPrimarySecondary}
 }
 
@@ -64,12 +90,26 @@ type emitter struct {
 	out []finding.Finding
 }
 
-func (e *emitter) add(c CheckInfo, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
-	e.out = append(e.out, finding.Finding{
-		ID: c.ID + "@" + key, CheckID: c.ID, Subject: subject, Status: st, Severity: sev, Confidence: conf,
-		Title: c.Title, Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at,
-	})
+func (e *emitter) add(c finding.Check, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
+	e.addTitled(c, "", key, subject, st, sev, conf, detail, fix, ev, refs...)
 }
+
+// addTitled is add for a check whose title names what was found (what
+// fills its %s verb).
+func (e *emitter) addTitled(c finding.Check, what, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
+	f := finding.Finding{
+		ID: c.ID + "@" + key, CheckID: c.ID, Subject: subject, Status: st, Severity: sev, Confidence: conf,
+		Title: c.Title(st, what), Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at,
+	}
+	if emitted != nil {
+		emitted(c, f)
+	}
+	e.out = append(e.out, f)
+}
+
+// emitted, when set (by the package's tests), sees every finding the
+// package makes, with the check that made it.
+var emitted func(finding.Check, finding.Finding)
 
 func ev(k, v string) finding.Evidence { return finding.Evidence{Key: k, Value: v} }
 
@@ -196,9 +236,9 @@ func resolverFindings(e *emitter, v *ResolverVerdict) {
 	fix := "Reset the DNS settings where this resolver came from (see the steps), change the router's admin password and update its firmware."
 	switch v.Verdict {
 	case VerdictHijacked:
-		e.add(checkHijacked, key, subject, finding.StatusFail, finding.SeverityCritical, v.Confidence, detail, fix, evs, campaignRefs...)
+		e.addTitled(checkHijacked, hijackedLies, key, subject, finding.StatusFail, finding.SeverityCritical, v.Confidence, detail, fix, evs, campaignRefs...)
 	case VerdictSuspicious:
-		e.add(checkHijacked, key, subject, finding.StatusFail, finding.SeverityMedium, v.Confidence,
+		e.addTitled(checkHijacked, hijackedMayLie, key, subject, finding.StatusFail, finding.SeverityMedium, v.Confidence,
 			"This resolver may be lying: "+detail, "Check the router's DNS settings against what your ISP documents; run routerwatch dns again later to see whether it persists.", evs, campaignRefs...)
 	case VerdictUnknown:
 		e.add(checkHijacked, key, subject, finding.StatusUnknown, checkHijacked.Severity, finding.ConfidenceLow, "Could not decide: "+detail, "", evs)

@@ -82,59 +82,93 @@ const (
 	WAN Vantage = "wan"
 )
 
-// CheckInfo describes one check this package runs.
-type CheckInfo struct {
-	ID    string
-	Title string
-	// Vantage is the vantage it runs from; empty means both.
-	Vantage Vantage
-	// Severity when failing (findings may raise or lower it; see Trigger).
-	Severity finding.Severity
-	// Trigger says what makes it fail.
-	Trigger string
-}
-
-// The checks, one literal list (STYLE.md R8).
+// The checks, one literal list (STYLE.md R8). Titles say what was found
+// for each status; informational LAN checks pass whether the service
+// answers or not (the detail says which), so their pass title names the
+// service. exposure.remote_management names the service in its title.
 var (
-	checkReachable = CheckInfo{"exposure.device_reachable", "Device answers the probes", "", finding.SeverityInfo,
-		"never fails; unknown when the device answered on no port at all (every other verdict is then unknown too)"}
-	checkWebUI = CheckInfo{"exposure.web_ui", "Web admin page (LAN)", LAN, finding.SeverityInfo,
-		"never fails: the admin page answering on the LAN is expected; reported with its ports"}
-	checkSSH = CheckInfo{"exposure.ssh", "SSH (LAN)", LAN, finding.SeverityInfo,
-		"never fails: SSH on the LAN is expected on some routers; reported with its banner"}
-	checkTelnet = CheckInfo{"exposure.telnet_open", "Telnet is off", LAN, finding.SeverityMedium,
-		"telnet (tcp/23) accepts connections on the LAN; from the WAN it is part of exposure.remote_management (critical)"}
-	checkFTP = CheckInfo{"exposure.ftp_open", "FTP is off", LAN, finding.SeverityLow,
-		"an FTP server (tcp/21) accepts connections on the LAN; from the WAN it is part of exposure.remote_management"}
-	checkSNMP = CheckInfo{"exposure.snmp_default_community", "SNMP does not answer a default community", "", finding.SeverityMedium,
-		"the SNMP agent answers the community public (LAN medium, WAN high) or private (LAN high, WAN critical)"}
-	checkUPnP = CheckInfo{"exposure.upnp", "UPnP (LAN)", LAN, finding.SeverityInfo,
-		"never fails: UPnP on the LAN is a common default; reported with the IGD's port mappings"}
-	checkNATPMP = CheckInfo{"exposure.natpmp", "NAT-PMP/PCP (LAN)", LAN, finding.SeverityInfo,
-		"never fails: NAT-PMP/PCP on the LAN is a common default"}
-	checkTR069 = CheckInfo{"exposure.tr069", "TR-069 connection-request port (LAN)", LAN, finding.SeverityInfo,
-		"never fails on the LAN; reported with its answer"}
-	checkWinbox = CheckInfo{"exposure.winbox_open", "MikroTik Winbox (LAN)", LAN, finding.SeverityInfo,
-		"never fails on the LAN (Winbox is how MikroTik routers are managed); from the WAN it is part of exposure.remote_management"}
-	checkAPI = CheckInfo{"exposure.routeros_api", "RouterOS API is off or encrypted", LAN, finding.SeverityLow,
-		"the plain RouterOS API (tcp/8728) accepts connections on the LAN: its login carries the password unencrypted since RouterOS 6.43"}
-	checkRemote = CheckInfo{"exposure.remote_management", "No remote management from the Internet", WAN, finding.SeverityHigh,
-		"a management service (web admin page, SSH, telnet, FTP, Winbox, RouterOS API or API-SSL) accepts connections from the WAN side: high, telnet critical"}
-	checkUPnPWAN = CheckInfo{"exposure.upnp_wan", "UPnP does not answer from the Internet", WAN, finding.SeverityHigh,
-		"SSDP (udp/1900) answers from the WAN side"}
-	checkNATPMPWAN = CheckInfo{"exposure.natpmp_wan", "NAT-PMP/PCP does not answer from the Internet", WAN, finding.SeverityHigh,
-		"NAT-PMP or PCP (udp/5351) answers from the WAN side"}
-	checkDNS = CheckInfo{"exposure.dns_service", "DNS server on the router (LAN)", LAN, finding.SeverityInfo,
-		"never fails: the router answering DNS on the LAN is how most home networks resolve names; reported with whether it recurses and its version.bind"}
-	checkOpenResolver = CheckInfo{"exposure.open_resolver", "No open DNS resolver on the Internet side", WAN, finding.SeverityHigh,
-		"the DNS server on udp/53 resolves a name it does not serve for a client on the WAN side (an open resolver)"}
-	checkTR069WAN = CheckInfo{"exposure.tr069_wan", "TR-069 is closed to the Internet or asks for credentials", WAN, finding.SeverityLow,
-		"the CWMP connection-request port (tcp/7547) answers from the WAN side: low when it asks for authentication (how ISPs run it), high when it does not"}
+	checkReachable = finding.Check{ID: "exposure.device_reachable", Severity: finding.SeverityInfo,
+		Pass:    "Device answers the probes",
+		Unknown: "Device answered on no port",
+		Trigger: "never fails; unknown when the device answered on no port at all (every other verdict is then unknown too)"}
+	checkWebUI = finding.Check{ID: "exposure.web_ui", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "Web admin page on the LAN",
+		Unknown: "Could not tell whether the web admin page answers on the LAN",
+		Trigger: "never fails: the admin page answering on the LAN is expected; reported with its ports"}
+	checkSSH = finding.Check{ID: "exposure.ssh", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "SSH on the LAN",
+		Unknown: "Could not tell whether SSH answers on the LAN",
+		Trigger: "never fails: SSH on the LAN is expected on some routers; reported with its banner"}
+	checkTelnet = finding.Check{ID: "exposure.telnet_open", Vantage: string(LAN), Severity: finding.SeverityMedium,
+		Pass:    "Telnet does not answer on the LAN",
+		Fail:    "Telnet answers on the LAN",
+		Unknown: "Could not tell whether telnet answers on the LAN",
+		Trigger: "telnet (tcp/23) accepts connections on the LAN; from the WAN it is part of exposure.remote_management (critical)"}
+	checkFTP = finding.Check{ID: "exposure.ftp_open", Vantage: string(LAN), Severity: finding.SeverityLow,
+		Pass:    "FTP does not answer on the LAN",
+		Fail:    "FTP answers on the LAN",
+		Unknown: "Could not tell whether FTP answers on the LAN",
+		Trigger: "an FTP server (tcp/21) accepts connections on the LAN; from the WAN it is part of exposure.remote_management"}
+	checkSNMP = finding.Check{ID: "exposure.snmp_default_community", Severity: finding.SeverityMedium,
+		Pass:    "SNMP does not answer a default community",
+		Fail:    "SNMP answers a default community",
+		Unknown: "Could not tell whether SNMP answers a default community",
+		Trigger: "the SNMP agent answers the community public (LAN medium, WAN high) or private (LAN high, WAN critical)"}
+	checkUPnP = finding.Check{ID: "exposure.upnp", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "UPnP on the LAN",
+		Unknown: "Could not tell whether UPnP answers on the LAN",
+		Trigger: "never fails: UPnP on the LAN is a common default; reported with the IGD's port mappings"}
+	checkNATPMP = finding.Check{ID: "exposure.natpmp", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "NAT-PMP/PCP on the LAN",
+		Unknown: "Could not tell whether NAT-PMP/PCP answers on the LAN",
+		Trigger: "never fails: NAT-PMP/PCP on the LAN is a common default"}
+	checkTR069 = finding.Check{ID: "exposure.tr069", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "TR-069 connection-request port on the LAN",
+		Unknown: "Could not tell whether the TR-069 connection-request port answers on the LAN",
+		Trigger: "never fails on the LAN; reported with its answer"}
+	checkWinbox = finding.Check{ID: "exposure.winbox_open", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "MikroTik Winbox on the LAN",
+		Unknown: "Could not tell whether MikroTik Winbox answers on the LAN",
+		Trigger: "never fails on the LAN (Winbox is how MikroTik routers are managed); from the WAN it is part of exposure.remote_management"}
+	checkAPI = finding.Check{ID: "exposure.routeros_api", Vantage: string(LAN), Severity: finding.SeverityLow,
+		Pass:    "Plain RouterOS API does not answer on the LAN",
+		Fail:    "Plain RouterOS API answers on the LAN",
+		Unknown: "Could not tell whether the plain RouterOS API answers on the LAN",
+		Trigger: "the plain RouterOS API (tcp/8728) accepts connections on the LAN: its login carries the password unencrypted since RouterOS 6.43"}
+	checkRemote = finding.Check{ID: "exposure.remote_management", Vantage: string(WAN), Severity: finding.SeverityHigh,
+		Pass:    "%s does not answer from the Internet",
+		Fail:    "%s answers from the Internet",
+		Unknown: "Could not tell whether %s answers from the Internet",
+		Trigger: "a management service (web admin page, SSH, telnet, FTP, Winbox, RouterOS API or API-SSL) accepts connections from the WAN side: high, telnet critical"}
+	checkUPnPWAN = finding.Check{ID: "exposure.upnp_wan", Vantage: string(WAN), Severity: finding.SeverityHigh,
+		Pass:    "UPnP does not answer from the Internet",
+		Fail:    "UPnP answers from the Internet",
+		Unknown: "Could not tell whether UPnP answers from the Internet",
+		Trigger: "SSDP (udp/1900) answers from the WAN side"}
+	checkNATPMPWAN = finding.Check{ID: "exposure.natpmp_wan", Vantage: string(WAN), Severity: finding.SeverityHigh,
+		Pass:    "NAT-PMP/PCP does not answer from the Internet",
+		Fail:    "NAT-PMP/PCP answers from the Internet",
+		Unknown: "Could not tell whether NAT-PMP/PCP answers from the Internet",
+		Trigger: "NAT-PMP or PCP (udp/5351) answers from the WAN side"}
+	checkDNS = finding.Check{ID: "exposure.dns_service", Vantage: string(LAN), Severity: finding.SeverityInfo,
+		Pass:    "DNS server on the router (LAN)",
+		Unknown: "Could not tell whether the router answers DNS on the LAN",
+		Trigger: "never fails: the router answering DNS on the LAN is how most home networks resolve names; reported with whether it recurses and its version.bind"}
+	checkOpenResolver = finding.Check{ID: "exposure.open_resolver", Vantage: string(WAN), Severity: finding.SeverityHigh,
+		Pass:    "No open DNS resolver on the Internet side",
+		Fail:    "Open DNS resolver on the Internet side",
+		Unknown: "Could not tell whether the router's DNS server resolves for the Internet",
+		Trigger: "the DNS server on udp/53 resolves a name it does not serve for a client on the WAN side (an open resolver)"}
+	checkTR069WAN = finding.Check{ID: "exposure.tr069_wan", Vantage: string(WAN), Severity: finding.SeverityLow,
+		Pass:    "TR-069 does not answer from the Internet",
+		Fail:    "TR-069 answers from the Internet",
+		Unknown: "Could not tell whether TR-069 answers from the Internet",
+		Trigger: "the CWMP connection-request port (tcp/7547) answers from the WAN side: low when it asks for authentication (how ISPs run it), high when it does not"}
 )
 
 // Checks lists every check, in report order.
-func Checks() []CheckInfo {
-	return []CheckInfo{checkReachable, checkWebUI, checkSSH, checkTelnet, checkFTP, checkSNMP, checkUPnP, checkNATPMP,
+func Checks() []finding.Check {
+	return []finding.Check{checkReachable, checkWebUI, checkSSH, checkTelnet, checkFTP, checkSNMP, checkUPnP, checkNATPMP,
 		checkTR069, checkWinbox, checkAPI, checkDNS, checkRemote, checkUPnPWAN, checkNATPMPWAN, checkTR069WAN, checkOpenResolver}
 }
 
@@ -237,14 +271,28 @@ func (j *judge) of(k Kind) []Service {
 	return out
 }
 
-func (j *judge) add(c CheckInfo, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence) {
+func (j *judge) add(c finding.Check, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence) {
+	j.addTitled(c, "", key, subject, st, sev, conf, detail, fix, ev)
+}
+
+// addTitled is add for a check whose title names what was found (what
+// fills its %s verb).
+func (j *judge) addTitled(c finding.Check, what, key, subject string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence) {
 	id := c.ID + "@" + j.in.Target.Addr.String()
 	if key != "" {
 		id += "/" + key
 	}
-	j.out = append(j.out, finding.Finding{ID: id, CheckID: c.ID, Subject: subject, Status: st, Severity: sev,
-		Confidence: conf, Title: c.Title, Detail: detail, Remediation: fix, Evidence: ev, ObservedAt: j.at})
+	f := finding.Finding{ID: id, CheckID: c.ID, Subject: subject, Status: st, Severity: sev,
+		Confidence: conf, Title: c.Title(st, what), Detail: detail, Remediation: fix, Evidence: ev, ObservedAt: j.at}
+	if emitted != nil {
+		emitted(c, f)
+	}
+	j.out = append(j.out, f)
 }
+
+// emitted, when set (by the package's tests), sees every finding the
+// package makes, with the check that made it.
+var emitted func(finding.Check, finding.Finding)
 
 // verdict is the outcome of "should this be off?" over one kind's ports.
 type verdict struct {
@@ -337,7 +385,7 @@ func (j *judge) vantage() Vantage {
 }
 
 // info reports a LAN service whose presence is expected.
-func (j *judge) info(c CheckInfo, k Kind) {
+func (j *judge) info(c finding.Check, k Kind) {
 	ss := j.of(k)
 	v := j.decideOff(k, ss)
 	ev := evidence(ss)
@@ -353,7 +401,7 @@ func (j *judge) info(c CheckInfo, k Kind) {
 }
 
 // off reports a service that should be off from the LAN.
-func (j *judge) off(c CheckInfo, k Kind, sev finding.Severity) {
+func (j *judge) off(c finding.Check, k Kind, sev finding.Severity) {
 	ss := j.of(k)
 	v := j.decideOff(k, ss)
 	fix := ""
@@ -378,11 +426,15 @@ func (j *judge) remote(k Kind) {
 		detail += " " + fromWAN + " Anyone there can try passwords and exploits against it."
 		fix = remedy(k, j.in.Vendor, WAN)
 	}
-	j.add(checkRemote, string(k), subject, v.status, sev, v.conf, detail, fix, evidence(ss))
+	what := KindName(k) // the title names the service: "Telnet answers from the Internet"
+	if v.status != finding.StatusUnknown {
+		what = upperFirst(what)
+	}
+	j.addTitled(checkRemote, what, string(k), subject, v.status, sev, v.conf, detail, fix, evidence(ss))
 }
 
 // offWAN reports a UDP service that must not answer from the WAN.
-func (j *judge) offWAN(c CheckInfo, k Kind) {
+func (j *judge) offWAN(c finding.Check, k Kind) {
 	ss := j.of(k)
 	v := j.decideOff(k, ss)
 	fix := ""

@@ -405,8 +405,8 @@ func TestChecksUnique(t *testing.T) {
 			t.Errorf("check ID %q duplicated or malformed", c.ID)
 		}
 		seen[c.ID] = true
-		if c.Title == "" || c.Trigger == "" {
-			t.Errorf("%s: title and trigger are required", c.ID)
+		if err := c.Validate(); err != nil {
+			t.Error(err)
 		}
 	}
 	// Every ID Judge emits is listed.

@@ -29,35 +29,43 @@ import (
 	"github.com/routerwatch/routerwatch/internal/probe/confirmprobe"
 )
 
-// CheckInfo describes one check this package runs.
-type CheckInfo struct {
-	ID       string
-	Title    string
-	Severity finding.Severity
-	Trigger  string
-}
-
-// The checks, one literal list (STYLE.md R8).
+// The checks, one literal list (STYLE.md R8). Titles say what was found
+// for each status; firmware.known_vulnerable names the CVE in its title
+// ("Affected by CVE-2023-50224 (exploited in the wild)"), or "any known
+// vulnerability" when no advisory names the model.
 var (
-	checkIdentity = CheckInfo{"firmware.identity_unknown", "Router identified", finding.SeverityMedium,
-		"never fails; unknown when the model could not be named from what the device shows (then no advisory can be matched)"}
-	checkVulnerable = CheckInfo{"firmware.known_vulnerable", "No known vulnerability affects this router", finding.SeverityHigh,
-		"an advisory says this model, hardware revision and firmware build are affected (one finding per CVE; severity from CVSS, high when exploited in the wild or without a fix on end-of-life hardware); unknown when the advisory's answer depends on a detail the device did not show"}
-	checkEOL = CheckInfo{"firmware.end_of_life", "Router is still supported by its vendor", finding.SeverityMedium,
-		"a source says the model (or this hardware revision) is end of life: medium, high when it is also affected by an exploited CVE"}
-	checkCampaign = CheckInfo{"firmware.campaign_target", "Model not named in a known attack campaign", finding.SeverityMedium,
-		"an advisory names the model as targeted by a campaign (the 2025-2026 APT28 DNS hijacking)"}
-	checkConfirm = CheckInfo{"firmware.cve_2023_50224_confirmed", "Router does not hand out its credential file (CVE-2023-50224)", finding.SeverityCritical,
-		"only with --confirm: GET /loginFs/./dropbear/dropbearpwd answered with the credential file's shape (critical); unknown when the request could not be made"}
+	checkIdentity = finding.Check{ID: "firmware.identity_unknown", Severity: finding.SeverityMedium,
+		Pass:    "Router identified",
+		Unknown: "Could not identify the router's model",
+		Trigger: "never fails; unknown when the model could not be named from what the device shows (then no advisory can be matched)"}
+	checkVulnerable = finding.Check{ID: "firmware.known_vulnerable", Severity: finding.SeverityHigh,
+		Pass:    "Not affected by %s",
+		Fail:    "Affected by %s",
+		Unknown: "Could not tell whether this router is affected by %s",
+		Trigger: "an advisory says this model, hardware revision and firmware build are affected (one finding per CVE; severity from CVSS, high when exploited in the wild or without a fix on end-of-life hardware); unknown when the advisory's answer depends on a detail the device did not show"}
+	checkEOL = finding.Check{ID: "firmware.end_of_life", Severity: finding.SeverityMedium,
+		Fail:    "Router is end of life",
+		Unknown: "Could not tell whether the router is end of life",
+		Trigger: "a source says the model (or this hardware revision) is end of life: medium, high when it is also affected by an exploited CVE; unknown when no source says either way"}
+	checkCampaign = finding.Check{ID: "firmware.campaign_target", Severity: finding.SeverityMedium,
+		Pass:    "Model not named in a known attack campaign",
+		Fail:    "Model named in a known attack campaign",
+		Trigger: "an advisory names the model as targeted by a campaign (the 2025-2026 APT28 DNS hijacking)"}
+	checkConfirm = finding.Check{ID: "firmware.cve_2023_50224_confirmed", Severity: finding.SeverityCritical,
+		Pass:    "Router did not hand out its credential file (CVE-2023-50224)",
+		Fail:    "Router hands out its credential file (CVE-2023-50224)",
+		Unknown: "Could not tell whether the router hands out its credential file (CVE-2023-50224)",
+		Trigger: "only with --confirm: GET /loginFs/./dropbear/dropbearpwd answered with the credential file's shape (critical); unknown when the request could not be made"}
 )
 
-// Checks lists every check, in report order.
-func Checks() []CheckInfo {
-	return []CheckInfo{checkIdentity, checkVulnerable, checkEOL, checkCampaign, checkConfirm}
-}
+// anyVulnerability fills firmware.known_vulnerable's title when no single
+// advisory is meant.
+const anyVulnerability = "any known vulnerability"
 
-// KEVCatalogURL is where CISA publishes the catalog.
-const KEVCatalogURL = "https://www.cisa.gov/known-exploited-vulnerabilities-catalog"
+// Checks lists every check, in report order.
+func Checks() []finding.Check {
+	return []finding.Check{checkIdentity, checkVulnerable, checkEOL, checkCampaign, checkConfirm}
+}
 
 // Confirm is the outcome of the opt-in confirming request.
 type Confirm struct {
@@ -97,7 +105,7 @@ func Judge(in Input) []finding.Finding {
 	}
 	e.identity()
 	if !Identified(in.Identity) {
-		e.add(checkVulnerable, "", finding.StatusUnknown, finding.SeverityHigh, finding.ConfidenceHigh,
+		e.addTitled(checkVulnerable, anyVulnerability, "", finding.StatusUnknown, finding.SeverityHigh, finding.ConfidenceHigh,
 			"Without the model, no advisory can be matched.",
 			"Read the model and hardware version on the label under the router and run: routerwatch lookup MODEL --hw VERSION", nil)
 		e.add(checkEOL, "", finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceHigh,
@@ -119,14 +127,28 @@ type emitter struct {
 	out []finding.Finding
 }
 
-func (e *emitter) add(c CheckInfo, key string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
+func (e *emitter) add(c finding.Check, key string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
+	e.addTitled(c, "", key, st, sev, conf, detail, fix, ev, refs...)
+}
+
+// addTitled is add for a check whose title names what was found (what
+// fills its %s verb).
+func (e *emitter) addTitled(c finding.Check, what, key string, st finding.Status, sev finding.Severity, conf finding.Confidence, detail, fix string, ev []finding.Evidence, refs ...finding.Reference) {
 	id := c.ID + "@" + e.in.Key
 	if key != "" {
 		id += "/" + key
 	}
-	e.out = append(e.out, finding.Finding{ID: id, CheckID: c.ID, Subject: e.in.Subject, Status: st, Severity: sev,
-		Confidence: conf, Title: c.Title, Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at})
+	f := finding.Finding{ID: id, CheckID: c.ID, Subject: e.in.Subject, Status: st, Severity: sev,
+		Confidence: conf, Title: c.Title(st, what), Detail: detail, Remediation: fix, Evidence: ev, References: refs, ObservedAt: e.at}
+	if emitted != nil {
+		emitted(c, f)
+	}
+	e.out = append(e.out, f)
 }
+
+// emitted, when set (by the package's tests), sees every finding the
+// package makes, with the check that made it.
+var emitted func(finding.Check, finding.Finding)
 
 func ev(k, v string) finding.Evidence { return finding.Evidence{Key: k, Value: v} }
 
@@ -201,7 +223,7 @@ func (e *emitter) vulnerable() {
 	a := &e.in.Assessment
 	name := e.in.Identity.Identity.DisplayName()
 	if len(a.Matches) == 0 {
-		e.add(checkVulnerable, "", finding.StatusPass, finding.SeverityHigh, finding.ConfidenceLow,
+		e.addTitled(checkVulnerable, anyVulnerability, "", finding.StatusPass, finding.SeverityHigh, finding.ConfidenceLow,
 			fmt.Sprintf("No advisory routerwatch knows names %s. That does not prove it is safe: it may be that no one has looked, or that routerwatch's data is older than the news (routerwatch advisories update).", name),
 			"", nil)
 		return
@@ -248,13 +270,17 @@ func (e *emitter) vulnerable() {
 				}
 				detail += "."
 			}
-			e.add(checkVulnerable, cve, finding.StatusFail, sev, conf, detail, fixFor(m, eol), evs, refs...)
+			what := cve
+			if _, ok := m.ExploitedSince(); ok {
+				what += " (exploited in the wild)"
+			}
+			e.addTitled(checkVulnerable, what, cve, finding.StatusFail, sev, conf, detail, fixFor(m, eol), evs, refs...)
 		case advisory.StatusUnknown:
-			e.add(checkVulnerable, cve, finding.StatusUnknown, sev, conf,
+			e.addTitled(checkVulnerable, cve, cve, finding.StatusUnknown, sev, conf,
 				fmt.Sprintf("%s may be affected by %s: %s (%s).", name, cve, m.Advisory.Title, explain(m)),
 				unknownStep(m, e.in.Identity.Identity), evs, refs...)
 		default:
-			e.add(checkVulnerable, cve, finding.StatusPass, sev, conf,
+			e.addTitled(checkVulnerable, cve, cve, finding.StatusPass, sev, conf,
 				fmt.Sprintf("%s: %s for %s (%s).", cve, strings.ReplaceAll(m.Status.String(), "_", " "), name, explain(m)), "", evs, refs...)
 		}
 	}
@@ -316,7 +342,7 @@ func (e *emitter) campaign() {
 // confirm reports the confirming request.
 func (e *emitter) confirm() {
 	c := e.in.Confirm
-	refs := []finding.Reference{{Kind: "cve", ID: confirmprobe.CVE, URL: "https://www.cve.org/CVERecord?id=" + confirmprobe.CVE}}
+	refs := []finding.Reference{{Kind: "cve", ID: confirmprobe.CVE, URL: advisory.CVERecordURL(confirmprobe.CVE)}}
 	switch {
 	case c.Skipped != "":
 		e.add(checkConfirm, "", finding.StatusUnknown, finding.SeverityInfo, finding.ConfidenceHigh,
@@ -390,47 +416,13 @@ func noFix(a advisory.Assessment) bool {
 	return false
 }
 
-// explain says why a match has its status, in words.
+// explain is the match's reason in words (advisory.Match.Explain), and
+// which detail the device did not show when that is what is missing.
 func explain(m *advisory.Match) string {
-	switch m.Reason {
-	case advisory.ReasonAllBuilds:
-		if m.Status == advisory.StatusAffected && m.NoFix {
-			return "every build; the source says no fix exists"
-		}
-		if m.Status == advisory.StatusAffected {
-			return "every build; no fixed build is listed"
-		}
-		return "every build"
-	case advisory.ReasonInRange:
-		if m.FixedIn != "" {
-			return "this build is before the fixed build " + m.FixedIn
-		}
-		return "this build is in a listed range"
-	case advisory.ReasonAtOrAfterFix:
-		return "this build is at or after the fixed build " + m.FixedIn
-	case advisory.ReasonOutsideRanges:
-		return "this build is outside every listed range"
-	case advisory.ReasonNeedFirmware:
-		if m.FixedIn != "" {
-			return "builds before " + m.FixedIn + " are affected and the device did not show its build"
-		}
-		return "it depends on the firmware build, which the device did not show"
-	case advisory.ReasonNeedHWRev:
-		return "it depends on the hardware version, which the device did not show"
-	case advisory.ReasonNeedRegion:
-		return "affected if this is the " + m.Region + " variant"
-	case advisory.ReasonHWNotListed:
-		return "the advisory lists other hardware versions of this model"
-	case advisory.ReasonRegionNotListed:
-		return "the advisory lists another market variant of this model"
-	case advisory.ReasonBadFirmware:
-		return "the firmware build could not be read"
-	case advisory.ReasonIncomparable:
-		return "the firmware build cannot be compared with the listed builds"
-	case advisory.ReasonFreeText:
-		return "the source gives the versions only in words: " + m.Text
+	if missing := m.Reason.Missing(); missing != "" {
+		return m.Explain() + "; the device did not show its " + missing
 	}
-	return m.Reason.String()
+	return m.Explain()
 }
 
 // fixFor says what to do about an affected match.
@@ -443,7 +435,7 @@ func fixFor(m *advisory.Match, eol bool) string {
 	case m.FixedIn != "":
 		return fmt.Sprintf("Update the firmware to %s or later; download it only from the vendor's support site.", m.FixedIn)
 	}
-	return fmt.Sprintf("No fixed build is listed: check %s, and replace the router if no update exists.", sourceOf(m))
+	return fmt.Sprintf("No fixed build is listed: check %s, and replace the router if no update exists.", m.Source())
 }
 
 // unknownStep says how to decide an unknown match.
@@ -457,7 +449,7 @@ func unknownStep(m *advisory.Match, id advisory.Identity) string {
 	case advisory.ReasonNeedRegion:
 		return fmt.Sprintf("Check whether the router is the %s variant (label or box) and run: routerwatch lookup %s --region %s", m.Region, quote(model), m.Region)
 	}
-	return "Compare your firmware build by hand with " + sourceOf(m) + "."
+	return "Compare your firmware build by hand with " + m.Source() + "."
 }
 
 func quote(s string) string {
@@ -470,31 +462,19 @@ func quote(s string) string {
 func references(m *advisory.Match) []finding.Reference {
 	var refs []finding.Reference
 	for _, c := range m.Advisory.CVEs {
-		refs = append(refs, finding.Reference{Kind: "cve", ID: c, URL: "https://www.cve.org/CVERecord?id=" + c})
+		refs = append(refs, finding.Reference{Kind: "cve", ID: c, URL: advisory.CVERecordURL(c)})
 	}
 	// The catalog itself is the KEV reference: a per-CVE source URL is
 	// usually the CVE record, already referenced above.
 	if m.KEV != nil {
-		refs = append(refs, finding.Reference{Kind: "kev", ID: m.KEV.CVE, URL: KEVCatalogURL})
+		refs = append(refs, finding.Reference{Kind: "kev", ID: m.KEV.CVE, URL: advisory.KEVCatalogURL})
 	} else if m.Exploited != nil && strings.Contains(strings.ToUpper(m.Exploited.Source), "KEV") {
-		refs = append(refs, finding.Reference{Kind: "kev", ID: m.Exploited.CVE, URL: KEVCatalogURL})
+		refs = append(refs, finding.Reference{Kind: "kev", ID: m.Exploited.CVE, URL: advisory.KEVCatalogURL})
 	}
-	if u := sourceOf(m); strings.HasPrefix(u, "http") {
+	if u := m.SourceURL(); u != "" {
 		refs = append(refs, finding.Reference{Kind: "advisory", ID: m.Advisory.ID, URL: u})
 	}
 	return refs
-}
-
-func sourceOf(m *advisory.Match) string {
-	switch {
-	case m.Product != nil && m.Product.SourceURL != "":
-		return m.Product.SourceURL
-	case m.Advisory.SourceURL != "":
-		return m.Advisory.SourceURL
-	case len(m.Advisory.References) > 0:
-		return m.Advisory.References[0].URL
-	}
-	return "the advisory " + m.Advisory.ID
 }
 
 func confidence(c advisory.Confidence) finding.Confidence {

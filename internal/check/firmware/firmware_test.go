@@ -185,6 +185,9 @@ func TestChecksUnique(t *testing.T) {
 		if seen[c.ID] || !regexp.MustCompile(`^firmware\.[a-z0-9_]+$`).MatchString(c.ID) {
 			t.Errorf("check ID %q duplicated or malformed", c.ID)
 		}
+		if err := c.Validate(); err != nil {
+			t.Error(err)
+		}
 		seen[c.ID] = true
 	}
 }

@@ -18,12 +18,13 @@ package fake
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+
+	"github.com/routerwatch/routerwatch/internal/strictjson"
 )
 
 // Kind names a fake.
@@ -81,16 +82,15 @@ func Run(ctx context.Context, kind Kind, configFile string, logw io.Writer) erro
 	}
 }
 
-// decodeStrict decodes one JSON document, rejecting unknown fields and
-// trailing data.
+// maxConfigSize bounds a fake's configuration file: a few devices or
+// zones, kilobytes in practice.
+const maxConfigSize = 1 << 20
+
+// decodeStrict decodes the configuration (strictjson's contract: one
+// JSON value, no unknown field, no trailing data, bounded).
 func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := strictjson.Decode(bytes.NewReader(b), maxConfigSize, v); err != nil {
 		return fmt.Errorf("fake: %w: %w", ErrConfig, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("fake: %w: trailing data", ErrConfig)
 	}
 	return nil
 }

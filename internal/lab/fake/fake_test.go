@@ -167,6 +167,13 @@ func TestRunErrors(t *testing.T) {
 	if err := os.WriteFile(invalid, []byte(`{"addr":"10.77.0.1","tcp":{"22":"ssdp"}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A valid configuration followed by a stray "]": the old decoder
+	// (json.Decoder.More) took the "]" for the end of the input and
+	// started the fake.
+	trailing := filepath.Join(dir, "trailing.json")
+	if err := os.WriteFile(trailing, []byte(`{"addr":"10.77.0.1","tcp":{"22":"garbage"}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		kind Kind
@@ -174,13 +181,18 @@ func TestRunErrors(t *testing.T) {
 		want error
 	}{
 		{name: "unknown_kind", kind: "toaster", file: bad, want: ErrUnknownKind},
+		{name: "trailing_bracket", kind: KindDevice, file: trailing, want: ErrConfig},
 		{name: "missing_file", kind: KindDNS, file: filepath.Join(dir, "nope.json"), want: ErrConfig},
 		{name: "unknown_field", kind: KindDNS, file: bad, want: ErrConfig},
 		{name: "invalid_device", kind: KindDevice, file: invalid, want: ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := Run(t.Context(), tt.kind, tt.file, io.Discard); !errors.Is(err, tt.want) {
+			// Bounded: a configuration wrongly accepted would run the fake
+			// until the context ends.
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			defer cancel()
+			if err := Run(ctx, tt.kind, tt.file, io.Discard); !errors.Is(err, tt.want) {
 				t.Errorf("Run = %v, want %v", err, tt.want)
 			}
 		})

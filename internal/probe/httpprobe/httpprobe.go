@@ -101,18 +101,11 @@ type Endpoint struct {
 	probe.Exchange
 	Scheme   string           `json:"scheme"` // "http" or "https"
 	Response *httpfp.Response `json:"response,omitempty"`
-	TLS      *TLSInfo         `json:"tls,omitempty"`
+	TLS      *probe.TLSInfo   `json:"tls,omitempty"`
 	Favicon  *httpfp.Favicon  `json:"favicon,omitempty"`
 	// Arrays are the identifying legacy TP-Link page arrays (statusPara,
 	// softUpInf) found on the page.
 	Arrays []JSArray `json:"tplink_arrays,omitempty"`
-}
-
-// TLSInfo is the negotiated TLS session.
-type TLSInfo struct {
-	Version     string              `json:"version"`
-	CipherSuite string              `json:"cipher_suite"`
-	Certificate *httpfp.Certificate `json:"certificate,omitempty"`
 }
 
 // ProbeID implements probe.Observation.
@@ -184,7 +177,7 @@ func (p *Prober) endpoint(ctx context.Context, d *netx.Dialer, t probe.Target, s
 	}
 	stateMu.Lock()
 	if state != nil {
-		ep.TLS = tlsInfo(state)
+		ep.TLS = probe.TLSInfoOf(state)
 	}
 	stateMu.Unlock()
 	if resp != nil {
@@ -250,15 +243,6 @@ func favicon(ctx context.Context, d *netx.Dialer, cfg *tls.Config, base url.URL,
 	f := &httpfp.Favicon{StatusCode: resp.StatusCode, Bytes: len(body)}
 	f.MD5, f.MMH3 = httpfp.FaviconHashes(body)
 	return f
-}
-
-func tlsInfo(cs *tls.ConnectionState) *TLSInfo {
-	info := &TLSInfo{Version: tls.VersionName(cs.Version), CipherSuite: tls.CipherSuiteName(cs.CipherSuite)}
-	if len(cs.PeerCertificates) > 0 {
-		c := httpfp.FromCertificate(cs.PeerCertificates[0])
-		info.Certificate = &c
-	}
-	return info
 }
 
 // Evidence implements probe.Observation.

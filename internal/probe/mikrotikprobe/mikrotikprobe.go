@@ -85,15 +85,8 @@ type Port struct {
 	// Reply is the API's answer to "/quit", word by word.
 	Reply []string `json:"reply,omitempty"`
 	// RouterOS is true when the reply is a RouterOS API sentence.
-	RouterOS bool     `json:"routeros"`
-	TLS      *TLSInfo `json:"tls,omitempty"`
-}
-
-// TLSInfo is the API-SSL session.
-type TLSInfo struct {
-	Version     string              `json:"version"`
-	CipherSuite string              `json:"cipher_suite"`
-	Certificate *httpfp.Certificate `json:"certificate,omitempty"`
+	RouterOS bool           `json:"routeros"`
+	TLS      *probe.TLSInfo `json:"tls,omitempty"`
 }
 
 // ProbeID implements probe.Observation.
@@ -204,11 +197,7 @@ func apiSSL(ctx context.Context, d *netx.Dialer, ap netip.AddrPort) (*Port, erro
 		return res, err
 	}
 	cs := tc.ConnectionState()
-	res.TLS = &TLSInfo{Version: tls.VersionName(cs.Version), CipherSuite: tls.CipherSuiteName(cs.CipherSuite)}
-	if len(cs.PeerCertificates) > 0 {
-		c := httpfp.FromCertificate(cs.PeerCertificates[0])
-		res.TLS.Certificate = &c
-	}
+	res.TLS = probe.TLSInfoOf(&cs)
 	err = probe.AfterConnect(quit(ctx, tc, limit, res))
 	if err != nil {
 		err = fmt.Errorf("mikrotikprobe: api-ssl %s: %w", ap, err)
