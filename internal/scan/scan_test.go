@@ -359,3 +359,18 @@ func FuzzOpenResume(f *testing.F) {
 		}
 	})
 }
+
+// TestTextEscapesDeviceStrings: a model name a device chose reaches the
+// terminal escaped (an ESC sequence could rewrite the screen).
+func TestTextEscapesDeviceStrings(t *testing.T) {
+	r := records()[0]
+	r.Headline = "Device 198.51.100.7 (\x1b]0;owned\x07TL-WR841N) is affected"
+	var b bytes.Buffer
+	w, _ := NewWriter(&b, FormatText)
+	if err := w.Write(&r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(b.String(), "\x1b\x07") || !strings.Contains(b.String(), `\x1b]0;owned\a`) && !strings.Contains(b.String(), `\x1b]0;owned\x07`) {
+		t.Errorf("text output not escaped: %q", b.String())
+	}
+}

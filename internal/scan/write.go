@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/routerwatch/routerwatch/internal/finding"
+	"github.com/routerwatch/routerwatch/internal/termtext"
 )
 
 // Format is an output format of scan.
@@ -143,8 +144,10 @@ type TextWriter struct{ w io.Writer }
 // Write implements Writer.
 func (t *TextWriter) Write(r *Record) error {
 	bw := bufio.NewWriter(t.w)
-	// The headline names the target ("Device 192.0.2.1 (…) is …").
-	fmt.Fprintf(bw, "%s\n", r.Headline)
+	// The headline names the target ("Device 192.0.2.1 (…) is …"), with
+	// the model the device claimed: escaped, like every string a device
+	// chose, before it reaches a terminal.
+	fmt.Fprintf(bw, "%s\n", termtext.Line(r.Headline))
 	var open []string
 	for _, s := range r.Services {
 		open = append(open, fmt.Sprintf("%s %s/%d", s.Kind, s.Proto, s.Port))
@@ -161,7 +164,7 @@ func (t *TextWriter) Write(r *Record) error {
 		if _, key, ok := strings.Cut(f.ID, "/"); ok {
 			name += " " + key
 		}
-		fmt.Fprintf(bw, "    %-13s %s\n", tag, name)
+		fmt.Fprintf(bw, "    %-13s %s\n", tag, termtext.Line(name))
 	}
 	return bw.Flush()
 }
