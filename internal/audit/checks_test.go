@@ -11,6 +11,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"github.com/routerwatch/routerwatch/internal/check/exposure"
 	"github.com/routerwatch/routerwatch/internal/check/firmware"
+	"github.com/routerwatch/routerwatch/internal/check/hardening"
 	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/testutil"
 )
@@ -25,6 +26,7 @@ var families = []struct {
 	{"firmware", firmware.Checks(), "docs/check.md"},
 	{"exposure", exposure.Checks(), "docs/check.md"},
 	{"dns", dnshijack.Checks(), "docs/dns.md"},
+	{"config", hardening.Checks(), "docs/config.md"},
 }
 
 // TestCheckIDsUniqueAcrossFamilies: check IDs name findings in JSON,

@@ -127,6 +127,9 @@ type Identity struct {
 	Vendor   Field[string] `json:"vendor"`
 	Model    Field[string] `json:"model"`
 	Hardware Field[string] `json:"hardware"`
+	// Region is the market variant ("EU", "US") where the settings show
+	// it; advisories may depend on it.
+	Region   Field[string] `json:"region"`
 	Firmware Field[string] `json:"firmware"`
 }
 

@@ -72,6 +72,7 @@ func Diff(old, new *Config) []Change {
 	d.str("identity.vendor", "vendor", old.Identity.Vendor, new.Identity.Vendor)
 	d.str("identity.model", "model", old.Identity.Model, new.Identity.Model)
 	d.str("identity.hardware", "hardware version", old.Identity.Hardware, new.Identity.Hardware)
+	d.str("identity.region", "region", old.Identity.Region, new.Identity.Region)
 	d.str("identity.firmware", "firmware", old.Identity.Firmware, new.Identity.Firmware)
 	d.dns("wan_dns", "WAN DNS", old.WANDNS, new.WANDNS)
 	d.boolean("wan_dns_automatic", "WAN DNS from the ISP (automatic)", old.WANDNSAuto, new.WANDNSAuto)
