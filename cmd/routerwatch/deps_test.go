@@ -85,6 +85,9 @@ var layerRules = map[string][]string{
 	"internal/advisory/datastore": {"internal/advisory", "internal/advisory/csafsrc", "internal/advisory/cverec",
 		"internal/advisory/kev", "internal/advisory/builtin", "internal/version"},
 	"internal/advisory/feed": {"internal/advisory/datastore", "internal/config"},
+	// alert sends to endpoints the user configured; it judges nothing and
+	// probes nothing, so it sits beside the pure packages.
+	"internal/alert": {"internal/finding", "internal/config", "internal/termtext"},
 }
 
 func TestLayering(t *testing.T) {
