@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -259,11 +260,14 @@ func validateAddress(a string) error {
 }
 
 // Fanout validates c and builds its channels, named stdout, webhook,
-// syslog and smtp; stdout writes to w. A Config with no channel gives a
-// Fanout with none.
+// syslog and smtp; the stdout channel writes to stdout (nil means
+// os.Stdout). A Config with no channel gives a Fanout with none.
 func (c *Config) Fanout(stdout io.Writer) (*Fanout, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if stdout == nil {
+		stdout = os.Stdout
 	}
 	var f Fanout
 	if s := c.Stdout; s != nil {

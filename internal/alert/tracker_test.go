@@ -238,3 +238,25 @@ func TestTrackCycles(t *testing.T) {
 		now = now.Add(time.Minute)
 	}
 }
+
+func TestProblemFromFinding(t *testing.T) {
+	f := &finding.Finding{
+		ID: "dns.resolver_hijacked@203.0.113.7", CheckID: "dns.resolver_hijacked",
+		Subject: "resolver 203.0.113.7 (primary DHCPv4 DNS (eth0))", Status: finding.StatusFail,
+		Severity: finding.SeverityHigh, Title: "t", Detail: "d",
+		Evidence: []finding.Evidence{{Key: "k", Value: "v"}},
+	}
+	p := ProblemFromFinding(router, f)
+	if p.Key() != "192.0.2.1 dns.resolver_hijacked@203.0.113.7" {
+		t.Errorf("key %q: want the device and the finding's stable ID", p.Key())
+	}
+	// The subject is words and may change its wording between runs
+	// (primary becomes secondary); the key must not.
+	f.Subject = "resolver 203.0.113.7 (secondary DHCPv4 DNS (eth0))"
+	if q := ProblemFromFinding(router, f); q.Key() != p.Key() {
+		t.Errorf("key changed with the subject's wording: %q", q.Key())
+	}
+	if p.Severity != f.Severity || p.Title != "t" || p.Detail != "d" || len(p.Evidence) != 1 {
+		t.Errorf("problem %+v", p)
+	}
+}
