@@ -39,6 +39,10 @@ const (
 	// DefaultSMTPTimeout bounds each step of the SMTP conversation when
 	// the context leaves more time.
 	DefaultSMTPTimeout = 30 * time.Second
+	// smtpGrace is how much longer than the context go-mail's own
+	// timeout runs: long enough that the context always decides, short
+	// enough to stop a send whose context watcher somehow failed.
+	smtpGrace = 5 * time.Second
 )
 
 // SMTP mails each event as plain text.
@@ -107,15 +111,15 @@ func (s *SMTP) notify(ctx context.Context, ev Event) error {
 	if tlsCfg.ServerName == "" {
 		tlsCfg.ServerName = s.Host
 	}
-	// go-mail's per-command timeout ends a little after the context, so
-	// that the context (closing the connection below) decides first.
+	// go-mail's per-command timeout ends after the context (smtpGrace),
+	// so that the context, closing the connection below, decides first.
 	timeout := orDefault(s.Timeout, DefaultSMTPTimeout)
 	if d, ok := ctx.Deadline(); ok {
 		left := time.Until(d)
 		if left <= 0 {
 			return context.DeadlineExceeded
 		}
-		timeout = min(timeout, left+time.Second)
+		timeout = min(timeout, left+smtpGrace)
 	}
 
 	// go-mail bounds each command by its timeout but does not watch the

@@ -357,7 +357,7 @@ func TestSMTPDeadline(t *testing.T) {
 	if err == nil {
 		t.Fatal("Notify succeeded against a hanging relay")
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Notify took %v with a 300ms context", d)
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
