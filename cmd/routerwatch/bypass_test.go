@@ -33,6 +33,7 @@ var mayDial = map[string]string{
 	"internal/netx":            "it is the scope-enforcing dialer",
 	"internal/lab":             "it runs the lab's own daemons and checks inside the namespaces it created",
 	"internal/advisory/feed":   "advisories update downloads feeds the user named; it is not a probe",
+	"internal/alert":           "alerts go to the webhook, syslog and SMTP endpoints the user configured; they are not probes of a device",
 	"internal/probe/dhcpprobe": "DHCP and router solicitations need raw/broadcast sockets; it checks each destination with netx.Dialer.Check",
 }
 
