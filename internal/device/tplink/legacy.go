@@ -29,7 +29,7 @@ type Legacy struct {
 	hash15 sync.Map
 }
 
-var _ device.Puller = (*Legacy)(nil)
+var _ device.Fixer = (*Legacy)(nil)
 
 // Name is the adapter's name.
 func (*Legacy) Name() string { return AdapterName }
