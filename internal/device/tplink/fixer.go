@@ -405,8 +405,10 @@ func dnsFields(dns []netip.Addr) (string, string) {
 //     (ManageControlRpm ip=0.0.0.0, the port unchanged).
 //   - services.upnp off, services.wps off.
 //
-// Other paths are refused with device.ErrUnsupported before anything is
-// sent. Apply does not verify: the caller reads the settings back.
+// A setting that is already so sends no Save (each Save writes the
+// router's flash). Other paths are refused with device.ErrUnsupported
+// before anything is sent. Apply does not verify: the caller reads the
+// settings back.
 func (l *Legacy) Apply(ctx context.Context, d *netx.Dialer, t device.Target, c device.Credentials, settings []device.Setting) error {
 	if err := checkSettings(settings); err != nil {
 		return err
@@ -436,7 +438,11 @@ func apply(ctx context.Context, s *session, st device.Setting) error {
 		if lan, ok := lanAddr(ctx, s); ok && len(dns) == 1 && dns[0] == lan {
 			dns = nil
 		}
-		f.DNS1, f.DNS2 = dnsFields(dns)
+		d1, d2 := dnsFields(dns)
+		if sameDNS(f.DNS1, d1) && sameDNS(f.DNS2, d2) {
+			return nil // already so: no write to the router's flash
+		}
+		f.DNS1, f.DNS2 = d1, d2
 		return s.save(ctx, PageDHCP, f.form())
 	case "wan_dns":
 		wt, err := currentWAN(ctx, s)
@@ -459,10 +465,16 @@ func apply(ctx context.Context, s *session, st device.Setting) error {
 			if wt == WANStatic {
 				return errors.New("a static IP WAN needs at least one resolver")
 			}
+			if !f.Manual {
+				return nil
+			}
 			f.Manual = false
 		} else {
-			f.Manual = true
-			f.DNS1, f.DNS2 = dnsFields(st.DNS)
+			d1, d2 := dnsFields(st.DNS)
+			if f.Manual && sameDNS(f.DNS1, d1) && sameDNS(f.DNS2, d2) {
+				return nil
+			}
+			f.Manual, f.DNS1, f.DNS2 = true, d1, d2
 		}
 		return s.save(ctx, page, f.form())
 	case "services.web", "services.web.wan":
@@ -474,14 +486,46 @@ func apply(ctx context.Context, s *session, st device.Setting) error {
 		if err != nil {
 			return err
 		}
+		if f.IP == "0.0.0.0" {
+			return nil
+		}
 		f.IP = "0.0.0.0"
 		return s.save(ctx, PageManage, f.form())
 	case "services.upnp":
+		if off, err := isOff(ctx, s, PageUPnP, "uPnPPara"); err != nil || off {
+			return err
+		}
 		return s.save(ctx, PageUPnP, upnpForm(false))
 	case "services.wps":
+		if off, err := isOff(ctx, s, PageWPS, "wpsInf"); err != nil || off {
+			return err
+		}
 		return s.save(ctx, PageWPS, wpsForm(false))
 	}
 	return fmt.Errorf("%w: %q", device.ErrUnsupported, st.Path)
+}
+
+// sameDNS compares two resolver fields, "" and "0.0.0.0" both being
+// none.
+func sameDNS(a, b string) bool {
+	norm := func(s string) string {
+		if s = strings.TrimSpace(s); s == "" {
+			return "0.0.0.0"
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
+
+// isOff reads a service's on/off flag (element 0); a flag that does not
+// read as 0 or 1 counts as on, so that the Save is sent.
+func isOff(ctx context.Context, s *session, page, array string) (bool, error) {
+	a, err := readArray(ctx, s, page, "", array)
+	if err != nil {
+		return false, err
+	}
+	on, ok := flagOf(a, 0)
+	return ok && !on, nil
 }
 
 // Restore re-submits the forms of a Backup. It brings back what the

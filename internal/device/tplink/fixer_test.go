@@ -244,6 +244,30 @@ func TestApplyRefuses(t *testing.T) {
 	})
 }
 
+// TestApplySkipsWhatIsAlreadySo: no Save when the router already has the
+// setting.
+func TestApplySkipsWhatIsAlreadySo(t *testing.T) {
+	r := fake(t, tplinktest.Options{Scheme: tplinktest.Cookie})
+	st := r.State()
+	err := (&tplink.Legacy{}).Apply(t.Context(), loopback(), targetOf(r), creds(testUser, testPassword), []device.Setting{
+		{Path: "dhcp_dns"}, {Path: "dhcp_dns", DNS: addrs("192.168.1.1")}, {Path: "wan_dns"}, {Path: "services.web", Off: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetState(func(s *tplinktest.State) { s.UPnP, s.WPS = false, false })
+	err = (&tplink.Legacy{}).Apply(t.Context(), loopback(), targetOf(r), creds(testUser, testPassword), []device.Setting{
+		{Path: "services.upnp", Off: true}, {Path: "services.wps", Off: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReadOnly(t, r.Requests())
+	if got := r.State(); got.DHCP != st.DHCP || got.Dynamic != st.Dynamic || got.Manage != st.Manage {
+		t.Error("the state changed")
+	}
+}
+
 func TestBackup(t *testing.T) {
 	st := tplinktest.Default()
 	st.DHCP.Domain = "home.example"

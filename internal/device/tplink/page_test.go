@@ -326,3 +326,13 @@ func FuzzParsePage(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseStatusPage(b *testing.B) {
+	page := sample(b, sampleStatus)
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		if _, err := ParsePage(page); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
