@@ -15,6 +15,8 @@
 //     only when a page said so, with the page and array element in its
 //     Source; a missing page, a missing array or a value that does not
 //     parse leaves the field unknown, with why in the Source's Note.
+//     Where CONFIGS.md §1.3 has no layout but the firmware templates do
+//     (LocalManageControlRpm, WpsCfgRpm), the Source's Note says so.
 //   - Legacy is the online adapter ("tplink-legacy"): a device.Puller and
 //     device.Fixer. It speaks both login schemes (HTTP Basic, and the
 //     Authorization cookie with the LoginRpm session token), detects which

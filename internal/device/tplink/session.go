@@ -43,7 +43,9 @@ func (s scheme) String() string {
 
 // hashPrefixLen: Archer C7 firmware 150427 hashes only the first 15
 // characters of the password into the cookie (CONFIGS.md §1.2, from
-// Home Assistant's Tplink4DeviceScanner). Other builds hash all of it.
+// Home Assistant's Tplink4DeviceScanner, which cuts the UTF-8 bytes, as
+// this adapter does). Other builds hash all of it; which one a router is
+// shows only by trying, so a longer password is tried whole first.
 const hashPrefixLen = 15
 
 // logoutTimeout bounds the logout sent after the caller's context ended:
