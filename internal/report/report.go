@@ -62,6 +62,17 @@ type Subject struct {
 	Attributes []finding.Evidence `json:"attributes,omitempty"`
 }
 
+// Change is one change of a router's settings, in words, with how much
+// it matters.
+type Change struct {
+	// Path names the setting ("dhcp_dns[0]").
+	Path     string           `json:"path"`
+	Severity finding.Severity `json:"severity"`
+	// Text says it: "DHCP DNS primary changed from 192.168.0.1 to
+	// 203.0.113.66 — not in your allowed resolvers".
+	Text string `json:"text"`
+}
+
 // Summary counts findings by status.
 type Summary struct {
 	Pass    int `json:"pass"`
@@ -84,6 +95,9 @@ type Report struct {
 	Subjects        []Subject         `json:"subjects"`
 	Findings        []finding.Finding `json:"findings"`
 	Steps           []finding.Step    `json:"steps"`
+	// Changes are what changed in the router's settings since the last
+	// reading (config pull, watch), most severe first.
+	Changes []Change `json:"changes,omitempty"`
 	// Notes are facts about the run itself (scope, data versions).
 	Notes []string `json:"notes,omitempty"`
 }

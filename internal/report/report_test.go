@@ -56,6 +56,18 @@ func fixture() *Report {
 	return r
 }
 
+// withChanges turns the fixture into a config pull's report: the changes
+// since the last reading come after the steps.
+func withChanges(r *Report) *Report {
+	r.Command = "config pull"
+	r.Changes = []Change{
+		{Path: "dhcp_dns[0]", Severity: finding.SeverityCritical, Text: "DHCP DNS primary changed from 192.168.0.1 to 203.0.113.66 — not in your allowed resolvers; a published attacker address (\x1b[31mtest list)"},
+		{Path: "services.web.wan", Severity: finding.SeverityHigh, Text: "web from the Internet (remote management) changed from off to on — reachable from the Internet"},
+		{Path: "identity.firmware", Severity: finding.SeverityInfo, Text: "firmware changed from 3.16.9 Build 200409 to 3.16.9 Build 201112"},
+	}
+	return r
+}
+
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -67,6 +79,9 @@ func TestGolden(t *testing.T) {
 		{name: "text_verbose", golden: "hijacked.verbose.golden", write: func(b *bytes.Buffer, r *Report) error { return WriteText(b, r, Options{Verbose: true}) }},
 		{name: "json", golden: "hijacked.json.golden", write: func(b *bytes.Buffer, r *Report) error { return WriteJSON(b, r) }},
 		{name: "html", golden: "hijacked.html.golden", write: func(b *bytes.Buffer, r *Report) error { return WriteHTML(b, r) }},
+		{name: "config_text", golden: "config.txt.golden", write: func(b *bytes.Buffer, r *Report) error { return WriteText(b, withChanges(r), Options{}) }},
+		{name: "config_json", golden: "config.json.golden", write: func(b *bytes.Buffer, r *Report) error { return WriteJSON(b, withChanges(r)) }},
+		{name: "config_html", golden: "config.html.golden", write: func(b *bytes.Buffer, r *Report) error { return WriteHTML(b, withChanges(r)) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

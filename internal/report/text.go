@@ -74,6 +74,20 @@ func WriteText(w io.Writer, r *Report, o Options) error {
 			}
 		}
 	}
+	if len(r.Changes) > 0 {
+		t.w.WriteString("\n" + t.paint(ansiBold, fmt.Sprintf("Changes (%d)", len(r.Changes))) + "\n")
+		for _, c := range r.Changes {
+			code := ansiDim
+			if c.Severity >= finding.SeverityHigh {
+				code = ansiRed
+			} else if c.Severity >= finding.SeverityMedium {
+				code = ansiYellow
+			}
+			tag := c.Severity.String()
+			pad := strings.Repeat(" ", max(1, len(findingIndent)-2-len(tag)))
+			t.hanging("  "+t.paint(code, tag)+pad, findingIndent, esc(c.Text))
+		}
+	}
 	groups := []struct {
 		title string
 		keep  func(finding.Status) bool
