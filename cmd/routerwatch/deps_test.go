@@ -85,6 +85,12 @@ var layerRules = map[string][]string{
 	"internal/advisory/datastore": {"internal/advisory", "internal/advisory/csafsrc", "internal/advisory/cverec",
 		"internal/advisory/kev", "internal/advisory/builtin", "internal/version"},
 	"internal/advisory/feed": {"internal/advisory/datastore", "internal/config"},
+	// The store keeps devices' snapshots and findings' severities; it
+	// knows no probe, check or front end. Implementations see only the
+	// contract and the snapshot they store.
+	"internal/store":           {"internal/device", "internal/finding"},
+	"internal/store/storetest": {"internal/store", "internal/device", "internal/finding"},
+	"internal/store/sqlite":    {"internal/store", "internal/device"},
 }
 
 func TestLayering(t *testing.T) {
