@@ -120,7 +120,10 @@ func inspect(ctx context.Context, path string) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("store %s: %w", path, ctx.Err())
 		}
-		return fmt.Errorf("store %s: not an SQLite database, or unreadable: %w", path, err)
+		if corrupt(err) {
+			return fmt.Errorf("store %s: not an SQLite database, or damaged: %w", path, err)
+		}
+		return fmt.Errorf("store %s: unreadable: %w", path, err)
 	}
 	if tables > 0 && ours == 0 {
 		return fmt.Errorf("store %s: %w: an SQLite database, but not a routerwatch store", path, store.ErrInvalid)

@@ -46,7 +46,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/routerwatch/routerwatch/internal/store"
 )
@@ -203,7 +204,7 @@ func (s *Store) Close() error {
 // IntegrityCheck runs SQLite's integrity and foreign-key checks and
 // returns an error naming what they found.
 func (s *Store) IntegrityCheck(ctx context.Context) error {
-	return s.read(ctx, "integrity check", func(tx *sql.Tx) error {
+	err := s.read(ctx, "integrity check", func(tx *sql.Tx) error {
 		var problems []string
 		rows, err := tx.QueryContext(ctx, "PRAGMA integrity_check")
 		if err != nil {
@@ -244,6 +245,22 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 		}
 		return nil
 	})
+	if corrupt(err) {
+		// Damage bad enough stops the check itself.
+		return fmt.Errorf("the database is damaged: %w", err)
+	}
+	return err
+}
+
+// corrupt reports whether err is SQLite's "malformed" or "not a
+// database".
+func corrupt(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	code := e.Code() & 0xff // the primary code of an extended one
+	return code == sqlite3.SQLITE_CORRUPT || code == sqlite3.SQLITE_NOTADB
 }
 
 // ready refuses work on a closed store or a done context.
