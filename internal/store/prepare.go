@@ -210,6 +210,9 @@ func EncodeSnapshot(s *device.Snapshot) (EncodedSnapshot, error) {
 		Raw:          make([]device.Artifact, len(s.Raw)),
 	}
 	total := int64(len(config))
+	if total > MaxSnapshotBytes {
+		return EncodedSnapshot{}, invalid("snapshot is larger than %d bytes", MaxSnapshotBytes)
+	}
 	for i, a := range s.Raw {
 		total += int64(len(a.Body))
 		if total > MaxSnapshotBytes {

@@ -33,8 +33,8 @@
 //   - A store never logs and never puts a stored value in an error: the
 //     snapshots are redacted by the adapters, but the history of a
 //     router's configuration is still the owner's business.
-//   - A Store is safe for concurrent use by many goroutines; Close waits
-//     for nothing and may be called more than once.
+//   - A Store is safe for concurrent use by many goroutines. Close may be
+//     called more than once; every other call after it returns ErrClosed.
 package store
 
 import (

@@ -192,7 +192,7 @@ func fileURI(path string) string {
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // a Windows drive: file:///C:/...
 	}
-	return (&url.URL{Scheme: "file", Path: p, OmitHost: false}).String()
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
 // Close closes the store. Calls after it return store.ErrClosed.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -351,5 +352,33 @@ func TestIntegrityCheck(t *testing.T) {
 	defer s2.Close()
 	if err := s2.IntegrityCheck(ctx); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("IntegrityCheck of an overwritten store = %v, want it reported damaged", err)
+	}
+}
+
+// TestOddPaths: characters that mean something in a URI are a file
+// name's characters, not parameters.
+func TestOddPaths(t *testing.T) {
+	for _, name := range []string{"with space.db", "q?mode=ro.db", "hash#frag.db", "pct%20.db", "ünï.db"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			s := openT(t, path)
+			if _, err := s.PutDevice(t.Context(), store.Device{ID: "r"}); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			entries, _ := os.ReadDir(dir)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if !slices.Contains(names, name) || len(names) != 1 {
+				t.Errorf("files in the directory: %q, want only %q", names, name)
+			}
+			s = openT(t, path)
+			if _, err := s.Device(t.Context(), "r"); err != nil {
+				t.Errorf("reopened %q: %v", name, err)
+			}
+		})
 	}
 }

@@ -364,6 +364,8 @@ func testSnapshotInvalid(t *testing.T, s store.Store) {
 		{"year 10000", &device.Snapshot{Adapter: "x", TakenAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		{"negative redaction count", &device.Snapshot{Adapter: "x", TakenAt: base, Raw: []device.Artifact{{Name: secret, Redacted: -1}}}},
 		{"too many artifacts", &device.Snapshot{Adapter: "x", TakenAt: base, Raw: make([]device.Artifact, store.MaxArtifacts+1)}},
+		{"configuration too large", &device.Snapshot{Adapter: "x", TakenAt: base, Config: device.Config{
+			NTP: device.Known([]string{strings.Repeat("x", store.MaxSnapshotBytes)}, device.Source{})}}},
 		{"too large", &device.Snapshot{Adapter: "x", TakenAt: base, Raw: []device.Artifact{
 			{Name: "a", Body: make([]byte, store.MaxSnapshotBytes/2)}, {Name: "b", Body: make([]byte, store.MaxSnapshotBytes/2+1)}}}},
 	}
