@@ -185,3 +185,16 @@ func TestLayeringCatchesViolations(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreDoesNotLog: the store holds the history of routers'
+// configurations; it reports through errors that never carry a stored
+// value, and has no logger through which one could leak.
+func TestStoreDoesNotLog(t *testing.T) {
+	for _, p := range listPackages(t, module+"/internal/store/...") {
+		for _, imp := range p.Imports {
+			if imp == "log" || imp == "log/slog" || imp == "log/syslog" {
+				t.Errorf("%s imports %s: the store never logs", p.ImportPath, imp)
+			}
+		}
+	}
+}

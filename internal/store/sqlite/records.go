@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/routerwatch/routerwatch/internal/device"
+	"github.com/routerwatch/routerwatch/internal/store"
+)
+
+// PutDevice implements store.DeviceStore.
+func (s *Store) PutDevice(ctx context.Context, d store.Device) (store.Device, error) {
+	d, err := store.PrepareDevice(d)
+	if err != nil {
+		return store.Device{}, fmt.Errorf("put device: %w", err)
+	}
+	now := micros(store.Timestamp(s.now()))
+	err = s.write(ctx, "put device", func(tx *sql.Tx) error {
+		var created, updated int64
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO devices (id, site, address, adapter, label, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET site = excluded.site, address = excluded.address,
+				adapter = excluded.adapter, label = excluded.label, updated_at = excluded.updated_at
+			RETURNING created_at, updated_at`,
+			d.ID, d.Site, d.Address, d.Adapter, d.Label, now, now).Scan(&created, &updated)
+		d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+		return err
+	})
+	if err != nil {
+		return store.Device{}, err
+	}
+	return d, nil
+}
+
+const deviceColumns = "id, site, address, adapter, label, created_at, updated_at"
+
+func scanDevice(row interface{ Scan(...any) error }) (store.Device, error) {
+	var d store.Device
+	var created, updated int64
+	err := row.Scan(&d.ID, &d.Site, &d.Address, &d.Adapter, &d.Label, &created, &updated)
+	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return d, err
+}
+
+// Device implements store.DeviceStore.
+func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
+	if err := store.CheckID("device ID", id); err != nil {
+		return store.Device{}, fmt.Errorf("get device: %w", err)
+	}
+	var d store.Device
+	err := s.read(ctx, "get device", func(tx *sql.Tx) error {
+		var err error
+		d, err = scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = ?", id))
+		return notFound(err, "device")
+	})
+	return d, err
+}
+
+// Devices implements store.DeviceStore.
+func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
+	var out []store.Device
+	err := s.read(ctx, "list devices", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT "+deviceColumns+" FROM devices ORDER BY site, id")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDevice(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// PutSnapshot implements store.SnapshotStore.
+func (s *Store) PutSnapshot(ctx context.Context, deviceID string, snap *device.Snapshot) (store.SnapshotMeta, error) {
+	if err := store.CheckID("device ID", deviceID); err != nil {
+		return store.SnapshotMeta{}, fmt.Errorf("put snapshot: %w", err)
+	}
+	e, err := store.EncodeSnapshot(snap)
+	if err != nil {
+		return store.SnapshotMeta{}, fmt.Errorf("put snapshot: %w", err)
+	}
+	m := store.SnapshotMeta{
+		DeviceID:   deviceID,
+		Adapter:    e.Adapter,
+		Target:     e.Target,
+		TakenAt:    e.TakenAt,
+		StoredAt:   store.Timestamp(s.now()),
+		ConfigHash: e.ConfigHash,
+		Artifacts:  len(e.Raw),
+		RawBytes:   e.RawBytes,
+		Warnings:   e.WarningCount,
+	}
+	err = s.write(ctx, "put snapshot", func(tx *sql.Tx) error {
+		if err := deviceExists(ctx, tx, deviceID); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO snapshots (device_id, adapter, target, taken_at, stored_at, config_hash, config,
+				warnings, n_warnings, n_artifacts, raw_bytes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			deviceID, e.Adapter, addrText(e.Target), micros(e.TakenAt), micros(m.StoredAt), e.ConfigHash, e.Config,
+			e.Warnings, e.WarningCount, len(e.Raw), e.RawBytes).Scan(&m.ID)
+		if err != nil {
+			return err
+		}
+		if len(e.Raw) == 0 {
+			return nil
+		}
+		stmt, err := tx.PrepareContext(ctx, `
+			INSERT INTO snapshot_artifacts (snapshot_id, seq, name, content_type, body, redacted)
+			VALUES (?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, a := range e.Raw {
+			body := a.Body
+			if body == nil {
+				body = []byte{} // NOT NULL: an empty body is a body
+			}
+			if _, err := stmt.ExecContext(ctx, m.ID, i, a.Name, a.ContentType, body, a.Redacted); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.SnapshotMeta{}, err
+	}
+	return m, nil
+}
+
+const snapshotColumns = "id, device_id, adapter, target, taken_at, stored_at, config_hash, n_artifacts, raw_bytes, n_warnings"
+
+func scanSnapshotMeta(row interface{ Scan(...any) error }, extra ...any) (store.SnapshotMeta, error) {
+	var m store.SnapshotMeta
+	var target string
+	var taken, stored int64
+	err := row.Scan(append([]any{&m.ID, &m.DeviceID, &m.Adapter, &target, &taken, &stored, &m.ConfigHash,
+		&m.Artifacts, &m.RawBytes, &m.Warnings}, extra...)...)
+	if err != nil {
+		return m, err
+	}
+	m.TakenAt, m.StoredAt = fromMicros(taken), fromMicros(stored)
+	m.Target, err = parseAddr("snapshot target", target)
+	return m, err
+}
+
+// loadSnapshot reads the snapshot the query (selecting snapshotColumns,
+// config, warnings) finds, with its artifacts, in tx.
+func loadSnapshot(ctx context.Context, tx *sql.Tx, query string, args ...any) (store.StoredSnapshot, error) {
+	var config, warnings []byte
+	m, err := scanSnapshotMeta(tx.QueryRowContext(ctx, query, args...), &config, &warnings)
+	if err != nil {
+		return store.StoredSnapshot{}, notFound(err, "snapshot")
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT name, content_type, body, redacted FROM snapshot_artifacts
+		WHERE snapshot_id = ? ORDER BY seq`, m.ID)
+	if err != nil {
+		return store.StoredSnapshot{}, err
+	}
+	defer rows.Close()
+	var raw []device.Artifact
+	for rows.Next() {
+		var a device.Artifact
+		if err := rows.Scan(&a.Name, &a.ContentType, &a.Body, &a.Redacted); err != nil {
+			return store.StoredSnapshot{}, err
+		}
+		raw = append(raw, a)
+	}
+	if err := rows.Err(); err != nil {
+		return store.StoredSnapshot{}, err
+	}
+	if len(raw) != m.Artifacts {
+		return store.StoredSnapshot{}, fmt.Errorf("snapshot %d: %d of its %d raw artifacts are stored", m.ID, len(raw), m.Artifacts)
+	}
+	return store.DecodeSnapshot(m, config, warnings, raw)
+}
+
+// Snapshot implements store.SnapshotStore.
+func (s *Store) Snapshot(ctx context.Context, id int64) (store.StoredSnapshot, error) {
+	var out store.StoredSnapshot
+	err := s.read(ctx, "get snapshot", func(tx *sql.Tx) error {
+		var err error
+		out, err = loadSnapshot(ctx, tx, "SELECT "+snapshotColumns+", config, warnings FROM snapshots WHERE id = ?", id)
+		return err
+	})
+	return out, err
+}
+
+// LatestSnapshot implements store.SnapshotStore.
+func (s *Store) LatestSnapshot(ctx context.Context, deviceID string) (store.StoredSnapshot, error) {
+	if err := store.CheckID("device ID", deviceID); err != nil {
+		return store.StoredSnapshot{}, fmt.Errorf("latest snapshot: %w", err)
+	}
+	var out store.StoredSnapshot
+	err := s.read(ctx, "latest snapshot", func(tx *sql.Tx) error {
+		var err error
+		out, err = loadSnapshot(ctx, tx, "SELECT "+snapshotColumns+`, config, warnings FROM snapshots
+			WHERE device_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1`, deviceID)
+		return err
+	})
+	return out, err
+}
+
+// Snapshots implements store.SnapshotStore.
+func (s *Store) Snapshots(ctx context.Context, deviceID string, p store.Page) ([]store.SnapshotMeta, error) {
+	if err := store.CheckID("device ID", deviceID); err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	limit, offset, err := p.Window()
+	if err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	var out []store.SnapshotMeta
+	err = s.read(ctx, "list snapshots", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT "+snapshotColumns+` FROM snapshots
+			WHERE device_id = ? ORDER BY taken_at DESC, id DESC LIMIT ? OFFSET ?`, deviceID, limit, offset)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanSnapshotMeta(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// CountSnapshots implements store.SnapshotStore.
+func (s *Store) CountSnapshots(ctx context.Context, deviceID string) (int, error) {
+	if err := store.CheckID("device ID", deviceID); err != nil {
+		return 0, fmt.Errorf("count snapshots: %w", err)
+	}
+	var n int
+	err := s.read(ctx, "count snapshots", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, "SELECT count(*) FROM snapshots WHERE device_id = ?", deviceID).Scan(&n)
+	})
+	return n, err
+}
+
+// SetBaseline implements store.BaselineStore.
+func (s *Store) SetBaseline(ctx context.Context, b store.Baseline) (store.Baseline, error) {
+	b, err := store.PrepareBaseline(b, s.now)
+	if err != nil {
+		return store.Baseline{}, fmt.Errorf("set baseline: %w", err)
+	}
+	err = s.write(ctx, "set baseline", func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM snapshots WHERE id = ? AND device_id = ?", b.SnapshotID, b.DeviceID).Scan(&one)
+		if err != nil {
+			return notFound(err, "snapshot of that device")
+		}
+		return tx.QueryRowContext(ctx, `
+			INSERT INTO baselines (device_id, snapshot_id, set_at, note) VALUES (?, ?, ?, ?) RETURNING id`,
+			b.DeviceID, b.SnapshotID, micros(b.SetAt), b.Note).Scan(&b.ID)
+	})
+	if err != nil {
+		return store.Baseline{}, err
+	}
+	return b, nil
+}
+
+const baselineColumns = "id, device_id, snapshot_id, set_at, note"
+
+func scanBaseline(row interface{ Scan(...any) error }) (store.Baseline, error) {
+	var b store.Baseline
+	var at int64
+	err := row.Scan(&b.ID, &b.DeviceID, &b.SnapshotID, &at, &b.Note)
+	b.SetAt = fromMicros(at)
+	return b, err
+}
+
+// Baseline implements store.BaselineStore.
+func (s *Store) Baseline(ctx context.Context, deviceID string) (store.Baseline, error) {
+	if err := store.CheckID("device ID", deviceID); err != nil {
+		return store.Baseline{}, fmt.Errorf("get baseline: %w", err)
+	}
+	var b store.Baseline
+	err := s.read(ctx, "get baseline", func(tx *sql.Tx) error {
+		var err error
+		b, err = scanBaseline(tx.QueryRowContext(ctx, "SELECT "+baselineColumns+` FROM baselines
+			WHERE device_id = ? ORDER BY id DESC LIMIT 1`, deviceID))
+		return notFound(err, "baseline")
+	})
+	return b, err
+}
+
+// Baselines implements store.BaselineStore.
+func (s *Store) Baselines(ctx context.Context, deviceID string, p store.Page) ([]store.Baseline, error) {
+	if err := store.CheckID("device ID", deviceID); err != nil {
+		return nil, fmt.Errorf("list baselines: %w", err)
+	}
+	limit, offset, err := p.Window()
+	if err != nil {
+		return nil, fmt.Errorf("list baselines: %w", err)
+	}
+	var out []store.Baseline
+	err = s.read(ctx, "list baselines", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT "+baselineColumns+` FROM baselines
+			WHERE device_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`, deviceID, limit, offset)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			b, err := scanBaseline(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, b)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
