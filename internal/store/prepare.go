@@ -27,6 +27,9 @@ import (
 // Bounds of what a store accepts. They are far above what a router's
 // settings need and keep one bad input from filling the disk.
 const (
+	// MaxStateBytes bounds one state blob: a delivery queue of a few
+	// hundred events.
+	MaxStateBytes = 4 << 20
 	// MaxIDLen bounds identifiers, in bytes.
 	MaxIDLen = 256
 	// MaxTextLen bounds one free-text value, in bytes.

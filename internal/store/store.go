@@ -68,6 +68,7 @@ type Store interface {
 	AuditStore
 	ChangeStore
 	AlertStore
+	StateStore
 	// Close releases the store. Methods called after it return
 	// ErrClosed. Closing twice is not an error.
 	Close() error
@@ -139,6 +140,16 @@ type ChangeStore interface {
 	// ChangeEvents returns the device's change events with their
 	// changes, newest first; an empty DeviceID lists every device's.
 	ChangeEvents(ctx context.Context, deviceID string, p Page) ([]ChangeEvent, error)
+}
+
+// StateStore keeps small named blobs of a component's own state, each
+// replaced whole (the watcher's alert delivery queue: which channel has
+// not taken which event yet), so that it survives a restart.
+type StateStore interface {
+	// State returns the blob called name, or ErrNotFound.
+	State(ctx context.Context, name string) ([]byte, error)
+	// PutState replaces the blob called name; at most MaxStateBytes.
+	PutState(ctx context.Context, name string, b []byte) error
 }
 
 // AlertStore keeps the open problems of each device so that a watcher

@@ -7,6 +7,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CancelledContext", testCancelledContext},
 		{"CancelMidWrite", testCancelMidWrite},
 		{"Closed", testClosed},
+		{"State", testState},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1142,5 +1144,34 @@ func testClosed(t *testing.T, s store.Store) {
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) { wantErr(t, name, call(), store.ErrClosed) })
+	}
+}
+
+// testState: named blobs come back byte for byte, are replaced whole,
+// are bounded, and an unknown name is ErrNotFound.
+func testState(t *testing.T, s store.Store) {
+	if _, err := s.State(ctx(t), "watch"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("State(unknown) = %v, want ErrNotFound", err)
+	}
+	for _, b := range [][]byte{[]byte(`{"pending":[1,2]}`), {0, 0xff, 'x'}, {}} {
+		if err := s.PutState(ctx(t), "watch", b); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.State(ctx(t), "watch")
+		if err != nil || !bytes.Equal(got, b) {
+			t.Errorf("State = %q, %v; want %q", got, err, b)
+		}
+	}
+	if err := s.PutState(ctx(t), "other", []byte("o")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.State(ctx(t), "watch"); len(got) != 0 {
+		t.Errorf("another name changed this one: %q", got)
+	}
+	if err := s.PutState(ctx(t), "big", make([]byte, store.MaxStateBytes+1)); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("oversized state: %v, want ErrInvalid", err)
+	}
+	if err := s.PutState(ctx(t), "bad\x00name", nil); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("invalid name: %v, want ErrInvalid", err)
 	}
 }
