@@ -14,10 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
@@ -40,6 +42,60 @@ type Config struct {
 	FailOn string `yaml:"fail_on"`
 	// Advisories configures `advisories update`.
 	Advisories Advisories `yaml:"advisories"`
+	// Policy is what the owner allows on their routers.
+	Policy Policy `yaml:"policy"`
+	// CredentialsFile names the router credentials file (mode 0600; see
+	// LoadCredentials); --credentials replaces it.
+	CredentialsFile string `yaml:"credentials_file"`
+	// Watch configures `routerwatch watch`.
+	Watch Watch `yaml:"watch"`
+	// Alerts is the alerts: block, kept as YAML: its schema and its
+	// validation live with the channels (package alert), which the CLI
+	// applies at load.
+	Alerts RawYAML `yaml:"alerts"`
+}
+
+// Policy is what the owner allows on their routers.
+type Policy struct {
+	// AllowedResolvers are the resolvers the owner uses on purpose (IP
+	// addresses): a router handing out or using another is a finding.
+	AllowedResolvers []string `yaml:"allowed_resolvers"`
+}
+
+// Watch configures `routerwatch watch`.
+type Watch struct {
+	// Interval between cycles ("15m"); empty means the default.
+	Interval string `yaml:"interval"`
+	// Jitter spreads cycles by up to this fraction of the interval
+	// (0.1 = ±10%), so that many watchers do not poll in step.
+	Jitter *float64 `yaml:"jitter"`
+	// DNS runs the DNS audit of this machine's network every cycle
+	// (default true).
+	DNS *bool `yaml:"dns"`
+	// Routers are read with their credentials every cycle.
+	Routers []WatchRouter `yaml:"routers"`
+}
+
+// WatchRouter is one router watch reads.
+type WatchRouter struct {
+	// ID names it in the store and in alerts; empty means its address.
+	ID      string `yaml:"id"`
+	Address string `yaml:"address"`
+	// Adapter names the adapter; empty means automatic detection.
+	Adapter string `yaml:"adapter"`
+	Port    int    `yaml:"port"`
+	TLS     bool   `yaml:"tls"`
+	Label   string `yaml:"label"`
+}
+
+// RawYAML keeps a block of the file as YAML, for a package that owns its
+// schema (alerts) to decode strictly.
+type RawYAML []byte
+
+// UnmarshalYAML keeps the block's bytes.
+func (r *RawYAML) UnmarshalYAML(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
 }
 
 // Advisories configures where `advisories update` downloads from.
@@ -190,6 +246,51 @@ func (c *Config) Validate() error {
 	for i, s := range c.Advisories.Sources {
 		if err := ValidateSourceURL(s); err != nil {
 			return fmt.Errorf("advisories.sources[%d]: %w", i, err)
+		}
+	}
+	for i, a := range c.Policy.AllowedResolvers {
+		if _, err := netip.ParseAddr(a); err != nil {
+			return fmt.Errorf("policy.allowed_resolvers[%d]: %q is not an IP address", i, a)
+		}
+	}
+	if c.CredentialsFile != "" && !filepath.IsAbs(c.CredentialsFile) {
+		return fmt.Errorf("credentials_file: %q must be an absolute path", c.CredentialsFile)
+	}
+	return c.Watch.validate()
+}
+
+// validate checks the watch: block.
+func (w *Watch) validate() error {
+	if w.Interval != "" {
+		d, err := time.ParseDuration(w.Interval)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour {
+			return fmt.Errorf("watch.interval: %q: want a duration between 1m and 168h", w.Interval)
+		}
+	}
+	if w.Jitter != nil && (*w.Jitter < 0 || *w.Jitter > 0.5 || *w.Jitter != *w.Jitter) {
+		return fmt.Errorf("watch.jitter: want a fraction between 0 and 0.5")
+	}
+	ids := map[string]bool{}
+	for i, r := range w.Routers {
+		a, err := netip.ParseAddr(r.Address)
+		if err != nil {
+			return fmt.Errorf("watch.routers[%d].address: %q is not an IP address", i, r.Address)
+		}
+		id := r.ID
+		if id == "" {
+			id = a.String()
+		}
+		if ids[id] {
+			return fmt.Errorf("watch.routers[%d]: the id %q is used twice", i, id)
+		}
+		ids[id] = true
+		if r.Port < 0 || r.Port > 65535 {
+			return fmt.Errorf("watch.routers[%d].port: %d is not 1-65535", i, r.Port)
+		}
+		for _, ch := range id + r.Label + r.Adapter {
+			if ch < 0x20 || ch == 0x7f {
+				return fmt.Errorf("watch.routers[%d]: a control character in its id, label or adapter", i)
+			}
 		}
 	}
 	return nil

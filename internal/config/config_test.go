@@ -25,6 +25,10 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-source-http.yml", `advisories.sources[0]: "http://198.51.100.1/feed.json": plain http is only allowed for loopback mirrors; use https`},
 		{"invalid-duplicate-key.yml", `duplicate`},
 		{"invalid-type.yml", `[1:12]`},
+		{"invalid-allowed-resolver.yml", `policy.allowed_resolvers[0]: "router.lan" is not an IP address`},
+		{"invalid-watch-interval.yml", `watch.interval: "5s": want a duration between 1m and 168h`},
+		{"invalid-watch-duplicate.yml", `watch.routers[1]: the id "192.168.0.1" is used twice`},
+		{"invalid-credentials-file.yml", `credentials_file: "creds.yaml" must be an absolute path`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -49,6 +53,12 @@ func TestLoadValid(t *testing.T) {
 	}
 	if c.Format != "json" || c.FailOn != "critical" || c.LogLevel != "warn" || len(c.Advisories.Sources) != 2 {
 		t.Errorf("config %+v", c)
+	}
+	if len(c.Policy.AllowedResolvers) != 2 || c.Watch.Interval != "15m" || len(c.Watch.Routers) != 1 || c.Watch.Routers[0].Label != "living room" {
+		t.Errorf("policy/watch %+v %+v", c.Policy, c.Watch)
+	}
+	if !strings.Contains(string(c.Alerts), "url: https://hooks.example.net/routerwatch") {
+		t.Errorf("alerts block kept as %q", c.Alerts)
 	}
 }
 
