@@ -163,6 +163,7 @@ Only targets in scope are contacted; nothing is exploited by default.`,
 		a.newCheckCmd(),
 		a.newDNSCmd(),
 		a.newScanCmd(),
+		a.newConfigCmd(),
 		a.newLabCmd(),
 	)
 	return root

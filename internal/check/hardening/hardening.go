@@ -264,15 +264,22 @@ func lookup(fn func(netip.Addr) (string, bool), a netip.Addr) (string, bool) {
 	return fn(a)
 }
 
-// remote judges every service reachable from the WAN side.
+// managementServices are the services remote management is about: a
+// way to log in to the router (UPnP or WPS from the WAN side are judged
+// by their own checks).
+var managementServices = []string{device.ServiceWeb, device.ServiceWebTLS, device.ServiceSSH, device.ServiceTelnet,
+	device.ServiceFTP, device.ServiceWinbox, device.ServiceAPI, device.ServiceAPISSL}
+
+// remote judges every management service reachable from the WAN side.
 func (e *emitter) remote() {
 	var on, unknown []string
 	var ev []finding.Evidence
-	names := make([]string, 0, len(e.in.Config.Services))
-	for n := range e.in.Config.Services {
-		names = append(names, n)
+	var names []string
+	for _, n := range managementServices {
+		if _, ok := e.in.Config.Services[n]; ok {
+			names = append(names, n)
+		}
 	}
-	slices.Sort(names)
 	for _, n := range names {
 		s := e.in.Config.Services[n]
 		switch {

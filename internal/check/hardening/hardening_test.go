@@ -124,6 +124,9 @@ func TestJudge(t *testing.T) {
 				WAN: device.Known(true, src), Allowed: device.Known([]netip.Prefix{}, src)})
 		}, want: map[string]string{"config.remote_management": "fail high"},
 			detail: map[string]string{"config.remote_management": "web on port 8080 from anyone"}},
+		{name: "upnp_wan_unknown_is_not_remote_management", change: func(c *device.Config, _ *Policy) {
+			c.SetService(device.ServiceUPnP, device.Service{Enabled: device.Known(true, src)})
+		}, want: map[string]string{"config.remote_management": "pass high"}},
 		{name: "remote_unknown", change: func(c *device.Config, _ *Policy) {
 			c.SetService(device.ServiceWeb, device.Service{Enabled: device.Known(true, src)})
 		}, want: map[string]string{"config.remote_management": "unknown high"}},

@@ -119,3 +119,14 @@ func TestFakeBehaviour(t *testing.T) {
 		}
 	})
 }
+
+// TestSyntheticSamples: the stand-in pages map like the real ones where
+// they copy them (firmware, hardware, LAN, WAN DNS).
+func TestSyntheticSamples(t *testing.T) {
+	st := Default()
+	cfg, _ := tplink.Map(tplink.Pages{Bodies: st.Pages(SyntheticSamples())})
+	if !cfg.Identity.Firmware.Known || !strings.HasPrefix(cfg.Identity.Firmware.Value, "3.12.5 Build 100929") ||
+		!cfg.LAN.Known || cfg.LAN.Value.String() != "192.168.1.1/24" || !cfg.DHCPDNS.Known {
+		t.Errorf("synthetic pages map to %+v", cfg)
+	}
+}
