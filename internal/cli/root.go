@@ -164,6 +164,7 @@ Only targets in scope are contacted; nothing is exploited by default.`,
 		a.newDNSCmd(),
 		a.newScanCmd(),
 		a.newConfigCmd(),
+		a.newFixCmd(),
 		a.newLabCmd(),
 	)
 	return root
