@@ -36,6 +36,8 @@ type verdict struct {
 	t     tri
 	where string
 	why   string
+	// sec is the rule or redirect that decided, nil for a policy.
+	sec *uci.Section
 }
 
 // firewall is what firewall3 makes of the firewall package, as far as
@@ -270,13 +272,13 @@ func (f *firewall) localRedirect(r *uci.Section, proto string, port uint16, lan 
 // router's proto/port in, on one family.
 func (f *firewall) admits(fam family, proto string, port uint16, lan netip.Addr) verdict {
 	if f == nil {
-		return verdict{maybe, "firewall", "the firewall configuration was not read"}
+		return verdict{maybe, "firewall", "the firewall configuration was not read", nil}
 	}
 	if f.wan == nil {
-		return verdict{maybe, "firewall", "no firewall zone holds the wan interface"}
+		return verdict{maybe, "firewall", "no firewall zone holds the wan interface", nil}
 	}
 	if fam == ipv6 && f.defaults != nil && opt(f.defaults, "disable_ipv6") == "1" {
-		return verdict{yes, path(f.pkg, f.defaults, "disable_ipv6"), "disable_ipv6: firewall3 does not filter IPv6"}
+		return verdict{yes, path(f.pkg, f.defaults, "disable_ipv6"), "disable_ipv6: firewall3 does not filter IPv6", nil}
 	}
 	for _, r := range f.pkg.OfType("rule") {
 		if !enabled(r) || !f.fromWAN(r, true) || opt(r, "dest") != "" || !fam.in(r) ||
@@ -291,7 +293,7 @@ func (f *firewall) admits(fam family, proto string, port uint16, lan netip.Addr)
 			if restricted != "" {
 				why += " (only " + restricted + ")"
 			}
-			return verdict{yes, where, why}
+			return verdict{yes, where, why, r}
 		case "DROP", "REJECT", "":
 			if restricted != "" {
 				continue
@@ -299,13 +301,13 @@ func (f *firewall) admits(fam family, proto string, port uint16, lan netip.Addr)
 			if target == "" {
 				target = "REJECT"
 			}
-			return verdict{no, where, fmt.Sprintf("%s: a rule %ss %s/%d from the WAN", fam, strings.ToLower(target), proto, port)}
+			return verdict{no, where, fmt.Sprintf("%s: a rule %ss %s/%d from the WAN", fam, strings.ToLower(target), proto, port), r}
 		}
 	}
 	if fam == ipv4 {
 		for _, r := range f.pkg.OfType("redirect") {
 			if f.localRedirect(r, proto, port, lan) {
-				return verdict{yes, f.pkg.Path(r) + label(r), fmt.Sprintf("a redirect sends %s/%d from the WAN to the router", proto, port)}
+				return verdict{yes, f.pkg.Path(r) + label(r), fmt.Sprintf("a redirect sends %s/%d from the WAN to the router", proto, port), r}
 			}
 		}
 	}
@@ -319,11 +321,11 @@ func (f *firewall) admits(fam family, proto string, port uint16, lan netip.Addr)
 	}
 	switch strings.ToUpper(policy) {
 	case "ACCEPT":
-		return verdict{yes, where, fmt.Sprintf("%s: the WAN zone accepts every input", fam)}
+		return verdict{yes, where, fmt.Sprintf("%s: the WAN zone accepts every input", fam), nil}
 	case "REJECT", "DROP":
-		return verdict{no, where, fmt.Sprintf("%s: the WAN zone %ss input", fam, strings.ToLower(policy))}
+		return verdict{no, where, fmt.Sprintf("%s: the WAN zone %ss input", fam, strings.ToLower(policy)), nil}
 	}
-	return verdict{maybe, where, "the WAN zone's input policy is not set"}
+	return verdict{maybe, where, "the WAN zone's input policy is not set", nil}
 }
 
 // listener is where a daemon listens on one family.
@@ -341,7 +343,7 @@ func (m *mapper) reach(fam family, l listener, proto string, port uint16) verdic
 	}
 	if !l.any {
 		if len(l.addr) == 0 {
-			return verdict{no, "", fmt.Sprintf("%s: does not listen", fam)}
+			return verdict{no, "", fmt.Sprintf("%s: does not listen", fam), nil}
 		}
 		onlyLocal := true
 		for _, a := range l.addr {
@@ -350,19 +352,19 @@ func (m *mapper) reach(fam family, l listener, proto string, port uint16) verdic
 			}
 		}
 		if onlyLocal {
-			return verdict{no, "", fmt.Sprintf("%s: listens on the LAN address or loopback only", fam)}
+			return verdict{no, "", fmt.Sprintf("%s: listens on the LAN address or loopback only", fam), nil}
 		}
 	}
 	if fam == ipv6 && m.fw != nil {
 		switch m.fw.wan6 {
 		case no:
-			return verdict{no, m.fw.wan6Where, "IPv6: the WAN has no IPv6 interface"}
+			return verdict{no, m.fw.wan6Where, "IPv6: the WAN has no IPv6 interface", nil}
 		case maybe:
 			v := m.fw.admits(fam, proto, port, lan)
 			if v.t == no {
 				return v
 			}
-			return verdict{maybe, m.fw.wan6Where, "IPv6: whether the WAN has IPv6 is unknown"}
+			return verdict{maybe, m.fw.wan6Where, "IPv6: whether the WAN has IPv6 is unknown", nil}
 		}
 	}
 	return m.fw.admits(fam, proto, port, lan)

@@ -41,6 +41,8 @@ type mapper struct {
 	warnings []string
 	lan      device.Field[netip.Prefix]
 	fw       *firewall
+	// exposures are the per-family verdicts of each service.
+	exposures map[string]exposure
 }
 
 func (m *mapper) src(where, note string) device.Source {
@@ -60,6 +62,11 @@ func (m *mapper) warnf(format string, a ...any) {
 // the caller (UCI files do not hold it).
 func mapConfig(c configs, adapter string) (device.Config, []string) {
 	m := &mapper{c: c, adapter: adapter}
+	cfg := m.config()
+	return cfg, m.warnings
+}
+
+func (m *mapper) config() device.Config {
 	var cfg device.Config
 	noIdentity := m.src("system board", "the configuration files do not name the model or firmware")
 	cfg.Identity = device.Identity{
@@ -70,7 +77,7 @@ func mapConfig(c configs, adapter string) (device.Config, []string) {
 	}
 	cfg.LAN = m.lanAddress()
 	m.lan = cfg.LAN
-	m.fw = newFirewall(c["firewall"], c["network"])
+	m.fw = newFirewall(m.c["firewall"], m.c["network"])
 	cfg.WANDNS, cfg.WANDNSAuto = m.wanDNS()
 	cfg.DHCPEnabled, cfg.DHCPRange, cfg.DHCPDNS = m.dhcp()
 	web, webTLS := m.uhttpd()
@@ -81,7 +88,7 @@ func mapConfig(c configs, adapter string) (device.Config, []string) {
 	cfg.Admins = m.admins()
 	cfg.PortForwards, cfg.DMZ = m.forwards()
 	cfg.NTP, cfg.Syslog = m.system()
-	return cfg, m.warnings
+	return cfg
 }
 
 func opt(s *uci.Section, name string) string {

@@ -78,3 +78,20 @@ func redactText(b []byte, pkgs []*uci.Package) ([]byte, int) {
 	out = append(out, b[last:]...)
 	return out, len(spans)
 }
+
+// redactPackage returns a copy of p with secret values replaced.
+func redactPackage(p *uci.Package) (*uci.Package, int) {
+	c := p.Clone()
+	n := 0
+	for _, s := range c.Sections {
+		for _, o := range s.Options {
+			for i, v := range o.Values {
+				if secret(s.Type, o.Name, v) {
+					o.Values[i] = redacted
+					n++
+				}
+			}
+		}
+	}
+	return c, n
+}

@@ -58,10 +58,10 @@ func (m *mapper) uhttpd() (web, webTLS device.Service) {
 		s := device.Service{Enabled: device.Unknown[bool](src), Port: device.Unknown[uint16](src), Allowed: device.Unknown[[]netip.Prefix](src), WAN: device.Unknown[bool](src)}
 		return s, s
 	}
-	return m.uhttpdService(p, "listen_http"), m.uhttpdService(p, "listen_https")
+	return m.uhttpdService(p, device.ServiceWeb, "listen_http"), m.uhttpdService(p, device.ServiceWebTLS, "listen_https")
 }
 
-func (m *mapper) uhttpdService(p *uci.Package, option string) device.Service {
+func (m *mapper) uhttpdService(p *uci.Package, name, option string) device.Service {
 	var svc device.Service
 	instances := p.OfType("uhttpd")
 	var where []string
@@ -105,6 +105,7 @@ func (m *mapper) uhttpdService(p *uci.Package, option string) device.Service {
 	for _, port := range ports {
 		vs = append(vs, m.reach(ipv4, l4, "tcp", port), m.reach(ipv6, l6, "tcp", port))
 	}
+	m.record(name, vs, ports)
 	svc.WAN = m.wanField(at, vs)
 	return svc
 }
@@ -155,6 +156,7 @@ func (m *mapper) dropbear() device.Service {
 	svc.Enabled = device.Known(true, m.src(at, auth(on[0])))
 	var vs []verdict
 	var listenWhere []string
+	var ports []uint16
 	for i, s := range on {
 		port := uint16(defaultSSHPort)
 		portNote := "Port not set: 22"
@@ -168,6 +170,7 @@ func (m *mapper) dropbear() device.Service {
 			}
 			port, portNote = uint16(n), ""
 		}
+		ports = append(ports, port)
 		if i == 0 {
 			if len(on) > 1 {
 				portNote = join(portNote, fmt.Sprintf("the first of %d instances", len(on)))
@@ -183,12 +186,13 @@ func (m *mapper) dropbear() device.Service {
 		case m.fw != nil && m.fw.inWANZone(iface):
 			vs = append(vs, m.reach(ipv4, listener{any: true}, "tcp", port), m.reach(ipv6, listener{any: true}, "tcp", port))
 		case m.fw == nil:
-			vs = append(vs, verdict{maybe, "firewall", "Interface " + iface + ": which zone holds it is in firewall, which was not read"})
+			vs = append(vs, verdict{maybe, "firewall", "Interface " + iface + ": which zone holds it is in firewall, which was not read", nil})
 		default:
-			vs = append(vs, verdict{no, "", fmt.Sprintf("Interface %q: listens on that interface's addresses only", iface)})
+			vs = append(vs, verdict{no, "", fmt.Sprintf("Interface %q: listens on that interface's addresses only", iface), nil})
 		}
 	}
 	svc.Allowed = device.Known([]netip.Prefix{}, m.src(at, "dropbear has no source allow-list"))
+	m.record(device.ServiceSSH, vs, ports)
 	svc.WAN = m.wanField(strings.Join(listenWhere, ", "), vs)
 	return svc
 }
@@ -394,4 +398,17 @@ func (m *mapper) system() (device.Field[[]string], device.Field[[]string]) {
 		}
 	}
 	return ntp, syslog
+}
+
+// exposure is how the WAN reaches one service, kept for the Fixer.
+type exposure struct {
+	verdicts []verdict
+	ports    []uint16
+}
+
+func (m *mapper) record(service string, vs []verdict, ports []uint16) {
+	if m.exposures == nil {
+		m.exposures = map[string]exposure{}
+	}
+	m.exposures[service] = exposure{verdicts: vs, ports: ports}
 }
