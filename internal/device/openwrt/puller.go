@@ -29,7 +29,7 @@ type Adapter struct {
 	RollbackTimeout time.Duration
 }
 
-var _ device.Puller = Adapter{}
+var _ device.Fixer = Adapter{}
 
 // Name implements device.Puller.
 func (Adapter) Name() string { return NameUbus }
