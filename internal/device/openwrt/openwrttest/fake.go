@@ -42,6 +42,7 @@ package openwrttest
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -98,6 +99,9 @@ type Options struct {
 	// HTTPStatus, when set, answers every request with it, as a proxy in
 	// front of uhttpd that rate-limits would.
 	HTTPStatus int
+	// TLS serves HTTPS (uhttpd's listen_https) with a self-signed
+	// certificate, as px5g makes one.
+	TLS bool
 }
 
 type login struct {
@@ -182,10 +186,14 @@ func New(t testing.TB, o Options) *Server {
 		t.Fatalf("openwrttest: unauthenticated ACL: %v", err)
 	}
 	s.anonACL = groups["unauthenticated"].Read.Ubus
-	s.srv = httptest.NewServer(s)
+	if o.TLS {
+		s.srv = httptest.NewTLSServer(s)
+	} else {
+		s.srv = httptest.NewServer(s)
+	}
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL + "/ubus"
-	ap, err := netip.ParseAddrPort(strings.TrimPrefix(s.srv.URL, "http://"))
+	ap, err := netip.ParseAddrPort(strings.TrimPrefix(strings.TrimPrefix(s.srv.URL, "http://"), "https://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +239,9 @@ func (s *Server) now() time.Time {
 	}
 	return time.Now()
 }
+
+// Certificate returns the server's certificate with TLS, else nil.
+func (s *Server) Certificate() *x509.Certificate { return s.srv.Certificate() }
 
 // Calls returns the calls made, as "object.method" with the config of
 // uci calls ("uci.get dhcp"), in order.
