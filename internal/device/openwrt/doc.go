@@ -86,10 +86,14 @@
 // Pull logs in with the all-zero session (`session login`, which the
 // unauthenticated ACL allows and nothing else), reads each package with
 // `uci get`, identity with `system board`, and logs out with `session
-// destroy`. It sends nothing that changes a setting. A status of
-// result[0] maps to an error (Status); a JSON-RPC "Access denied"
-// (-32002) on a session that worked means it expired or was destroyed,
-// and the call is retried once after a new login. OpenWrt neither limits
+// destroy`. It sends nothing that changes a setting. A status in
+// result[0] other than 0 is a *CallError; uhttpd's own refusals are
+// *RPCError. uhttpd answers "Access denied" (-32002) both to a session
+// it no longer knows (expired after its idle timeout, or destroyed) and
+// to one whose ACL lacks the call, so such a call is retried once after
+// destroying the old session and logging in again; a configuration the
+// router refuses or lacks leaves its fields unknown with a warning, and
+// only a pull that read no configuration at all fails. OpenWrt neither limits
 // admin sessions to one nor rate-limits logins (uhttpd queues requests
 // beyond its limits); Pull still logs out, and HTTP 429/503 map to
 // device.ErrBusy should a front proxy send them.

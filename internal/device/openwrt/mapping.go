@@ -84,7 +84,7 @@ func (m *mapper) config() device.Config {
 	cfg.SetService(device.ServiceWeb, web)
 	cfg.SetService(device.ServiceWebTLS, webTLS)
 	cfg.SetService(device.ServiceSSH, m.dropbear())
-	cfg.LocalManagement = device.Unknown[[]string](m.src("", "OpenWrt has no management allow-list setting; firewall rules that may restrict the LAN are not evaluated"))
+	cfg.LocalManagement = device.Unknown[[]string](m.src("firewall", "OpenWrt has no management allow-list setting; firewall rules that may restrict the LAN are not evaluated"))
 	cfg.Admins = m.admins()
 	cfg.PortForwards, cfg.DMZ = m.forwards()
 	cfg.NTP, cfg.Syslog = m.system()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -78,27 +79,41 @@ func (a Adapter) Pull(ctx context.Context, d *netx.Dialer, t device.Target, c de
 	return snap, nil
 }
 
-// readConfigs reads every package with uci get.
+// readConfigs reads every package with uci get. A package the router
+// answers for with an error status (absent, refused, one rpcd cannot
+// parse) leaves its fields unknown with a warning; a failed exchange, or
+// no package read at all, is an error.
 func readConfigs(ctx context.Context, cl *rpcClient) (configs, []device.Artifact, []string, error) {
 	cfgs := configs{}
 	var raw []device.Artifact
 	var warnings []string
+	var first error
 	for _, name := range packages {
 		p, err := cl.uciGet(ctx, name)
+		var ce *CallError
 		switch {
 		case err == nil:
 		case absent(err):
 			warnings = append(warnings, fmt.Sprintf("the router has no %s configuration: the fields it holds are unknown", name))
-			continue
 		case denied(err):
 			warnings = append(warnings, fmt.Sprintf("the account may not read the %s configuration: the fields it holds are unknown", name))
-			continue
+		case errors.As(err, &ce) || errors.Is(err, uci.ErrSyntax):
+			warnings = append(warnings, fmt.Sprintf("the %s configuration could not be read (%v): the fields it holds are unknown", name, err))
 		default:
 			return nil, nil, nil, err
+		}
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
 		}
 		cfgs[name] = p
 		r, n := redactPackage(p)
 		raw = append(raw, device.Artifact{Name: "ubus uci get " + name, ContentType: "application/json", Body: uci.EncodeValues(r), Redacted: n})
+	}
+	if len(cfgs) == 0 {
+		return nil, nil, nil, fmt.Errorf("openwrt: no configuration could be read: %w", first)
 	}
 	return cfgs, raw, warnings, nil
 }

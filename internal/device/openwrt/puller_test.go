@@ -515,3 +515,31 @@ func BenchmarkBackupImport(b *testing.B) {
 		}
 	}
 }
+
+// TestPullConfigErrors: a configuration rpcd cannot read costs its
+// fields; none readable fails the pull.
+func TestPullConfigErrors(t *testing.T) {
+	_, tgt := fakeRouter(t, wr841nd, func(o *openwrttest.Options) { o.GetStatus = map[string]int{"firewall": 9} })
+	snap, err := Adapter{}.Pull(t.Context(), loopbackDialer(), tgt, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := summary(&snap.Config)
+	if got["port_forwards"] != "?" || got["web"] != "enabled=true port=80 allowed=[] wan=?" || got["dhcp_dns"] != "[10.1.1.1]" {
+		t.Errorf("forwards %s, web %s, dhcp_dns %s", got["port_forwards"], got["web"], got["dhcp_dns"])
+	}
+	if w := strings.Join(snap.Warnings, "\n"); !strings.Contains(w, "the firewall configuration could not be read (openwrt: ubus uci get: unknown error (9))") {
+		t.Errorf("warnings %q", w)
+	}
+	all := map[string]int{}
+	for _, p := range packages {
+		all[p] = 9
+	}
+	srv, tgt := fakeRouter(t, wr841nd, func(o *openwrttest.Options) { o.GetStatus = all })
+	if _, err := (Adapter{}).Pull(t.Context(), loopbackDialer(), tgt, creds); err == nil || !strings.Contains(err.Error(), "no configuration could be read") {
+		t.Errorf("Pull = %v", err)
+	}
+	if n := srv.Sessions(); n != 0 {
+		t.Errorf("%d sessions left open after a failed pull", n)
+	}
+}

@@ -99,6 +99,9 @@ type Options struct {
 	// HTTPStatus, when set, answers every request with it, as a proxy in
 	// front of uhttpd that rate-limits would.
 	HTTPStatus int
+	// GetStatus answers uci get of a configuration with a ubus status,
+	// as rpcd answers 9 (unknown error) for a file libuci cannot parse.
+	GetStatus map[string]int
 	// TLS serves HTTPS (uhttpd's listen_https) with a self-signed
 	// certificate, as px5g makes one.
 	TLS bool
@@ -525,6 +528,9 @@ func (s *Server) dispatch(ses *session, sid, object, method string, args map[str
 		}
 		if !grants(ses.read, "uci-"+config) {
 			return stPermissionDenied, nil
+		}
+		if st, ok := s.o.GetStatus[config]; ok {
+			return st, nil
 		}
 		p := s.view(ses, config)
 		if p == nil {
