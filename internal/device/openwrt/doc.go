@@ -132,5 +132,6 @@
 // Other settings (telnet, UPnP, WPS, …) are not OpenWrt UCI settings this
 // package knows and return device.ErrUnsupported. Backup records every
 // option Apply may change (JSON, no secrets); Restore sets them back the
-// same way. Nothing touches firmware.
+// same way, and refuses a backup naming any other option, so a forged one
+// cannot set a password or a firewall policy. Nothing touches firmware.
 package openwrt
