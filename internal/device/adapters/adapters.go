@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/routerwatch/routerwatch/internal/device"
+	"github.com/routerwatch/routerwatch/internal/device/openwrt"
 	"github.com/routerwatch/routerwatch/internal/device/tplink"
 )
 
@@ -19,6 +20,7 @@ import (
 func Pullers() []device.Puller {
 	return []device.Puller{
 		&tplink.Legacy{},
+		openwrt.Adapter{},
 	}
 }
 
@@ -27,6 +29,9 @@ func Pullers() []device.Puller {
 func Importers() []device.Importer {
 	return []device.Importer{
 		tplink.ConfigBin{},
+		openwrt.BackupImporter{},
+		// UCI text last: it is plain text, the least specific format.
+		openwrt.UCIImporter{},
 	}
 }
 
