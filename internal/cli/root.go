@@ -165,6 +165,7 @@ Only targets in scope are contacted; nothing is exploited by default.`,
 		a.newScanCmd(),
 		a.newConfigCmd(),
 		a.newFixCmd(),
+		a.newWatchCmd(),
 		a.newLabCmd(),
 	)
 	return root
@@ -179,6 +180,9 @@ func (a *App) setup(cmd *cobra.Command) error {
 	cfg, err := config.Load(path, mustExist)
 	if err != nil {
 		return &usageError{err}
+	}
+	if err := checkAlertConfig(cfg.Alerts); err != nil {
+		return usagef("configuration %s: %v", path, err)
 	}
 	if a.dataDir != "" {
 		if err := config.ValidateDataDir(a.dataDir); err != nil {
