@@ -16,6 +16,8 @@ import (
 
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/check/exposure"
+	"github.com/routerwatch/routerwatch/internal/configaudit"
+	"github.com/routerwatch/routerwatch/internal/device/adapters"
 	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/identify"
 	"github.com/routerwatch/routerwatch/internal/identify/recog"
@@ -31,6 +33,10 @@ type checkFlags struct {
 	recogDir       string
 	confirm        bool
 	noDNS          bool
+	settings       bool
+	credentials    string
+	adapter        string
+	adapterPort    uint16
 	timeout        time.Duration
 	format, failOn string
 }
@@ -80,6 +86,10 @@ answer at all, or interrupted).`,
 	fl.StringVar(&f.recogDir, "recog-dir", "", "also identify with the rapid7 recog fingerprint database in this directory (its xml/ folder)")
 	fl.BoolVar(&f.confirm, "confirm", false, "send the CVE-2023-50224 confirming request to your own TP-Link router (LAN only; the answer is never kept)")
 	fl.BoolVar(&f.noDNS, "no-dns", false, "skip the DNS checks")
+	fl.BoolVar(&f.settings, "settings", false, "also read the router's settings with your login (prompted for when no credentials file or environment gives it)")
+	fl.StringVar(&f.credentials, "credentials", "", "credentials file (YAML, mode 0600): also read the router's settings with it")
+	fl.StringVar(&f.adapter, "adapter", configaudit.Auto, "adapter for the settings: auto or one of "+strings.Join(adapters.Names(), ", "))
+	fl.Uint16Var(&f.adapterPort, "adapter-port", 0, "the settings adapter's port when it is not the usual one")
 	fl.StringArrayVar(&f.ports, "port", nil, "probe SERVICE on PORT instead of its usual port, e.g. ssh=3322 or http=8081,8082 (services: "+strings.Join(audit.PortServices(), ", ")+"); repeatable")
 	fl.DurationVar(&f.timeout, "timeout", routeraudit.DefaultTimeout, "deadline for the whole run")
 	fl.StringVar(&f.format, "format", "", "output format: text, json or html (default from config, else text)")
@@ -128,6 +138,23 @@ func (a *App) parseCheckFlags(f *checkFlags) (*checkRun, error) {
 	}
 	if o.Identifier, err = identifierFor(f.recogDir); err != nil {
 		return nil, err
+	}
+	// The router's own settings join the audit when a login is at hand
+	// (or asked for with --settings).
+	if !f.wanVantage && (f.settings || f.credentials != "" || a.cfg.CredentialsFile != "" || a.Getenv(envRouterPassword) != "") {
+		if f.adapter != configaudit.Auto {
+			if _, ok := adapters.Puller(f.adapter); !ok {
+				return nil, usagef("--adapter %q: not one of auto, %s", f.adapter, strings.Join(adapters.Names(), ", "))
+			}
+		}
+		if len(o.Targets) != 1 {
+			return nil, usagef("reading the settings needs the router's address: give one --target")
+		}
+		creds, err := a.routerLogin(f.credentials, o.Targets[0], f.adapter)
+		if err != nil {
+			return nil, err
+		}
+		o.Settings = &routeraudit.SettingsOptions{Adapter: f.adapter, Port: f.adapterPort, Credentials: creds, Allowed: a.allowedResolvers()}
 	}
 	switch {
 	case f.noDNS:

@@ -29,11 +29,12 @@ func TestMain(m *testing.M) {
 // checking exit codes, output and files written. They need nothing but
 // the binary: the dns_*.txtar scripts need loopback fake resolvers and run
 // under TestScriptDNS instead; check_*.txtar and scan_*.txtar need fake
-// routers and run under TestScriptCheck; advisories*.txtar import the
+// routers and run under TestScriptCheck; config_*.txtar need a fake
+// router web UI and run under TestScriptConfig; advisories*.txtar import the
 // shared reference data and run under TestScriptAdvisories.
 func TestScripts(t *testing.T) {
 	runScripts(t, scriptFiles(t, func(base string) bool {
-		for _, p := range []string{"dns_", "check_", "scan_", "advisories"} {
+		for _, p := range []string{"dns_", "check_", "scan_", "config_", "advisories"} {
 			if strings.HasPrefix(base, p) {
 				return false
 			}

@@ -47,6 +47,27 @@ func (r *Result) Report() *report.Report {
 			}
 		}
 	}
+	for _, st := range r.Settings {
+		rep.Findings = append(rep.Findings, st.Findings...)
+		rep.Subjects = append(rep.Subjects, st.Report().Subjects...)
+		for _, f := range st.Findings {
+			if f.Status != finding.StatusFail || f.CheckID != "config.dhcp_dns_not_allowed" && f.CheckID != "config.wan_dns_not_allowed" {
+				continue
+			}
+			// The settings prove what the DNS audit can only infer:
+			// this comes first.
+			rep.Verdict.Headline = "The router's DNS settings were changed: " + f.Detail + " " + rep.Verdict.Headline
+			rep.Steps = append([]finding.Step{{Title: "Put the router's DNS settings back",
+				Detail: "routerwatch fix " + st.Device.Address + " --dns baseline (or --dns router) shows the exact change; add --apply to make it. Then change the router's admin password."}},
+				rep.Steps...)
+			break
+		}
+	}
+	for _, t := range r.Targets {
+		if err, ok := r.SettingsErrors[t]; ok {
+			rep.Notes = append(rep.Notes, "settings of "+t.String()+" not read: "+err.Error())
+		}
+	}
 	rep.Notes = append(rep.Notes, "vantage: "+string(r.Vantage))
 	switch dns := r.DNS; {
 	case dns == nil:

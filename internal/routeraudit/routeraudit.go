@@ -33,11 +33,14 @@ import (
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/check/exposure"
+	"github.com/routerwatch/routerwatch/internal/configaudit"
+	"github.com/routerwatch/routerwatch/internal/device"
 	"github.com/routerwatch/routerwatch/internal/dnsaudit"
 	"github.com/routerwatch/routerwatch/internal/hostnet"
 	"github.com/routerwatch/routerwatch/internal/identify"
 	"github.com/routerwatch/routerwatch/internal/netx"
 	"github.com/routerwatch/routerwatch/internal/probe"
+	"github.com/routerwatch/routerwatch/internal/store"
 	"github.com/routerwatch/routerwatch/internal/target"
 )
 
@@ -84,6 +87,10 @@ type Options struct {
 	// and DNSSkipped says why in the report.
 	DNS        *dnsaudit.Plan
 	DNSSkipped string
+	// Settings, when set, reads each router's own settings with the
+	// owner's login (configaudit) beside the probes, and the checks on
+	// them join the report.
+	Settings *SettingsOptions
 	// Timeout is the whole run's budget (the caller's context should end
 	// by then too); 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -97,6 +104,17 @@ type Options struct {
 	// Logger receives debug lines (one timing line per phase); nil
 	// discards them.
 	Logger *slog.Logger
+}
+
+// SettingsOptions say how to read the routers' settings.
+type SettingsOptions struct {
+	// Adapter names the adapter, or configaudit.Auto; Port is its port
+	// when it is not the usual one.
+	Adapter     string
+	Port        uint16
+	Credentials device.Credentials
+	// Allowed are the owner's resolvers (policy.allowed_resolvers).
+	Allowed []netip.Addr
 }
 
 // Progress is how far a run is.
@@ -123,6 +141,10 @@ type Result struct {
 	// Scope is what the device probes could contact.
 	Scope             target.Scope
 	Started, Finished time.Time
+	// Settings are the routers' settings, read and judged, when asked;
+	// SettingsErrors why a router's could not be read.
+	Settings       []*configaudit.Result
+	SettingsErrors map[netip.Addr]error
 	// Phases are how long each part took, in order.
 	Phases []Phase
 }
@@ -276,6 +298,30 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			report(func(p *Progress) { p.DNS = "done" })
 		})
 	}
+	var settingsWG sync.WaitGroup
+	if o.Settings != nil {
+		res.SettingsErrors = map[netip.Addr]error{}
+		var mu sync.Mutex
+		for _, t := range res.Targets {
+			settingsWG.Go(func() {
+				start := time.Now()
+				snap, err := configaudit.Pull(ctx, configaudit.PullOptions{Target: t, Port: o.Settings.Port, Adapter: o.Settings.Adapter, Credentials: o.Settings.Credentials, Logger: log})
+				var rec *configaudit.Result
+				if err == nil {
+					rec, err = configaudit.Record(ctx, configaudit.RecordOptions{Snapshot: snap, Allowed: o.Settings.Allowed, Index: o.Index,
+						Device: store.Device{ID: t.String(), Address: t.String()}})
+				}
+				log.Debug("check: phase", "phase", "router settings "+t.String(), "seconds", fmt.Sprintf("%.3f", time.Since(start).Seconds()), "error", err)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					res.SettingsErrors[t] = err
+					return
+				}
+				res.Settings = append(res.Settings, rec)
+			})
+		}
+	}
 	log.Debug("check: probing", "targets", len(res.Targets), "vantage", res.Vantage, "scope", scope.String(), "target_timeout_seconds", targetTimeout.Seconds())
 	t0 = time.Now()
 	// Run's error is the context's (what was measured is still reported)
@@ -284,6 +330,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	runErr := runner.Run(ctx, slices.Values(probeTargets(res.Targets)), func(tr probe.TargetReport) { reports = append(reports, tr) })
 	phase("device probes", probeStart)
 	wg.Wait()
+	settingsWG.Wait()
 	if o.DNS != nil {
 		res.Phases = append(res.Phases, Phase{Name: "DNS audit (beside the probes)", Elapsed: time.Since(t0)})
 	}

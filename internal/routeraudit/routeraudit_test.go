@@ -22,6 +22,9 @@ import (
 	"github.com/routerwatch/routerwatch/internal/audit/audittest"
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"github.com/routerwatch/routerwatch/internal/check/exposure"
+	"github.com/routerwatch/routerwatch/internal/config"
+	"github.com/routerwatch/routerwatch/internal/device"
+	"github.com/routerwatch/routerwatch/internal/device/tplink/tplinktest"
 	"github.com/routerwatch/routerwatch/internal/dnsaudit"
 	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/hostnet"
@@ -186,5 +189,40 @@ func TestRunRefuses(t *testing.T) {
 				t.Errorf("Run = %v, %v; want %v and no result", res, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunWithSettings: with the owner's login, check also reads the
+// router's settings; a DHCP DNS switched to a published attacker address
+// puts the settings' finding in the report and its words first in the
+// headline, with the step to put it back.
+func TestRunWithSettings(t *testing.T) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	ports := audittest.FreePorts(t, lo)
+	audittest.TPLink(t, lo, ports)
+	web := tplinktest.New(t, tplinktest.SyntheticSamples(), tplinktest.Options{Scheme: tplinktest.Cookie, User: "admin", Password: "pw-settings"})
+	web.SetState(func(s *tplinktest.State) { s.DHCP.DNS1 = "64.120.31.96" })
+	res, err := routeraudit.Run(t.Context(), routeraudit.Options{Targets: []netip.Addr{lo}, Ports: ports, Index: index(t), Timeout: 20 * time.Second,
+		Settings: &routeraudit.SettingsOptions{Adapter: "tplink-legacy", Port: web.Addr().Port(),
+			Credentials: device.Credentials{User: "admin", Password: config.NewSecret("pw-settings")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Settings) != 1 || len(res.SettingsErrors) != 0 {
+		t.Fatalf("settings %d, errors %v", len(res.Settings), res.SettingsErrors)
+	}
+	rep := res.Report()
+	if !strings.HasPrefix(rep.Verdict.Headline, "The router's DNS settings were changed: primary 64.120.31.96 is a published attacker address") {
+		t.Errorf("headline %q", rep.Verdict.Headline)
+	}
+	if len(rep.Steps) == 0 || rep.Steps[0].Title != "Put the router's DNS settings back" {
+		t.Errorf("first step %+v", rep.Steps)
+	}
+	var found bool
+	for _, f := range rep.Findings {
+		found = found || f.CheckID == "config.dhcp_dns_not_allowed" && f.Status == finding.StatusFail && f.Severity == finding.SeverityCritical
+	}
+	if !found {
+		t.Error("no failing config.dhcp_dns_not_allowed in the report")
 	}
 }
