@@ -107,8 +107,8 @@
 // alarm (clean, benign-forwarder, cdn-variance, nxdomain-rewrite), a
 // hostile resolver (hostile-dns), routers to identify and audit for
 // exposure (tplink-legacy, mikrotik-exposed, hardened, hostile), and live
-// routers whose settings change for real (dns-changer, routeros-live). Each
-// file says what a checker should conclude.
+// routers whose settings change for real (dns-changer, tplink-cookie,
+// routeros-live). Each file says what a checker should conclude.
 //
 // # State and cleanup
 //

@@ -103,11 +103,35 @@ func TestRouterOSLive(t *testing.T) {
 	requireRouterDNS(t, l, nil)
 }
 
+// TestTPLinkCookieLive drives the cookie-login TP-Link (tplink-cookie)
+// as the owner: each change logs in and out again (the one administrator
+// slot), and reaches the next lease; the attack cannot come in with
+// remote management off.
+func TestTPLinkCookieLive(t *testing.T) {
+	t.Parallel()
+	l := labtest.Up(t, "tplink-cookie")
+	ctx := t.Context()
+	isp := l.Addr("isp.resolver")
+	requireRouterDNS(t, l, nil)
+	if err := l.SetDHCPDNS(ctx, isp); err != nil {
+		t.Fatal(err)
+	}
+	requireLease(t, l, isp)
+	requireRouterDNS(t, l, []netip.Addr{isp})
+	if err := l.DNSChanger(ctx, l.Addr("router.dns")); err == nil {
+		t.Error("DNSChanger got in with remote management off")
+	}
+	if err := l.SetDHCPDNS(ctx); err != nil {
+		t.Fatal(err)
+	}
+	requireLease(t, l, l.Addr("router.dns"))
+}
+
 // TestLiveUICredentials: the live fakes get the router's credentials from
 // a file only root reads, never on a command line.
 func TestLiveUICredentials(t *testing.T) {
 	t.Parallel()
-	for _, sc := range []string{"dns-changer", "routeros-live"} {
+	for _, sc := range []string{"dns-changer", "routeros-live", "tplink-cookie"} {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
 			l := labtest.Up(t, sc)

@@ -140,7 +140,7 @@ func TestEmbeddedScenarios(t *testing.T) {
 	names := ScenarioNames()
 	for _, want := range []string{"all-rogue", "apt28", "benign-forwarder", "cdn-variance", "clean", "dnsdist-spoof", "dnssec-strip",
 		"hardened", "hostile", "hostile-dns", "ipv6-dhcpv6", "ipv6-rdnss", "mikrotik-exposed", "nxdomain-rewrite", "tplink-legacy",
-		"dns-changer", "routeros-live"} {
+		"dns-changer", "routeros-live", "tplink-cookie"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("ScenarioNames() = %v, lacks %s", names, want)
 		}
