@@ -65,6 +65,10 @@ const maxPage = 1 << 20
 //     until the owner turns remote management on again.
 //
 // The router's DHCP then hands out resolver, at the client's next lease.
+// With the cookie scheme the attack never logs out, as such code does not:
+// the one administrator slot stays taken by attacker.host until the
+// session expires (tplink_ui.session_timeout), and the owner's
+// SetDHCPDNS is refused until then.
 func (l *Lab) DNSChanger(ctx context.Context, resolver netip.Addr) error {
 	sc := l.scenario
 	if sc == nil || !sc.HasService("tplink-ui") {
