@@ -52,7 +52,7 @@ scripts/install-lab-deps installs.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("lab: unknown command %q (one of scenarios, up, down, status, demo, exec)", args[0])
+				return usagef("lab: unknown command %q (one of scenarios, up, down, status, demo, exec, attack, router-dns)", args[0])
 			}
 			return cmd.Help()
 		},
@@ -65,6 +65,8 @@ scripts/install-lab-deps installs.`,
 		a.newLabStatusCmd(f),
 		a.newLabDemoCmd(f),
 		a.newLabExecCmd(f),
+		a.newLabAttackCmd(f),
+		a.newLabRouterDNSCmd(f),
 		a.newLabFakeCmd(),
 	)
 	return cmd
@@ -77,7 +79,7 @@ func (a *App) newLabFakeCmd() *cobra.Command {
 	var kind, config string
 	cmd := &cobra.Command{
 		Use:    "fake --kind KIND --config FILE",
-		Short:  "Run one of the lab's hostile fakes (started by the lab inside a namespace)",
+		Short:  "Run one of the lab's fakes (started by the lab inside a namespace)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -91,7 +93,7 @@ func (a *App) newLabFakeCmd() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&kind, "kind", "", "hostile-dns or hostile-device")
+	cmd.Flags().StringVar(&kind, "kind", "", "hostile-dns, hostile-device, tplink-ui or routeros-api")
 	cmd.Flags().StringVar(&config, "config", "", "the fake's JSON configuration, written by the lab")
 	return cmd
 }
@@ -156,7 +158,7 @@ namespaces and addresses.`,
 			if scenario == "" {
 				return usagef("lab up: --scenario is required (one of %s)", strings.Join(lab.ScenarioNames(), ", "))
 			}
-			l, err := lab.Up(cmd.Context(), lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: true, Logger: a.logger})
+			l, err := lab.Up(cmd.Context(), lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: true, Logger: a.logger, Executable: a.Getenv(lab.ExecutableEnv)})
 			if err != nil {
 				return labUpError(err)
 			}
@@ -291,7 +293,7 @@ resolver's verdict and the headline. It removes the lab unless --keep.`,
 			}
 			ctx := cmd.Context()
 			start := time.Now()
-			l, err := lab.Up(ctx, lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: keep, Logger: a.logger})
+			l, err := lab.Up(ctx, lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: keep, Logger: a.logger, Executable: a.Getenv(lab.ExecutableEnv)})
 			if err != nil {
 				return labUpError(err)
 			}
@@ -514,6 +516,188 @@ routerwatch's.`,
 	return cmd
 }
 
+// attackNames are the attacks 'lab attack' knows.
+var attackNames = []string{"dns-changer"}
+
+func (a *App) newLabAttackCmd(f *labFlags) *cobra.Command {
+	var name, resolver string
+	cmd := &cobra.Command{
+		Use:   "attack [--name N] dns-changer [--resolver ADDR|ROLE]",
+		Short: "Attack a running lab's router the way real attackers do (scenario dns-changer)",
+		Long: `attack attacks the router of a running lab from the lab's Internet (the ISP
+host, source address attacker.host).
+
+dns-changer replays what the published DNS-changer code sends to a legacy
+TP-Link router (brief CONFIGS.md 1.4): with the factory credentials, through
+the router's remote management on its WAN address, it reads the DHCP server
+page, submits it again with the attacker's resolver as primary DNS, then
+sends ManageControlRpm.htm?port=31&ip= (which turns remote management off).
+The router's real DHCP server hands out that resolver from then on: a
+client's next lease, and 'routerwatch dns' run on the client, see it. It needs
+a scenario whose router runs the live TP-Link UI (dns-changer).
+'lab router-dns --set' puts the DNS back as the owner would.`,
+		Example: `  sudo routerwatch lab up --scenario dns-changer --name demo
+  sudo routerwatch lab attack --name demo dns-changer
+  sudo routerwatch lab exec --name demo -- routerwatch dns
+  sudo routerwatch lab router-dns --name demo --reset`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(attackNames, args[0]) {
+				return usagef("lab attack: unknown attack %q (one of %s)", args[0], strings.Join(attackNames, ", "))
+			}
+			to, err := labAddr(resolver)
+			if err != nil {
+				return usagef("lab attack: --resolver: %v", err)
+			}
+			l, err := a.pickLab(f, name, "attack")
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			before, err := l.RouterDHCPDNS(ctx)
+			if err != nil {
+				return labLiveError(err)
+			}
+			if err := l.DNSChanger(ctx, to); err != nil {
+				return labLiveError(err)
+			}
+			after, err := l.RouterDHCPDNS(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "dns-changer: the router of lab %s now hands out %s by DHCP (it handed out %s).\n"+
+				"Its last request (ManageControlRpm.htm?port=31&ip=) turned remote management off. A client's next lease carries the change.\n",
+				l.Name(), dnsLabel(l, after), dnsLabel(l, before))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "lab to attack (default: the only running lab)")
+	cmd.Flags().StringVar(&resolver, "resolver", "attacker.resolver", "the resolver to hand out: an address or a lab role")
+	return cmd
+}
+
+func (a *App) newLabRouterDNSCmd(f *labFlags) *cobra.Command {
+	var name string
+	var set []string
+	var reset bool
+	cmd := &cobra.Command{
+		Use:   "router-dns [--name N] [--set ADDR|ROLE ... | --reset]",
+		Short: "Show or set the DNS servers a live lab router hands out by DHCP, as its owner",
+		Long: `router-dns reads the DNS servers the router of a running lab hands out by
+DHCP, through the router's own live management interface (the TP-Link web
+UI's DHCP page or the RouterOS API), from the client's side, as the owner
+would. --set changes them (at most two on the TP-Link UI); --reset makes the
+router hand out itself again. The router's real DHCP server applies the
+change before the command returns. It needs a scenario with a live UI
+(dns-changer, routeros-live).`,
+		Example: `  sudo routerwatch lab router-dns --name demo
+  sudo routerwatch lab router-dns --name demo --set isp.resolver
+  sudo routerwatch lab router-dns --name demo --reset`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(set) > 0 && reset {
+				return usagef("lab router-dns: --set and --reset are exclusive")
+			}
+			var servers []netip.Addr
+			for _, v := range set {
+				ad, err := labAddr(v)
+				if err != nil {
+					return usagef("lab router-dns: --set: %v", err)
+				}
+				servers = append(servers, ad)
+			}
+			l, err := a.pickLab(f, name, "router-dns")
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if len(servers) > 0 || reset {
+				if err := l.SetDHCPDNS(ctx, servers...); err != nil {
+					return labLiveError(err)
+				}
+			}
+			got, err := l.RouterDHCPDNS(ctx)
+			if err != nil {
+				return labLiveError(err)
+			}
+			fmt.Fprintf(a.Stdout, "The router of lab %s hands out %s by DHCP.\n", l.Name(), dnsLabel(l, got))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "lab whose router to use (default: the only running lab)")
+	cmd.Flags().StringSliceVar(&set, "set", nil, "DNS servers to hand out, primary first: addresses or lab roles")
+	cmd.Flags().BoolVar(&reset, "reset", false, "hand out the router itself again")
+	return cmd
+}
+
+// labAddr parses an address or a lab role name.
+func labAddr(v string) (netip.Addr, error) {
+	if ad, err := netip.ParseAddr(v); err == nil {
+		if !ad.Is4() {
+			return netip.Addr{}, fmt.Errorf("%s is not an IPv4 address", v)
+		}
+		return ad, nil
+	}
+	if ad := lab.RoleAddr(v); ad.Is4() {
+		return ad, nil
+	}
+	return netip.Addr{}, fmt.Errorf("%q is neither an IPv4 address nor an IPv4 role (see 'lab scenarios')", v)
+}
+
+// dnsLabel describes a router's DHCP DNS list for people.
+func dnsLabel(l *lab.Lab, servers []netip.Addr) string {
+	if len(servers) == 0 {
+		return "itself (" + l.Addr("router.lan").String() + ")"
+	}
+	var out []string
+	for _, s := range servers {
+		if r := lab.RoleOf(s); r != "" {
+			out = append(out, s.String()+" ("+r+")")
+		} else {
+			out = append(out, s.String())
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// labLiveError: a lab without a live router UI is a usage error.
+func labLiveError(err error) error {
+	if errors.Is(err, lab.ErrNoLiveUI) {
+		return &usageError{err}
+	}
+	return err
+}
+
+// pickLab loads the lab named name, or the only running lab.
+func (a *App) pickLab(f *labFlags, name, command string) (*lab.Lab, error) {
+	if name != "" {
+		l, err := lab.Load(f.stateDir, name)
+		if errors.Is(err, lab.ErrBadName) {
+			return nil, &usageError{err}
+		}
+		if err == nil {
+			l.SetLogger(a.logger)
+		}
+		return l, err
+	}
+	labs, err := lab.List(f.stateDir)
+	if err != nil {
+		return nil, err
+	}
+	switch len(labs) {
+	case 0:
+		return nil, fmt.Errorf("lab %s: no lab is running (start one with 'lab up --scenario dns-changer')", command)
+	case 1:
+		labs[0].SetLogger(a.logger)
+		return labs[0], nil
+	}
+	var names []string
+	for _, l := range labs {
+		names = append(names, l.Name())
+	}
+	return nil, usagef("lab %s: %d labs are running (%s): pick one with --name", command, len(labs), strings.Join(names, ", "))
+}
+
 // findOrStartLab returns the lab named name, else a healthy running lab of
 // scenario, else a new one (created reports that).
 func (a *App) findOrStartLab(ctx context.Context, f *labFlags, scenario, name string) (*lab.Lab, bool, error) {
@@ -545,7 +729,7 @@ func (a *App) findOrStartLab(ctx context.Context, f *labFlags, scenario, name st
 			}
 		}
 	}
-	l, err := lab.Up(ctx, lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: true, Logger: a.logger})
+	l, err := lab.Up(ctx, lab.Options{Scenario: scenario, Name: name, StateDir: f.stateDir, Keep: true, Logger: a.logger, Executable: a.Getenv(lab.ExecutableEnv)})
 	if err != nil {
 		return nil, false, labUpError(err)
 	}

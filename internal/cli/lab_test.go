@@ -51,7 +51,7 @@ func TestLabUsageErrors(t *testing.T) {
 		args       []string
 		wantStderr string
 	}{
-		{name: "up_without_scenario", args: []string{"lab", "up"}, wantStderr: "lab up: --scenario is required (one of all-rogue, apt28, benign-forwarder, cdn-variance, clean, dnsdist-spoof"},
+		{name: "up_without_scenario", args: []string{"lab", "up"}, wantStderr: "lab up: --scenario is required (one of all-rogue, apt28, benign-forwarder, cdn-variance, clean, dns-changer, dnsdist-spoof"},
 		{name: "up_unknown_scenario", args: []string{"lab", "up", "--scenario", "nope"}, wantStderr: `unknown scenario "nope"`},
 		{name: "up_bad_name", args: []string{"lab", "up", "--scenario", "clean", "--name", "Bad_Name"}, wantStderr: `bad lab name "Bad_Name"`},
 		{name: "up_extra_arg", args: []string{"lab", "up", "apt28"}, wantStderr: "unknown command"},
@@ -68,6 +68,13 @@ func TestLabUsageErrors(t *testing.T) {
 		{name: "unknown_flag", args: []string{"lab", "up", "--scenari", "apt28"}, wantStderr: "unknown flag: --scenari"},
 		{name: "fake_without_flags", args: []string{"lab", "fake"}, wantStderr: "lab fake: --kind and --config are required"},
 		{name: "fake_bad_config", args: []string{"lab", "fake", "--kind", "hostile-dns", "--config", "/nonexistent/fake.json"}, wantStderr: "bad fake configuration"},
+		{name: "attack_unknown", args: []string{"lab", "attack", "dns-swapper"}, wantStderr: `lab attack: unknown attack "dns-swapper" (one of dns-changer)`},
+		{name: "attack_without_name", args: []string{"lab", "attack"}, wantStderr: "accepts 1 arg(s), received 0"},
+		{name: "attack_bad_resolver", args: []string{"lab", "attack", "dns-changer", "--resolver", "nowhere"}, wantStderr: `--resolver: "nowhere" is neither an IPv4 address nor an IPv4 role`},
+		{name: "attack_v6_resolver", args: []string{"lab", "attack", "dns-changer", "--resolver", "2001:db8::66"}, wantStderr: "2001:db8::66 is not an IPv4 address"},
+		{name: "attack_bad_lab_name", args: []string{"lab", "attack", "dns-changer", "--name", "../x"}, wantStderr: `bad lab name "../x"`},
+		{name: "router_dns_set_and_reset", args: []string{"lab", "router-dns", "--set", "isp.resolver", "--reset"}, wantStderr: "--set and --reset are exclusive"},
+		{name: "router_dns_bad_set", args: []string{"lab", "router-dns", "--set", "isp.resolverx"}, wantStderr: `--set: "isp.resolverx" is neither`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,7 +103,7 @@ func TestLabScenarios(t *testing.T) {
 }
 
 func TestLabHelp(t *testing.T) {
-	for _, sub := range []string{"up", "down", "status", "demo", "exec", "scenarios"} {
+	for _, sub := range []string{"up", "down", "status", "demo", "exec", "scenarios", "attack", "router-dns"} {
 		t.Run(sub, func(t *testing.T) {
 			code, stdout, _ := labRun(t, "lab", sub, "--help")
 			if code != ExitOK || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "routerwatch lab "+sub) {
@@ -169,6 +176,59 @@ func TestLabLifecycle(t *testing.T) {
 	code, stdout, _ = labRun(t, "lab", "status", "--state-dir", dir)
 	if code != ExitOK || !strings.Contains(stdout, "no lab is running") {
 		t.Errorf("status after down: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestLabAttack runs the DNS-changer attack on a dns-changer lab from the
+// command line, then puts the router's DNS back as its owner.
+func TestLabAttack(t *testing.T) {
+	t.Parallel()
+	labtest.RequireRoot(t, "dns-changer")
+	dir := t.TempDir()
+	name := fmt.Sprintf("cli%06x", rand.Uint32()&0xffffff)
+	t.Cleanup(func() {
+		if l, err := lab.Load(dir, name); err == nil {
+			_ = l.Down(context.Background())
+		}
+	})
+	env := map[string]string{lab.ExecutableEnv: labtest.Executable(t)}
+	if code, _, stderr := labRunEnv(t, env, "lab", "up", "--scenario", "dns-changer", "--name", name, "--state-dir", dir); code != ExitOK {
+		t.Fatalf("up: exit %d\n%s", code, stderr)
+	}
+	steps := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{name: "router_dns_clean", args: []string{"router-dns"}, want: "hands out itself (10.77.0.1) by DHCP"},
+		{name: "attack", args: []string{"attack", "dns-changer"},
+			want: "now hands out 203.0.113.66 (attacker.resolver) by DHCP (it handed out itself (10.77.0.1))"},
+		{name: "router_dns_attacked", args: []string{"router-dns"}, want: "hands out 203.0.113.66 (attacker.resolver) by DHCP"},
+		// The attack turned remote management off: it cannot run again.
+		{name: "attack_again", args: []string{"attack", "dns-changer"}, wantCode: ExitIncomplete, want: "connection refused"},
+		{name: "router_dns_set_two", args: []string{"router-dns", "--set", "isp.resolver", "--set", "203.0.113.53"},
+			want: "hands out 198.51.100.53 (isp.resolver), 203.0.113.53 (trusted.resolver) by DHCP"},
+		{name: "router_dns_reset", args: []string{"router-dns", "--reset"}, want: "hands out itself (10.77.0.1) by DHCP"},
+	}
+	for _, st := range steps {
+		code, stdout, stderr := labRunEnv(t, env, append(append([]string{"lab"}, st.args...), "--name", name, "--state-dir", dir)...)
+		if code != st.wantCode || !strings.Contains(stdout+stderr, st.want) {
+			t.Errorf("%s: exit %d, want %d with %q:\n%s%s", st.name, code, st.wantCode, st.want, stdout, stderr)
+		}
+	}
+	// A lab without a live router UI: a usage error.
+	other := fmt.Sprintf("cli%06x", rand.Uint32()&0xffffff)
+	t.Cleanup(func() {
+		if l, err := lab.Load(dir, other); err == nil {
+			_ = l.Down(context.Background())
+		}
+	})
+	if code, _, stderr := labRun(t, "lab", "up", "--scenario", "clean", "--name", other, "--state-dir", dir); code != ExitOK {
+		t.Fatalf("up clean: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := labRun(t, "lab", "attack", "dns-changer", "--name", other, "--state-dir", dir); code != ExitUsage || !strings.Contains(stderr, "runs no live router UI") {
+		t.Errorf("attack on clean: exit %d, want %d: %s", code, ExitUsage, stderr)
 	}
 }
 

@@ -33,9 +33,9 @@
 // client.lan, router.lan, router.wan, router.dns, isp.wan, isp.resolver,
 // isp.auth, isp.nxpage, trusted.resolver (aliases trusted.dot, trusted.doh),
 // attacker.resolver, attacker.resolver2, attacker.dnsdist, attacker.auth,
-// hostile.dns, hostile.dns.spoof, legit.https, cdn.https, aitm.https, and
-// the IPv6 ones client.lan6, router.lan6, router.wan6, isp.wan6,
-// attacker.resolver6 (zero without ipv6). Records lists the canary names
+// attacker.host, hostile.dns, hostile.dns.spoof, legit.https, cdn.https,
+// aitm.https, and the IPv6 ones client.lan6, router.lan6, router.wan6,
+// isp.wan6, attacker.resolver6 (zero without ipv6). Records lists the canary names
 // with their true addresses; the ISP's and the trusted resolver answer them,
 // and the legit HTTPS server serves all of them, on their addresses and on
 // cdn.https, with a lab CA certificate.
@@ -53,14 +53,34 @@
 //
 // # Fakes
 //
-// Two services no real daemon can play run from the routerwatch binary's
+// Services no real daemon can play run from the routerwatch binary's
 // hidden `lab fake` subcommand (package fake), started like any daemon:
 // hostile-dns (a resolver whose replies are malformed, truncated,
-// mismatched, spoofed, oversized, slow...) and hostile-device (router ports
+// mismatched, spoofed, oversized, slow...), hostile-device (router ports
 // that drip, send garbage, 100k headers, redirect loops, invalid UTF-8,
-// 50 MB or entity-expansion UPnP descriptions). Up finds the binary through
-// Options.Executable, $ROUTERWATCH_BIN or os.Executable; labtest builds it
-// for tests.
+// 50 MB or entity-expansion UPnP descriptions), and the live router UIs
+// below. Up finds the binary through Options.Executable, $ROUTERWATCH_BIN
+// or os.Executable; labtest builds it for tests.
+//
+// # The live router
+//
+// The router's DHCP server (service dhcp, dnsmasq) reads the DNS servers
+// it hands out from a --dhcp-optsfile, which dnsmasq re-reads on SIGHUP.
+// Two management interfaces change them for real: tplink-ui, a legacy
+// TP-Link web UI (/userRpm/ pages, Basic or cookie login, scenario section
+// tplink_ui), and routeros-api-live, a RouterOS API on 8728. On a DHCP DNS
+// change the fake rewrites the file, SIGHUPs the dnsmasq recorded in the
+// lab's state (checked by start time, program and namespace) and answers
+// once dnsmasq has logged that it re-read the file (about a millisecond):
+// from then on every lease, the client's next one included, carries the
+// new servers. The TP-Link UI's remote management is real too (its own
+// listener on router.wan); its other settings (DHCP range, lease, WAN DNS,
+// UPnP) and RouterOS's other set commands are only state the pages show.
+// Lab.DNSChanger replays the published DNS-changer attack (CONFIGS.md §1.4)
+// from the ISP side (attacker.host, through remote management);
+// Lab.SetDHCPDNS and Lab.RouterDHCPDNS set and read the servers as the
+// owner does, from the client. The CLI has them as `lab attack dns-changer`
+// and `lab router-dns`.
 //
 // # Router advertisements
 //
@@ -85,9 +105,10 @@
 // The scenarios model: the APT28 hijack (apt28) and its variants (all-rogue,
 // dnsdist-spoof, ipv6-rdnss, ipv6-dhcpv6, dnssec-strip), setups that must not raise an
 // alarm (clean, benign-forwarder, cdn-variance, nxdomain-rewrite), a
-// hostile resolver (hostile-dns), and routers to identify and audit for
-// exposure (tplink-legacy, mikrotik-exposed, hardened, hostile). Each file
-// says what a checker should conclude.
+// hostile resolver (hostile-dns), routers to identify and audit for
+// exposure (tplink-legacy, mikrotik-exposed, hardened, hostile), and live
+// routers whose settings change for real (dns-changer, tplink-cookie,
+// routeros-live). Each file says what a checker should conclude.
 //
 // # State and cleanup
 //

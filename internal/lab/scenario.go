@@ -66,6 +66,9 @@ type Scenario struct {
 	// Hostile configures the hostile router services (service
 	// hostile-device).
 	Hostile HostileSpec `yaml:"hostile"`
+	// TPLinkUI configures the live legacy TP-Link web UI (service
+	// tplink-ui).
+	TPLinkUI TPLinkUISpec `yaml:"tplink_ui"`
 	// Expect holds facts that tests assert against the running lab.
 	Expect Expect `yaml:"expect"`
 }
@@ -414,6 +417,9 @@ func (s *Scenario) validate() error {
 	if err := s.validateHostile(); err != nil {
 		return err
 	}
+	if err := s.validateLive(); err != nil {
+		return err
+	}
 	if err := s.Identity.validate(); err != nil {
 		return err
 	}
@@ -517,7 +523,7 @@ func (s *Scenario) validateResolver() error {
 }
 
 // wanCapable are the services that can also listen on router.wan.
-var wanCapable = []string{"ssh", "web", "snmp", "winbox", "routeros-api", "dns-forwarder"}
+var wanCapable = []string{"ssh", "web", "snmp", "winbox", "routeros-api", "routeros-api-live", "dns-forwarder"}
 
 func (s *Scenario) validateRouter() error {
 	if err := s.checkSection("forwarder", s.Forwarder.LocalDomain != "", "dns-forwarder"); err != nil {
@@ -611,7 +617,7 @@ func (s *Scenario) hostileDeviceConfig() fake.DeviceConfig {
 // NeedsExecutable reports whether the scenario runs a fake, which the lab
 // starts from the routerwatch binary (see Options.Executable).
 func (s *Scenario) NeedsExecutable() bool {
-	return s.HasService("hostile-dns") || s.HasService("hostile-device")
+	return s.HasService("hostile-dns") || s.HasService("hostile-device") || s.liveUI() != ""
 }
 
 // checkSection rejects configuration for services the scenario does not

@@ -30,13 +30,13 @@ func TestParseScenarioInvalid(t *testing.T) {
 		{name: "unknown_host", file: "invalid-unknown-host.yaml",
 			wantErr: `scenario invalid-unknown-host.yaml: services: unknown host "cloud" (known: client, router, isp)`},
 		{name: "unknown_service", file: "invalid-unknown-service.yaml",
-			wantErr: `scenario invalid-unknown-service.yaml: services.router[1]: unknown service "sshd" (known: aitm-https, attacker-auth, attacker-dnsdist, attacker-resolver, attacker-resolver-2, authoritative, dhcp, dns-forwarder, hostile-device, hostile-dns, legit-https, ra, resolver, routeros-api, snmp, ssh, telnet, trusted-resolver, upnp, web, winbox)`},
+			wantErr: `scenario invalid-unknown-service.yaml: services.router[1]: unknown service "sshd" (known: aitm-https, attacker-auth, attacker-dnsdist, attacker-resolver, attacker-resolver-2, authoritative, dhcp, dns-forwarder, hostile-device, hostile-dns, legit-https, ra, resolver, routeros-api, routeros-api-live, snmp, ssh, telnet, tplink-ui, trusted-resolver, upnp, web, winbox)`},
 		{name: "wrong_host", file: "invalid-wrong-host.yaml",
 			wantErr: `scenario invalid-wrong-host.yaml: services.router[0]: service "attacker-resolver" runs on host isp, not router`},
 		{name: "duplicate_service", file: "invalid-duplicate-service.yaml",
 			wantErr: `scenario invalid-duplicate-service.yaml: services.router[1]: service "dhcp" listed twice`},
 		{name: "bad_address", file: "invalid-bad-address.yaml",
-			wantErr: `scenario invalid-bad-address.yaml: dhcp.dns[0]: "203.0.113.666" is neither an IP address nor a role (roles: aitm.https, attacker.auth, attacker.dnsdist, attacker.resolver, attacker.resolver2, attacker.resolver6, cdn.https, client.lan, client.lan6, hostile.dns, hostile.dns.spoof, isp.auth, isp.nxpage, isp.resolver, isp.wan, isp.wan6, legit.https, router.dns, router.lan, router.lan6, router.wan, router.wan6, trusted.doh, trusted.dot, trusted.resolver)`},
+			wantErr: `scenario invalid-bad-address.yaml: dhcp.dns[0]: "203.0.113.666" is neither an IP address nor a role (roles: aitm.https, attacker.auth, attacker.dnsdist, attacker.host, attacker.resolver, attacker.resolver2, attacker.resolver6, cdn.https, client.lan, client.lan6, hostile.dns, hostile.dns.spoof, isp.auth, isp.nxpage, isp.resolver, isp.wan, isp.wan6, legit.https, router.dns, router.lan, router.lan6, router.wan, router.wan6, trusted.doh, trusted.dot, trusted.resolver)`},
 		{name: "role_not_served", file: "invalid-role-not-served.yaml",
 			wantErr: `scenario invalid-role-not-served.yaml: dhcp.dns[0]: role attacker.resolver needs service attacker-resolver, which is not in services.isp`},
 		{name: "section_without_service", file: "invalid-section-without-service.yaml",
@@ -58,7 +58,7 @@ func TestParseScenarioInvalid(t *testing.T) {
 		{name: "rdnss_v4", file: "invalid-rdnss-v4.yaml",
 			wantErr: `scenario invalid-rdnss-v4.yaml: ra.rdnss[0]: "198.51.100.53" is not an IPv6 address`},
 		{name: "wan_service", file: "invalid-wan-service.yaml",
-			wantErr: `scenario invalid-wan-service.yaml: wan_services[0]: "telnet" cannot listen on the WAN (one of ssh, web, snmp, winbox, routeros-api, dns-forwarder)`},
+			wantErr: `scenario invalid-wan-service.yaml: wan_services[0]: "telnet" cannot listen on the WAN (one of ssh, web, snmp, winbox, routeros-api, routeros-api-live, dns-forwarder)`},
 		{name: "web_ui", file: "invalid-web-ui.yaml",
 			wantErr: `scenario invalid-web-ui.yaml: web.ui: "netgear" is not one of basic-auth, login-page, tplink-legacy`},
 		{name: "unsigned_zone_without_auth", file: "invalid-unsigned-zone-without-auth.yaml",
@@ -71,6 +71,20 @@ func TestParseScenarioInvalid(t *testing.T) {
 			wantErr: `scenario invalid-expect-verdict.yaml: expect.resolvers[0].verdict: "maybe" is not one of clean, hijacked, unknown`},
 		{name: "expect_port", file: "invalid-expect-port.yaml",
 			wantErr: `scenario invalid-expect-port.yaml: expect.exposure.lan[0]: "ssh" is not tcp/PORT or udp/PORT`},
+		{name: "live_web_port", file: "invalid-live-web-port.yaml",
+			wantErr: `scenario invalid-live-web-port.yaml: services: tplink-ui and web listen on the same port: run one`},
+		{name: "live_two_uis", file: "invalid-live-two-uis.yaml",
+			wantErr: `scenario invalid-live-two-uis.yaml: services: tplink-ui and routeros-api-live each own the DHCP DNS setting: run one`},
+		{name: "live_without_dhcp", file: "invalid-live-without-dhcp.yaml",
+			wantErr: `scenario invalid-live-without-dhcp.yaml: services: routeros-api-live is backed by the router's DHCP server: it needs service dhcp`},
+		{name: "tplink_ui_auth", file: "invalid-tplink-ui-auth.yaml",
+			wantErr: `scenario invalid-tplink-ui-auth.yaml: tplink_ui.auth: "digest" is not basic or cookie`},
+		{name: "tplink_ui_three_dns", file: "invalid-tplink-ui-three-dns.yaml",
+			wantErr: `scenario invalid-tplink-ui-three-dns.yaml: dhcp.dns: the TP-Link UI holds two DNS servers (DHCPPara[6..7]), not 3`},
+		{name: "tplink_ui_remote_v6", file: "invalid-tplink-ui-remote-v6.yaml",
+			wantErr: `scenario invalid-tplink-ui-remote-v6.yaml: tplink_ui.remote_management: "2001:db8::1" is not an IPv4 address`},
+		{name: "tplink_ui_without_service", file: "invalid-tplink-ui-without-service.yaml",
+			wantErr: `scenario invalid-tplink-ui-without-service.yaml: tplink_ui: configured, but service tplink-ui is not in services.router`},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -125,7 +139,8 @@ func TestParseScenarioValidMinimal(t *testing.T) {
 func TestEmbeddedScenarios(t *testing.T) {
 	names := ScenarioNames()
 	for _, want := range []string{"all-rogue", "apt28", "benign-forwarder", "cdn-variance", "clean", "dnsdist-spoof", "dnssec-strip",
-		"hardened", "hostile", "hostile-dns", "ipv6-dhcpv6", "ipv6-rdnss", "mikrotik-exposed", "nxdomain-rewrite", "tplink-legacy"} {
+		"hardened", "hostile", "hostile-dns", "ipv6-dhcpv6", "ipv6-rdnss", "mikrotik-exposed", "nxdomain-rewrite", "tplink-legacy",
+		"dns-changer", "routeros-live", "tplink-cookie"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("ScenarioNames() = %v, lacks %s", names, want)
 		}

@@ -97,7 +97,7 @@ func onRouter(service string, tcpPorts, udpPorts []uint16) func(*Scenario) []soc
 var services = []service{
 	{
 		name: "dhcp", host: Router, progs: []string{"dnsmasq"},
-		doc:   "DHCP server on the LAN (dnsmasq): hands out dhcp.dns as option 6",
+		doc:   "DHCP server on the LAN (dnsmasq): hands out dhcp.dns as option 6, from a dhcp-optsfile that the live UIs rewrite",
 		ready: fixed(udp("0.0.0.0", 67)),
 		setup: setupDHCP,
 	},
@@ -166,6 +166,18 @@ var services = []service{
 		doc:   "a silent TCP listener on the MikroTik RouterOS API port 8728 (ncat; on every router address if in wan_services)",
 		ready: listenerReady("routeros-api", 8728),
 		setup: func(_ context.Context, b *builder) (launch, error) { return setupListener(b, "routeros-api", 8728) },
+	},
+	{
+		name: "tplink-ui", host: Router,
+		doc:   "a live legacy TP-Link web UI on router.lan:80 (routerwatch lab fake, tplink_ui): /userRpm/ pages, Basic or cookie login; its DHCP DNS setting rewrites the dhcp service's dnsmasq, its remote management opens router.wan",
+		ready: tplinkUIReady,
+		setup: setupTPLinkUI,
+	},
+	{
+		name: "routeros-api-live", host: Router,
+		doc:   "a live RouterOS API on router.lan:8728, and router.wan:8728 if in wan_services (routerwatch lab fake): login, prints, and /ip/dhcp-server/network/set dns-server rewriting the dhcp service's dnsmasq",
+		ready: onRouter("routeros-api-live", []uint16{8728}, nil),
+		setup: setupRouterOSAPI,
 	},
 	{
 		name: "hostile-device", host: Router,
@@ -305,10 +317,18 @@ func Services() []ServiceInfo {
 	return out
 }
 
+// The DHCP server's address range.
+const (
+	dhcpRangeStart = "10.77.0.100"
+	dhcpRangeEnd   = "10.77.0.150"
+)
+
+// setupDHCP configures the router's DHCP server. Its DNS servers (option
+// 6) are in a --dhcp-optsfile, which dnsmasq re-reads on SIGHUP: the live
+// UIs (live.go) change them there.
 func setupDHCP(_ context.Context, b *builder) (launch, error) {
-	var dns []string
-	for _, a := range b.sc.DHCP.DNS {
-		dns = append(dns, resolve(a).String())
+	if err := writeDHCPOpts(b); err != nil {
+		return launch{}, err
 	}
 	rtr, _ := roleByName("router.lan")
 	domain := ""
@@ -319,17 +339,20 @@ func setupDHCP(_ context.Context, b *builder) (launch, error) {
 port=0
 interface=%s
 bind-interfaces
-dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h
+dhcp-range=%s,%s,255.255.255.0,1h
 dhcp-option=option:router,%s
-dhcp-option=option:dns-server,%s
+dhcp-optsfile=%s
 %sdhcp-leasefile=%s
 dhcp-authoritative
 # without no-ping dnsmasq pings each address before offering it: 3 s per lease
 no-ping
+# stay root: on SIGHUP dnsmasq re-reads dhcp-optsfile, which an unprivileged
+# user cannot reach when a parent of the lab directory is private (0700)
+user=root
 log-dhcp
 log-facility=-
 pid-file=%s
-`, routerLANIf, rtr.addr, strings.Join(dns, ","), domain, b.path("dhcp.leases"), b.path("dhcp.pid"))
+`, routerLANIf, dhcpRangeStart, dhcpRangeEnd, rtr.addr, b.path(dhcpOptsFile), domain, b.path("dhcp.leases"), b.path("dhcp.pid"))
 	if err := b.write("dhcp.conf", conf, 0o644); err != nil {
 		return launch{}, err
 	}

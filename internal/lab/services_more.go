@@ -4,7 +4,6 @@ package lab
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -100,14 +99,16 @@ backend:setUp()
 	return launch{argv: []string{"dnsdist", "--supervised", "--disable-syslog", "-C", b.path("attacker-dnsdist.conf")}}, nil
 }
 
-// fakeLaunch writes a fake's configuration as JSON and returns the command
-// that runs it: the routerwatch binary's hidden `lab fake` subcommand.
+// fakeLaunch writes a fake's configuration as JSON (readable by root
+// only: a live fake's holds the router's credentials) and returns the
+// command that runs it: the routerwatch binary's hidden `lab fake`
+// subcommand.
 func fakeLaunch(b *builder, service, kind string, config any) (launch, error) {
-	data, err := json.MarshalIndent(config, "", "  ")
+	data, err := marshalConfig(service, config)
 	if err != nil {
-		return launch{}, fmt.Errorf("lab: %s: %w", service, err)
+		return launch{}, err
 	}
-	if err := b.write(service+".json", string(data)+"\n", 0o644); err != nil {
+	if err := b.write(service+".json", data, liveConfigMode); err != nil {
 		return launch{}, err
 	}
 	if b.exe == "" {

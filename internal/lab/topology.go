@@ -99,6 +99,7 @@ var roles = []role{
 	{"hostile.dns.spoof", ISP, netip.MustParseAddr("203.0.113.71"), "hostile-dns", "the source address of the hostile resolver's spoofed replies"},
 	{"legit.https", ISP, netip.MustParseAddr("203.0.113.10"), "legit-https", "the first legitimate HTTPS server (lab CA certificate for every canary name)"},
 	{"cdn.https", ISP, netip.MustParseAddr("203.0.113.16"), "legit-https", "another address of the legitimate HTTPS servers, as a CDN edge: the same valid lab CA certificate"},
+	{"attacker.host", ISP, netip.MustParseAddr("203.0.113.77"), "", "where the attacker's DNS-changer script runs, on the Internet (Lab.DNSChanger, lab attack dns-changer)"},
 	{"aitm.https", ISP, netip.MustParseAddr("203.0.113.99"), "aitm-https", "the attacker's AitM HTTPS server (self-signed: not valid for the lab CA)"},
 }
 

@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package fake runs the lab's hostile fakes, the two lab services that no
-// real daemon can play: a resolver that answers badly (KindDNS) and a
-// router whose services misbehave (KindDevice). They exist so that
-// routerwatch's probes and checks can be shown to end with unknown or
-// error findings, within their deadlines and memory bounds, instead of
-// crashing or hanging.
+// Package fake runs the lab services that no real daemon can play. Two are
+// hostile: a resolver that answers badly (KindDNS) and a router whose
+// services misbehave (KindDevice); they exist so that routerwatch's probes
+// and checks can be shown to end with unknown or error findings, within
+// their deadlines and memory bounds, instead of crashing or hanging. Two
+// are live management interfaces of the lab router: a legacy TP-Link web
+// UI (KindTPLinkUI) and a RouterOS API (KindRouterOS), whose DHCP DNS
+// setting is backed by the router's real dnsmasq (DHCPBackend), so that
+// changing it through them changes what the router's DHCP hands out.
 //
 // The lab starts a fake like any other daemon: `routerwatch lab fake --kind
 // KIND --config FILE` inside a lab namespace, in the foreground, logging to
 // stderr, stopped by PID (SIGTERM ends Run through its context). The
 // configuration is a JSON file the lab writes from the scenario (DNSConfig,
-// DeviceConfig); it is decoded strictly. A fake listens only on the
-// addresses its configuration names, which are lab addresses.
+// DeviceConfig, TPLinkUIConfig, RouterOSConfig); it is decoded strictly. A
+// fake listens only on the addresses its configuration names, which are
+// lab addresses. The live fakes also refuse to start outside the router
+// namespace their lab's state file names (ErrNotInLab), and signal only
+// the dnsmasq that state file records, in their own namespace, with its
+// recorded start time.
 package fake
 
 import (
@@ -36,10 +43,14 @@ const (
 	KindDNS Kind = "hostile-dns"
 	// KindDevice is the hostile router services (DeviceConfig).
 	KindDevice Kind = "hostile-device"
+	// KindTPLinkUI is the live legacy TP-Link web UI (TPLinkUIConfig).
+	KindTPLinkUI Kind = "tplink-ui"
+	// KindRouterOS is the live RouterOS API (RouterOSConfig).
+	KindRouterOS Kind = "routeros-api"
 )
 
 // Kinds lists the fakes.
-func Kinds() []Kind { return []Kind{KindDNS, KindDevice} }
+func Kinds() []Kind { return []Kind{KindDNS, KindDevice, KindTPLinkUI, KindRouterOS} }
 
 // Errors Run returns before it listens.
 var (
@@ -77,8 +88,32 @@ func Run(ctx context.Context, kind Kind, configFile string, logw io.Writer) erro
 			return fmt.Errorf("fake: %w: %w", ErrConfig, err)
 		}
 		return runDevice(ctx, c, logger)
+	case KindTPLinkUI:
+		var c TPLinkUIConfig
+		if err := decodeStrict(b, &c); err != nil {
+			return err
+		}
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("fake: %w: %w", ErrConfig, err)
+		}
+		if err := requireLabNetns(c.DHCP.StateFile); err != nil {
+			return err
+		}
+		return runTPLinkUI(ctx, c, logger)
+	case KindRouterOS:
+		var c RouterOSConfig
+		if err := decodeStrict(b, &c); err != nil {
+			return err
+		}
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("fake: %w: %w", ErrConfig, err)
+		}
+		if err := requireLabNetns(c.DHCP.StateFile); err != nil {
+			return err
+		}
+		return runRouterOS(ctx, c, logger)
 	default:
-		return fmt.Errorf("fake: %w %q (known: %s, %s)", ErrUnknownKind, kind, KindDNS, KindDevice)
+		return fmt.Errorf("fake: %w %q (known: %s, %s, %s, %s)", ErrUnknownKind, kind, KindDNS, KindDevice, KindTPLinkUI, KindRouterOS)
 	}
 }
 
