@@ -269,7 +269,7 @@ func (w *Watcher) Cycle(ctx context.Context) (*CycleResult, error) {
 
 // hijackParts gathers what makes the one "DNS hijacked" problem.
 type hijackParts struct {
-	verdict  string   // the DNS audit's headline when it found a lying resolver
+	verdict  string // the DNS audit's headline when it found a lying resolver
 	severity finding.Severity
 	words    []string // the settings' findings and changes
 	device   alert.Device

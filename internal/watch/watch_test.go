@@ -36,7 +36,11 @@ type events struct {
 	buf bytes.Buffer
 }
 
-func (e *events) Write(p []byte) (int, error) { e.mu.Lock(); defer e.mu.Unlock(); return e.buf.Write(p) }
+func (e *events) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.buf.Write(p)
+}
 
 func (e *events) take(t *testing.T) []alert.Event {
 	t.Helper()
