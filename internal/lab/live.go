@@ -54,6 +54,26 @@ type TPLinkUISpec struct {
 	// SessionTimeout is the idle time, in seconds, after which a cookie
 	// session ends (default 300; no source gives the firmware's).
 	SessionTimeout int `yaml:"session_timeout"`
+	// Password is the administrator's password (user RouterUser) of the
+	// live UIs; empty means the factory default RouterPassword. A
+	// scenario sets its own when a test must tell the password apart
+	// from every other string (the credential-leak tests grep for it).
+	Password string `yaml:"password"`
+}
+
+// RouterLogin returns the administrator's login of the lab router's live
+// UIs: what the owner (and, in the campaign, an attacker who read it with
+// CVE-2023-50224) uses.
+func (l *Lab) RouterLogin() (user, password string) {
+	return RouterUser, routerPassword(l.scenario)
+}
+
+// routerPassword is the scenario's live-UI password.
+func routerPassword(sc *Scenario) string {
+	if sc != nil && sc.TPLinkUI.Password != "" {
+		return sc.TPLinkUI.Password
+	}
+	return RouterPassword
 }
 
 // Defaults of TPLinkUISpec.
@@ -200,7 +220,7 @@ func setupTPLinkUI(_ context.Context, b *builder) (launch, error) {
 	}
 	cfg := fake.TPLinkUIConfig{
 		LAN: RoleAddr("router.lan"), Port: 80, WAN: RoleAddr("router.wan"),
-		Auth: fake.TPLinkAuth(sc.TPLinkUI.Auth), User: RouterUser, Password: RouterPassword,
+		Auth: fake.TPLinkAuth(sc.TPLinkUI.Auth), User: RouterUser, Password: routerPassword(sc),
 		Realm: sc.Identity.WebRealm, Server: sc.Identity.WebServer, SessionTimeout: sc.TPLinkUI.SessionTimeout,
 		Captures: captures,
 		State: fake.TPLinkState{
@@ -248,7 +268,7 @@ func setupRouterOSAPI(_ context.Context, b *builder) (launch, error) {
 		return fake.RouterOSService{Name: name, Port: port, Disabled: !on}
 	}
 	cfg := fake.RouterOSConfig{
-		Listen: listen, User: RouterUser, Password: RouterPassword,
+		Listen: listen, User: RouterUser, Password: routerPassword(sc),
 		DNSServers: upstream, AllowRemoteRequests: sc.HasService("dns-forwarder"),
 		Network: LANPrefix, Gateway: RoleAddr("router.lan"), DHCPServer: dhcpDNS,
 		Services: []fake.RouterOSService{

@@ -149,7 +149,7 @@ func TestLiveUICredentials(t *testing.T) {
 				if err != nil {
 					continue
 				}
-				if bytes.Contains(b, []byte(lab.RouterPassword)) {
+				if _, pass := l.RouterLogin(); bytes.Contains(b, []byte(pass)) {
 					t.Errorf("pid %d's command line %q holds the router's password", pid, b)
 				}
 			}
@@ -188,7 +188,8 @@ func ownerPage(t *testing.T, l *lab.Lab, page, array string) []string {
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: l.Dialer(lab.Client)}}
 	url := "http://" + l.Addr("router.lan").String() + "/userRpm/" + page
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	req.SetBasicAuth(lab.RouterUser, lab.RouterPassword)
+	user, pass := l.RouterLogin()
+	req.SetBasicAuth(user, pass)
 	req.Header.Set("Referer", url)
 	resp, err := client.Do(req)
 	if err != nil {

@@ -286,10 +286,11 @@ func (l *Lab) tplinkSetDNS(ctx context.Context, servers []netip.Addr) error {
 // tplinkClient speaks to the TP-Link UI at to from host, with source
 // address local (if valid), in the scenario's login scheme.
 type tplinkClient struct {
-	hc    *http.Client
-	host  string // as in URLs: address, and port unless 80
-	auth  fake.TPLinkAuth
-	token string // the cookie scheme's session token
+	hc       *http.Client
+	host     string // as in URLs: address, and port unless 80
+	auth     fake.TPLinkAuth
+	token    string // the cookie scheme's session token
+	password string
 }
 
 func (l *Lab) tplinkClient(from Host, local netip.Addr, to netip.AddrPort) *tplinkClient {
@@ -316,14 +317,15 @@ func (l *Lab) tplinkClient(from Host, local netip.Addr, to netip.AddrPort) *tpli
 			// The router's pages never redirect; a redirect is an error to see.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		host: host,
-		auth: fake.TPLinkAuth(l.scenario.TPLinkUI.Auth),
+		host:     host,
+		auth:     fake.TPLinkAuth(l.scenario.TPLinkUI.Auth),
+		password: routerPassword(l.scenario),
 	}
 }
 
 // cookie is the cookie scheme's Authorization cookie (CONFIGS.md §1.2).
-func cookie() string {
-	sum := md5.Sum([]byte(RouterPassword))
+func cookie(password string) string {
+	sum := md5.Sum([]byte(password))
 	return "Authorization=Basic%20" + base64.StdEncoding.EncodeToString([]byte(RouterUser+":"+hex.EncodeToString(sum[:])))
 }
 
@@ -335,9 +337,9 @@ func (c *tplinkClient) get(ctx context.Context, path, refPath string) ([]byte, e
 		return nil, err
 	}
 	if c.auth == fake.TPLinkCookie {
-		req.Header.Set("Cookie", cookie())
+		req.Header.Set("Cookie", cookie(c.password))
 	} else {
-		req.SetBasicAuth(RouterUser, RouterPassword)
+		req.SetBasicAuth(RouterUser, c.password)
 	}
 	if refPath != "" {
 		req.Header.Set("Referer", "http://"+c.host+refPath)
@@ -418,7 +420,7 @@ func (l *Lab) dialRouterOS(ctx context.Context) (*rosClient, error) {
 		_ = conn.SetDeadline(dl)
 	}
 	c := &rosClient{conn: conn, r: bufio.NewReader(conn)}
-	if _, err := c.run("/login", "=name="+RouterUser, "=password="+RouterPassword); err != nil {
+	if _, err := c.run("/login", "=name="+RouterUser, "=password="+routerPassword(l.scenario)); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("lab: routeros: login: %w", err)
 	}
