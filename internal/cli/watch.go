@@ -112,8 +112,8 @@ func (a *App) runWatch(ctx context.Context, f *watchFlags) error {
 	case wc.Interval != "":
 		o.Interval, _ = time.ParseDuration(wc.Interval) // validated at load
 	}
-	if f.interval < 0 || f.interval != 0 && f.interval < time.Minute {
-		return usagef("--interval must be at least 1m")
+	if f.interval < 0 || f.interval != 0 && f.interval < config.MinWatchInterval {
+		return usagef("--interval must be at least %s", config.MinWatchInterval)
 	}
 	switch {
 	case f.jitter >= 0:

@@ -62,6 +62,11 @@ type Policy struct {
 	AllowedResolvers []string `yaml:"allowed_resolvers"`
 }
 
+// MinWatchInterval is the shortest interval between watch cycles: a
+// lab or a test may poll often; a real router, whose legacy web UI allows
+// one admin session, should be read rarely (the default is 15m).
+const MinWatchInterval = 10 * time.Second
+
 // Watch configures `routerwatch watch`.
 type Watch struct {
 	// Interval between cycles ("15m"); empty means the default.
@@ -263,8 +268,8 @@ func (c *Config) Validate() error {
 func (w *Watch) validate() error {
 	if w.Interval != "" {
 		d, err := time.ParseDuration(w.Interval)
-		if err != nil || d < time.Minute || d > 7*24*time.Hour {
-			return fmt.Errorf("watch.interval: %q: want a duration between 1m and 168h", w.Interval)
+		if err != nil || d < MinWatchInterval || d > 7*24*time.Hour {
+			return fmt.Errorf("watch.interval: %q: want a duration between 10s and 168h", w.Interval)
 		}
 	}
 	if w.Jitter != nil && (*w.Jitter < 0 || *w.Jitter > 0.5 || *w.Jitter != *w.Jitter) {

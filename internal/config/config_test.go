@@ -26,7 +26,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-duplicate-key.yml", `duplicate`},
 		{"invalid-type.yml", `[1:12]`},
 		{"invalid-allowed-resolver.yml", `policy.allowed_resolvers[0]: "router.lan" is not an IP address`},
-		{"invalid-watch-interval.yml", `watch.interval: "5s": want a duration between 1m and 168h`},
+		{"invalid-watch-interval.yml", `watch.interval: "5s": want a duration between 10s and 168h`},
 		{"invalid-watch-duplicate.yml", `watch.routers[1]: the id "192.168.0.1" is used twice`},
 		{"invalid-credentials-file.yml", `credentials_file: "creds.yaml" must be an absolute path`},
 	}
