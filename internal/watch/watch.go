@@ -31,7 +31,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -271,8 +270,8 @@ func (w *Watcher) Cycle(ctx context.Context) (*CycleResult, error) {
 type hijackParts struct {
 	verdict  string // the DNS audit's headline when it found a lying resolver
 	severity finding.Severity
-	words    []string // the settings' findings and changes
-	device   alert.Device
+	words    []string // the settings' failing findings
+	changes  []string // the DNS settings' changes, in words
 	any      bool
 }
 
@@ -294,6 +293,7 @@ func (h *hijackParts) problem(routers []Router) (alert.Problem, bool) {
 	}
 	title := "DNS hijacked: a resolver this network is given is not yours"
 	var detail []string
+	detail = append(detail, h.changes...)
 	detail = append(detail, h.words...)
 	if h.verdict != "" {
 		title = "DNS hijacked: a resolver this network is given lies"
@@ -381,20 +381,34 @@ func (w *Watcher) router(ctx context.Context, r Router, c *alert.Cycle, h *hijac
 	for _, g := range rec.Changes {
 		w.log.Info("watch: change", "router", r.ID, "severity", g.Severity, "change", g.Sentence())
 	}
+	// The first reading of a router without a baseline becomes its
+	// baseline: from then on, its resolvers are the owner's, and any
+	// other is "not yours".
+	if rec.BaselineID == 0 {
+		if _, err := w.o.Store.SetBaseline(ctx, store.Baseline{DeviceID: r.ID, SnapshotID: rec.Meta.ID, Note: "first reading by watch"}); err != nil {
+			w.log.Error("watch: setting the first baseline", "router", r.ID, "error", err)
+		} else {
+			w.log.Info("watch: first reading kept as the baseline", "router", r.ID, "snapshot", rec.Meta.ID)
+		}
+	}
+	// The DNS changes, since the baseline (else since the last reading),
+	// name what the hijack problem is about.
+	dnsChanges := rec.SinceBaseline
+	if rec.BaselineID == 0 {
+		dnsChanges = rec.Changes
+	}
+	for _, g := range dnsChanges {
+		if strings.HasPrefix(g.Path, "dhcp_dns") || strings.HasPrefix(g.Path, "wan_dns") {
+			h.changes = append(h.changes, g.Sentence())
+		}
+	}
 	for i := range rec.Findings {
 		f := &rec.Findings[i]
 		if f.Status != finding.StatusFail || f.Severity < w.o.AlertOn {
 			continue
 		}
 		if hijackFinding(f.CheckID) {
-			words := f.Title + ": " + f.Detail
-			for _, g := range slices.Concat(rec.SinceBaseline, rec.Changes) {
-				if strings.HasPrefix(g.Path, "dhcp_dns") || strings.HasPrefix(g.Path, "wan_dns") {
-					words = g.Sentence()
-					break
-				}
-			}
-			h.add(f.Severity, words)
+			h.add(f.Severity, f.Title+": "+f.Detail)
 			continue
 		}
 		c.Problems = append(c.Problems, alert.ProblemFromFinding(dev, f))
