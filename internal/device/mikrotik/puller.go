@@ -52,7 +52,7 @@ var pullMenus = []struct {
 }
 
 // APIPuller reads a router over the RouterOS API (TCP 8728) or API-SSL
-// (8729, when Target.TLS).
+// (8729, when Target.TLS). It is also the Fixer.
 type APIPuller struct {
 	// TLS configures API-SSL. Nil verifies the router's certificate
 	// against the system roots, for the router's address; a router with
@@ -63,7 +63,10 @@ type APIPuller struct {
 	Now func() time.Time
 }
 
-var _ device.Puller = APIPuller{}
+var (
+	_ device.Puller = APIPuller{}
+	_ device.Fixer  = APIPuller{}
+)
 
 // Name implements device.Puller.
 func (APIPuller) Name() string { return AdapterAPI }
