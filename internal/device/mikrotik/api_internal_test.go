@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,7 +145,7 @@ func FuzzReadSentence(f *testing.F) {
 				t.Fatalf("sentence of %d bytes", total)
 			}
 			again, err := readSentence(bufio.NewReader(bytes.NewReader(encodeSentence(words...))))
-			if err != nil || !slicesEqual(words, again) {
+			if err != nil || !slices.Equal(words, again) {
 				t.Fatalf("round trip: %q -> %q, %v", words, again, err)
 			}
 			parseSentence(words)
@@ -152,14 +153,20 @@ func FuzzReadSentence(f *testing.F) {
 	})
 }
 
-func slicesEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+// FuzzDecodeRESTRows feeds the REST reply decoder arbitrary bytes: no
+// panic, bounded rows.
+func FuzzDecodeRESTRows(f *testing.F) {
+	f.Add([]byte(`[{".id":"*1","name":"telnet","port":"23","disabled":"true"}]`))
+	f.Add([]byte(`{"servers":"192.0.2.1","allow-remote-requests":"true","cache-size":2048,"x":{"y":1}}`))
+	f.Add([]byte(`{"error":404,"message":"Not Found"}`))
+	f.Add([]byte(`[1,2,3]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rows, err := decodeRESTRows(b)
+		if err != nil {
+			return
 		}
-	}
-	return true
+		if len(rows) > maxReplyRows {
+			t.Fatalf("%d rows", len(rows))
+		}
+	})
 }

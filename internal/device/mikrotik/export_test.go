@@ -394,6 +394,14 @@ set name=r
 			},
 		},
 		{
+			name: "byte_order_mark",
+			in:   "\xef\xbb\xbf" + head + "/ip dns\nset servers=192.0.2.1\n/system identity\nset name=gw\n",
+			want: []expect{
+				{"identity.firmware", `"7.18"`, "header by RouterOS"},
+				{"wan_dns", `["192.0.2.1"]`, "/ip dns servers (line 6)"},
+			},
+		},
+		{
 			name: "escapes_and_slash_paths",
 			in: head + `/ip/dns/set servers=192.0.2.1,192.0.2.2
 /system identity

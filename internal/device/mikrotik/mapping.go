@@ -692,7 +692,12 @@ func (m *mapper) upnp() {
 		m.cfg.SetService(device.ServiceUPnP, device.Service{Enabled: device.Unknown[bool](m.at(key, "enabled", "not read"))})
 		return
 	}
-	m.cfg.SetService(device.ServiceUPnP, device.Service{Enabled: m.boolField(key, r, "enabled", strp("no"), noteUPnPDefault, false)})
+	na := m.at(key, "", "RouterOS's UPnP has no port or source setting")
+	m.cfg.SetService(device.ServiceUPnP, device.Service{
+		Enabled: m.boolField(key, r, "enabled", strp("no"), noteUPnPDefault, false),
+		Port:    device.Unknown[uint16](na),
+		Allowed: device.Unknown[[]netip.Prefix](na),
+	})
 }
 
 // defaultCommunities are names the mapping shows as they are: the
@@ -709,6 +714,7 @@ func (m *mapper) snmp() {
 		svc.Enabled = m.boolField(key, r, "enabled", strp("no"), noteSNMPDefault, false)
 	}
 	svc.Port = device.Known[uint16](161, m.at(key, "", "the SNMP port; RouterOS's /snmp has no port setting"))
+	svc.Allowed = device.Unknown[[]netip.Prefix](m.at(comKey, "addresses", "each community has its own address list"))
 	m.cfg.SetService(device.ServiceSNMP, svc)
 
 	rows, known := m.t.rowsOf(comKey)
