@@ -40,9 +40,10 @@
 //   - Exports leave out /user accounts (the verbose sample, which prints
 //     every setting, has none), so Admins from an export is unknown.
 //   - No secret leaves the package: property values named like secrets
-//     (password, secret, pre-shared-key, private-key, passphrase, …) and
-//     non-default SNMP community names are replaced by "(redacted)" in
-//     Snapshot.Raw and counted; communities appear in the Config as
+//     (password, secret, pre-shared-key, private-key, passphrase, …),
+//     whole values that embed a command with a credential (a script's
+//     "/tool fetch … password=…") and non-default SNMP community names
+//     are replaced by "(redacted)" in Snapshot.Raw and counted; communities appear in the Config as
 //     "configured-N". Credentials are sent only on the login (API) or in
 //     the Authorization header (REST), never logged.
 //   - Online access goes only through the *netx.Dialer given. Every read
@@ -51,6 +52,14 @@
 //     /quit. API-SSL needs a router certificate: RouterOS without one
 //     offers only anonymous Diffie-Hellman suites, which Go's TLS does not
 //     implement, and the handshake fails with ErrNoCertificate's hint.
+//
+// The Fixer (APIPuller, over the API only) sets the DHCP network's
+// dns-server, /ip dns servers, turns services off, and turns remote
+// management off by restricting a service's address list to the LAN
+// prefix rather than disabling it (the owner keeps managing from the LAN,
+// and the Internet side is closed whatever the firewall says). It refuses,
+// before any change, what would cut its own session. Backup is the
+// current values as JSON; Restore sets them back.
 //
 // The API client is our own (no Go RouterOS client is served here): the
 // word and sentence encoding of help.mikrotik.com "API", tags, the

@@ -320,6 +320,9 @@ set [ find default=yes ] mode=dynamic-keys wpa2-pre-shared-key=\
 add group=full name=alice password=swordfish
 /ip ssh
 set always-allow-password-login=yes
+/system script
+add name=backup source="/tool fetch url=\"ftp://192.0.2.5/x\" user=u password=Pa55 upload=yes"
+add name=harmless source="/log info hello"
 `,
 			want: []expect{
 				{"services.snmp.enabled", `true`, "/snmp enabled (line 6)"},
@@ -328,8 +331,8 @@ set always-allow-password-login=yes
 			},
 			// trap-community, three community names (a disabled one is
 			// still a community), the PPP password, the PSK, the user
-			// password.
-			redacted: 7,
+			// password, the script that embeds a password.
+			redacted: 8,
 		},
 		{
 			name: "partial_menu_export",
@@ -432,7 +435,7 @@ set name="caf\C3\A9 \"router\"\_1"
 			if tc.warnings == nil && len(snap.Warnings) != 0 {
 				t.Errorf("unexpected warnings %q", snap.Warnings)
 			}
-			for _, secret := range []string{"hunter2", "swordfish", "correct horse", "n0t-public", "monitoring", "public2", "s3cr3t"} {
+			for _, secret := range []string{"hunter2", "swordfish", "correct horse", "n0t-public", "monitoring", "public2", "s3cr3t", "Pa55"} {
 				if bytes.Contains(snap.Raw[0].Body, []byte(secret)) {
 					t.Errorf("raw export keeps the secret %q", secret)
 				}

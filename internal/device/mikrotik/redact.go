@@ -3,6 +3,7 @@
 package mikrotik
 
 import (
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -46,14 +47,21 @@ func isSecretProp(name string) bool {
 	return false
 }
 
+// embeddedSecret finds a console command with a credential inside a
+// value: a script's source, a scheduler's on-event, a lease script
+// ("/tool fetch user=u password=p …").
+var embeddedSecret = regexp.MustCompile(`(?i)(password|passwd|secret|pre-shared-key|passphrase|private-key)\s*=\s*[^\s=]`)
+
 // isSecretValue reports whether value v of property name in menu is a
-// secret: any non-empty value of a secret property, and SNMP community
-// names that are not a well-known default (a community is a password).
+// secret: any non-empty value of a secret property, a value that embeds
+// a command with a credential (the whole value goes: a script cannot be
+// redacted piecemeal safely), and SNMP community names that are not a
+// well-known default (a community is a password).
 func isSecretValue(menu, name, v string) bool {
 	if v == "" {
 		return false
 	}
-	if isSecretProp(name) {
+	if isSecretProp(name) || embeddedSecret.MatchString(v) {
 		return true
 	}
 	switch {
