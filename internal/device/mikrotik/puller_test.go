@@ -406,3 +406,28 @@ func TestPullNoSecretOnTheWireButLogin(t *testing.T) {
 		t.Errorf("password sent %d times, want once", n)
 	}
 }
+
+// TestPullRedacts: a non-default community and an SNMPv3 password never
+// reach the Config or the raw artifacts.
+func TestPullRedacts(t *testing.T) {
+	st := mikrotiktest.Lunarsa()
+	st.Add("snmp/community", map[string]string{"name": "n0t-public", "addresses": "192.168.88.0/24",
+		"authentication-password": "v3-s3cret", "read-access": "true", "disabled": "false"})
+	srv := mikrotiktest.NewServer(t, st, mikrotiktest.Options{Users: users})
+	snap, err := mikrotik.APIPuller{}.Pull(ctxT(t), testDialer(), tgt(srv.Addr, false), creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFields(t, snap.Config, []expect{{"snmp_communities", `["public","configured-1"]`, "/snmp/community/print name"}})
+	all, _ := json.Marshal(snap)
+	for _, secret := range []string{"n0t-public", "v3-s3cret", testPassword} {
+		if strings.Contains(string(all), secret) {
+			t.Errorf("the snapshot holds %q", secret)
+		}
+	}
+	for _, a := range snap.Raw {
+		if a.Name == "/snmp/community/print" && a.Redacted != 2 {
+			t.Errorf("%s: %d redacted, want 2", a.Name, a.Redacted)
+		}
+	}
+}
