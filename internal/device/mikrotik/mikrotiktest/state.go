@@ -278,7 +278,7 @@ func Lunarsa() *State {
 	s.SetSingle("system/ntp/client", map[string]string{"enabled": "true", "mode": "unicast",                                                                            // line 107
 		"primary-ntp": "164.73.232.34", "secondary-ntp": "190.64.134.53", "server-dns-names": ""})
 	// Lines 102-105 set the four default rules' action to disk; their
-	// topics are the defaults (the verbose sample's lines 313-316).
+	// topics are the defaults (the verbose sample's lines 317-320).
 	for i, topics := range []string{"info", "error", "warning", "critical"} {
 		s.Add("system/logging", map[string]string{".id": "*" + strconv.Itoa(i), "topics": topics, "action": "disk", "prefix": "", "disabled": "false", "invalid": "false", "default": "true"})
 	}
