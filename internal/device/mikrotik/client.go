@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/device"
@@ -194,8 +195,10 @@ func (c *apiClient) run(command string, attrs ...string) (*reply, error) {
 	for {
 		ws, err := readSentence(c.r)
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, errClosed
+			// A router that closes at once closes with our command
+			// unread, so the peer may see a reset rather than an EOF.
+			if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+				return nil, fmt.Errorf("%w (%v)", errClosed, err)
 			}
 			return nil, c.ioErr(err)
 		}
