@@ -36,7 +36,9 @@
 //     prove it (a rule that certainly accepts or drops it, or a chain that
 //     ends without dropping it, RouterOS accepting what no rule matches);
 //     rules that may or may not match (jumps, unknown matchers, unknown
-//     interfaces) leave it unknown, with the rule in the Note.
+//     interfaces) leave it unknown, with the rule in the Note. Only the
+//     IPv4 filter is read: where the router has a global IPv6 address or
+//     an IPv6 DHCP client, a drop proves nothing and WAN stays unknown.
 //   - Exports leave out /user accounts (the verbose sample, which prints
 //     every setting, has none), so Admins from an export is unknown.
 //   - No secret leaves the package: property values named like secrets

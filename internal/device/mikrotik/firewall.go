@@ -445,6 +445,7 @@ func synMatches(v string) bool {
 // reachability fills each service's WAN field.
 func (m *mapper) reachability() {
 	f := m.newFirewall()
+	ipv6 := m.ipv6()
 	for key, svc := range m.cfg.Services {
 		if key == device.ServiceUPnP {
 			svc.WAN = device.Unknown[bool](m.at("ip/upnp", "", "UPnP answers on its internal interfaces only; not analysed"))
@@ -485,6 +486,11 @@ func (m *mapper) reachability() {
 			}
 			src.Note = strings.Join(notes, "; ")
 			switch {
+			case v == verdictBlocked && ipv6 != "":
+				// The IPv4 filter drops it, but the router has IPv6 on
+				// the Internet side, whose /ipv6 firewall is not read.
+				src.Note = "the IPv4 firewall drops it, but " + ipv6 + ": " + src.Note
+				svc.WAN = device.Unknown[bool](src)
 			case v == verdictBlocked:
 				svc.WAN = device.Known(false, src)
 			case v == verdictReachable && svc.Enabled.Known:
@@ -498,6 +504,32 @@ func (m *mapper) reachability() {
 		}
 		m.cfg.Services[key] = svc
 	}
+}
+
+// ipv6 says why IPv6 may reach the router from the Internet ("IPv6 is
+// configured (…) and /ipv6 firewall is not analysed"), or "" when the
+// configuration has no global IPv6 address and no IPv6 DHCP client. The
+// analysis reads only the IPv4 filter.
+func (m *mapper) ipv6() string {
+	addrs, aKnown := m.t.rowsOf("ipv6/address")
+	clients, cKnown := m.t.rowsOf("ipv6/dhcp-client")
+	if !aKnown || !cKnown {
+		return "whether IPv6 is configured was not read, and /ipv6 firewall is not analysed"
+	}
+	for _, r := range clients {
+		if active(r, false) {
+			return fmt.Sprintf("an IPv6 DHCP client runs on %s (%s), and /ipv6 firewall is not analysed", r.props["interface"], r.loc)
+		}
+	}
+	for _, r := range addrs {
+		a, _, _ := strings.Cut(r.props["address"], "/")
+		ip, err := netip.ParseAddr(a)
+		if !active(r, false) || err != nil || ip.IsLinkLocalUnicast() || ip.IsLoopback() {
+			continue
+		}
+		return fmt.Sprintf("the router has the IPv6 address %s (%s), and /ipv6 firewall is not analysed", r.props["address"], r.loc)
+	}
+	return ""
 }
 
 // privateRanges cannot be the source of a connection from the Internet.

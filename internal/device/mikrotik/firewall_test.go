@@ -56,6 +56,14 @@ func TestReachability(t *testing.T) {
 			`true`, "accepted by filter rule (line 13)"},
 		{"loopback_only_accept", "/ip firewall filter\nadd chain=input dst-address=127.0.0.1\nadd action=drop chain=input\n",
 			`false`, "dropped by filter rule (line 12)"},
+		// The analysis reads the IPv4 filter only: with IPv6 on the WAN
+		// side, a drop proves nothing.
+		{"ipv6_address_on_wan", "/ipv6 address\nadd address=2001:db8::1/64 interface=ether1\n/ip firewall filter\nadd action=drop chain=input in-interface-list=WAN\n",
+			unknown, "the router has the IPv6 address 2001:db8::1/64 (line 11)"},
+		{"ipv6_dhcp_client", "/ipv6 dhcp-client\nadd interface=ether1 pool-name=v6 request=prefix\n/ip firewall filter\nadd action=drop chain=input in-interface-list=WAN\n",
+			unknown, "an IPv6 DHCP client runs on ether1"},
+		{"ipv6_link_local_only", "/ipv6 address\nadd address=fe80::1/64 interface=bridge\n/ip firewall filter\nadd action=drop chain=input in-interface-list=WAN\n",
+			`false`, "dropped by filter rule (line 13)"},
 		{"local_destination_accept", "/ip firewall filter\nadd chain=input dst-address-type=local protocol=tcp\nadd action=drop chain=input\n",
 			`true`, "accepted by filter rule (line 11)"},
 	}
@@ -77,7 +85,8 @@ func TestReachability(t *testing.T) {
 
 // TestReachabilityWANInterfaces: which interfaces count as the WAN.
 func TestReachabilityWANInterfaces(t *testing.T) {
-	const head = "# jan/02/2021 10:00:00 by RouterOS 6.48.6\n/ip service\nset telnet disabled=no\n"
+	// /system identity makes each a whole export.
+	const head = "# jan/02/2021 10:00:00 by RouterOS 6.48.6\n/system identity\nset name=gw\n/ip service\nset telnet disabled=no\n"
 	for _, tc := range []struct {
 		name, in, want, note string
 	}{

@@ -18,9 +18,10 @@ import (
 )
 
 // pullMenus are the menus a pull prints: those the export mapping reads.
-// optional ones do not exist on every version (RouterOS 6 has no
-// /system/ntp/client/servers; CHR no /system/routerboard), so their
-// absence is not worth a warning.
+// Optional ones do not exist on every router (RouterOS 6 has no
+// /system/ntp/client/servers; the ipv6 package may be off): a router
+// that has no such command has none of those rows, which is what the
+// mapping is told, without a warning.
 var pullMenus = []struct {
 	key      string
 	optional bool
@@ -45,6 +46,8 @@ var pullMenus = []struct {
 	{"ip/firewall/nat", false},
 	{"interface/list", true},
 	{"interface/list/member", true},
+	{"ipv6/address", true},
+	{"ipv6/dhcp-client", true},
 	{"system/ntp/client", false},
 	{"system/ntp/client/servers", true},
 	{"system/logging", false},
@@ -127,9 +130,11 @@ func printMenus(cl *apiClient) (map[string][]map[string]string, []string, []devi
 		var trap *trapError
 		switch {
 		case errors.As(err, &trap):
-			if !m.optional {
-				warnings = append(warnings, fmt.Sprintf("%s: %s", apiDisplay(m.key), trap.message))
+			if m.optional && strings.Contains(trap.message, "no such command") {
+				replies[m.key] = []map[string]string{}
+				continue
 			}
+			warnings = append(warnings, fmt.Sprintf("%s: %s", apiDisplay(m.key), trap.message))
 			continue
 		case err != nil:
 			return nil, nil, nil, printErr(err)

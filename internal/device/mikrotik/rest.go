@@ -85,9 +85,12 @@ func (p RESTPuller) Pull(ctx context.Context, d *netx.Dialer, t device.Target, c
 			return nil, fmt.Errorf("routeros rest: %s: %w", restDisplay(m.key), err)
 		}
 		if status != http.StatusOK {
-			if !m.optional {
-				warnings = append(warnings, fmt.Sprintf("%s: HTTP %d", restDisplay(m.key), status))
+			if m.optional && status == http.StatusNotFound {
+				// No such menu on this router: none of its rows.
+				replies[m.key] = []map[string]string{}
+				continue
 			}
+			warnings = append(warnings, fmt.Sprintf("%s: HTTP %d", restDisplay(m.key), status))
 			continue
 		}
 		n := 0
