@@ -117,7 +117,9 @@ func Pull(ctx context.Context, o PullOptions) (*device.Snapshot, error) {
 				snap.Target = addr
 			}
 			return snap, nil
-		case errors.Is(err, device.ErrUnsupported) && len(pullers) > 1:
+		case len(pullers) > 1 && (errors.Is(err, device.ErrUnsupported) || netx.Classify(err) == netx.StatusRefused):
+			// Not this adapter's router: another service, or nothing
+			// listening on this adapter's port.
 			tried = append(tried, p.Name())
 			continue
 		}

@@ -11,16 +11,22 @@ import (
 	"slices"
 
 	"github.com/routerwatch/routerwatch/internal/device"
+	"github.com/routerwatch/routerwatch/internal/device/mikrotik"
 	"github.com/routerwatch/routerwatch/internal/device/openwrt"
 	"github.com/routerwatch/routerwatch/internal/device/tplink"
 )
 
 // Pullers returns a fresh copy of every online adapter, in the order
-// automatic detection tries them: the cheapest to rule out first.
+// automatic detection tries them: the legacy TP-Link web UI (one request
+// tells), the RouterOS API (its port answers or not), OpenWrt's ubus,
+// and the RouterOS 7 REST API last (it shares the web port with
+// RouterOS's own web UI).
 func Pullers() []device.Puller {
 	return []device.Puller{
 		&tplink.Legacy{},
+		mikrotik.APIPuller{},
 		openwrt.Adapter{},
+		mikrotik.RESTPuller{},
 	}
 }
 
@@ -30,6 +36,7 @@ func Importers() []device.Importer {
 	return []device.Importer{
 		tplink.ConfigBin{},
 		openwrt.BackupImporter{},
+		mikrotik.Importer{},
 		// UCI text last: it is plain text, the least specific format.
 		openwrt.UCIImporter{},
 	}
