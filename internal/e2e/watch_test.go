@@ -41,8 +41,8 @@ type receivers struct {
 	syslogs []string
 
 	hookURL, smtpHost string
-	smtpPort         int
-	syslogPath       string
+	smtpPort          int
+	syslogPath        string
 }
 
 func (r *receivers) counts() (int, int, int) {
