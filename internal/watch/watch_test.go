@@ -68,10 +68,10 @@ type world struct {
 	dbPath string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	wd := &world{out: &events{}}
-	wd.r = tplinktest.New(t, tplinktest.SyntheticSamples(), tplinktest.Options{Scheme: tplinktest.Cookie, User: user, Password: password})
+	wd.r = tplinktest.New(t, tplinktest.SyntheticSamples(), tplinktest.Options{Scheme: tplinktest.Cookie, User: user, Password: password, NoLog: true})
 	// The router's settings as they should be: no UPnP, no WPS, so that
 	// only the hijack raises anything.
 	wd.r.SetState(func(s *tplinktest.State) { s.UPnP, s.WPS = false, false })
@@ -81,7 +81,7 @@ func newWorld(t *testing.T) *world {
 }
 
 // open opens the store and a watcher over it (again after a restart).
-func (wd *world) open(t *testing.T) *watch.Watcher {
+func (wd *world) open(t testing.TB) *watch.Watcher {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), wd.dbPath)
 	if err != nil {
@@ -197,5 +197,15 @@ func TestNewRefuses(t *testing.T) {
 				t.Error("accepted")
 			}
 		})
+	}
+}
+
+// flipDNS is a state change: the DHCP DNS to the attacker's, or back.
+func flipDNS(hijack bool) func(*tplinktest.State) {
+	return func(s *tplinktest.State) {
+		s.DHCP.DNS1 = "0.0.0.0"
+		if hijack {
+			s.DHCP.DNS1 = attacker
+		}
 	}
 }
