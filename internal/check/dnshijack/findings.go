@@ -166,6 +166,15 @@ func nameEvidence(nr NameResult) finding.Evidence {
 			b.WriteString(": " + p.Reason)
 		}
 	}
+	for _, d := range nr.Delays {
+		b.WriteString("; " + d.String())
+	}
+	for _, p := range nr.Profiles {
+		fmt.Fprintf(&b, "; asked %s: %s", p.Profile.name(), p.Outcome)
+		if len(p.Addrs) > 0 {
+			b.WriteString(" " + addrList(p.Addrs))
+		}
+	}
 	if nr.Detail != "" {
 		b.WriteString(" [" + nr.Detail + "]")
 	}

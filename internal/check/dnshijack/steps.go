@@ -196,9 +196,23 @@ func headline(r *Result) string {
 	case VerdictUnknown:
 		return fmt.Sprintf("COULD NOT DECIDE: resolver(s) %s could not be judged; see why below.", strings.Join(unknown, ", "))
 	}
-	msg := fmt.Sprintf("No DNS hijacking found: %d resolver(s) answered %d login names like the trusted resolvers.", len(r.Verdicts), len(r.Canaries))
-	if len(unknown) > 0 {
-		msg += " Not judged: " + strings.Join(unknown, ", ") + "."
+	return "No DNS hijacking found: " + answeredCounts(r.Verdicts) + "."
+}
+
+// answeredCounts says how many canaries each resolver answered like the
+// trusted resolvers, from the same counts its reasons give
+// (ResolverVerdict.Matched and Total).
+func answeredCounts(vs []ResolverVerdict) string {
+	all := len(vs) > 0
+	for _, v := range vs {
+		all = all && v.Matched == v.Total && v.Total == vs[0].Total
 	}
-	return msg
+	if all {
+		return fmt.Sprintf("%d resolver(s) answered all %d login names like the trusted resolvers", len(vs), vs[0].Total)
+	}
+	var parts []string
+	for _, v := range vs {
+		parts = append(parts, fmt.Sprintf("%s answered %d of %d login names like the trusted resolvers", v.Resolver.Key(), v.Matched, v.Total))
+	}
+	return strings.Join(parts, "; ")
 }
