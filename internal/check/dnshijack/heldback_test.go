@@ -85,7 +85,7 @@ func TestJudgeHeldBack(t *testing.T) {
 		headline  string   // a substring
 	}{
 		{name: "late_login_names", slow: late, want: VerdictSuspicious, wantConf: finding.ConfidenceLow,
-			wantWords: []string{"holds back outlook.office365.com (A answered after 2.5 s, AAAA answered after 2.5 s)", "median 5 ms"}, headline: "SUSPICIOUS"},
+			wantWords: []string{"holds back outlook.office365.com (A answered after 2.5 s, AAAA answered after 2.5 s)", "median 5 ms"}, headline: "SUSPICIOUS: resolver 203.0.113.5 (primary DHCPv4 DNS (eth0)) holds some login names back"},
 		{name: "silent_login_names", slow: silent, want: VerdictSuspicious, wantConf: finding.ConfidenceMedium,
 			wantWords: []string{"A not answered in 5 s"}},
 		{name: "login_names_fail_only", slow: servfail, want: VerdictSuspicious, wantConf: finding.ConfidenceLow,

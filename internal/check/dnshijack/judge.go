@@ -102,6 +102,9 @@ func (d Delay) String() string {
 
 // seconds formats a duration for people: "2.5 s", "180 ms".
 func seconds(d time.Duration) string {
+	if d < time.Millisecond {
+		return "under 1 ms"
+	}
 	if d < time.Second {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
@@ -842,9 +845,11 @@ func unanswered(v *ResolverVerdict) []string {
 }
 
 // lyingProfiles describes the canaries whose answer depends on how the
-// question is shaped, when one shape gets a lie and another the truth.
+// question is shaped, when one shape gets a lie and another the truth;
+// names with the same pattern are named together.
 func lyingProfiles(v *ResolverVerdict) []string {
-	var out []string
+	var order []string
+	names := map[string][]string{}
 	for _, nr := range v.Names {
 		var bad, good []string
 		for _, p := range nr.Profiles {
@@ -855,9 +860,18 @@ func lyingProfiles(v *ResolverVerdict) []string {
 				good = append(good, p.Profile.Describe())
 			}
 		}
-		if len(bad) > 0 && len(good) > 0 {
-			out = append(out, fmt.Sprintf("%s falsely to %s questions and truly to %s ones", nr.Name, strings.Join(bad, " and "), strings.Join(good, " and ")))
+		if len(bad) == 0 || len(good) == 0 {
+			continue
 		}
+		pattern := fmt.Sprintf("falsely to %s questions and truly to %s ones", strings.Join(bad, " and "), strings.Join(good, " and "))
+		if _, ok := names[pattern]; !ok {
+			order = append(order, pattern)
+		}
+		names[pattern] = append(names[pattern], nr.Name)
+	}
+	out := make([]string, len(order))
+	for i, p := range order {
+		out[i] = strings.Join(names[p], ", ") + " " + p
 	}
 	return out
 }
