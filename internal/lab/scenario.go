@@ -115,9 +115,42 @@ type AttackerSpec struct {
 // HijackRule sends Names to To.
 type HijackRule struct {
 	Names []string `yaml:"names"`
-	// To is an address or role (usually aitm.https).
+	// To is an address or role (usually aitm.https). In attacker.hijack
+	// it may be left out when DelayMS is set: the names are then only
+	// held back and answered honestly.
 	To string `yaml:"to"`
+	// DelayMS holds the answers to these names back this many
+	// milliseconds (dnsdist DelayAction; attacker-dnsdist only): a rogue
+	// that waits out detectors with a short timeout, while its victims'
+	// stubs wait longer (glibc: 5 s).
+	DelayMS int `yaml:"delay_ms"`
+	// Shapes limit the rule to questions of these shapes (all of them),
+	// as a rogue that answers detectors honestly would (attacker-dnsdist
+	// only; empty: every question): ShapeStub, ShapeNoDO, ShapeRD.
+	Shapes []string `yaml:"shapes"`
 }
+
+// Question shapes an attacker rule can key on (HijackRule.Shapes), each
+// a dnsdist selector.
+const (
+	// ShapeStub: questions without an OPT record, as glibc, Android and
+	// Chrome's resolver send them (RecordsTypeCountRule: no OPT in the
+	// additional section).
+	ShapeStub = "stub"
+	// ShapeNoDO: questions without the DNSSEC OK bit, with or without
+	// OPT: every client but a validating one (NotRule(DNSSECRule())).
+	ShapeNoDO = "no-do"
+	// ShapeRD: questions with recursion desired, as every client sends
+	// them and a cache-snooping scanner does not (RDRule()).
+	ShapeRD = "rd"
+)
+
+// Shapes lists the shapes a rule can key on.
+func Shapes() []string { return []string{ShapeStub, ShapeNoDO, ShapeRD} }
+
+// Hijacks reports whether the rule rewrites its names (rather than only
+// holding them back).
+func (h HijackRule) Hijacks() bool { return h.To != "" }
 
 // RASpec configures the router's router advertisements on the LAN
 // (service ra; needs ipv6).
@@ -253,6 +286,9 @@ func (s *Scenario) DHCPDNS() []netip.Addr {
 func (s *Scenario) HijackTarget(name string) (netip.Addr, bool) {
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
 	for _, h := range s.Attacker.Hijack {
+		if !h.Hijacks() {
+			continue
+		}
 		for _, n := range h.Names {
 			if name == n || strings.HasSuffix(name, "."+n) {
 				return resolve(h.To), true
@@ -439,6 +475,21 @@ func (s *Scenario) validateAttacker() error {
 			return err
 		}
 	}
+	dnsmasq := s.HasService("attacker-resolver") || s.HasService("attacker-resolver-2")
+	for i, r := range s.Attacker.Hijack {
+		field := fmt.Sprintf("attacker.hijack[%d]", i)
+		switch {
+		case (r.DelayMS != 0 || len(r.Shapes) > 0) && (dnsmasq || !s.HasService("attacker-dnsdist")):
+			return fmt.Errorf("%s: delay_ms and shapes need service attacker-dnsdist alone (dnsmasq can do neither)", field)
+		case r.DelayMS < 0 || r.DelayMS > 10000:
+			return fmt.Errorf("%s.delay_ms: %d, want 0 to 10000", field, r.DelayMS)
+		}
+		for j, sh := range r.Shapes {
+			if !slices.Contains(Shapes(), sh) {
+				return fmt.Errorf("%s.shapes[%d]: %q, want one of %s", field, j, sh, strings.Join(Shapes(), ", "))
+			}
+		}
+	}
 	return s.checkRules("attacker.hijack", s.Attacker.Hijack)
 }
 
@@ -447,6 +498,16 @@ func (s *Scenario) validateAttacker() error {
 func (s *Scenario) checkRules(section string, rules []HijackRule) error {
 	for i, r := range rules {
 		field := fmt.Sprintf("%s[%d]", section, i)
+		if section != "attacker.hijack" && (r.DelayMS != 0 || len(r.Shapes) > 0) {
+			return fmt.Errorf("%s: delay_ms and shapes are for attacker.hijack only", field)
+		}
+		if r.To == "" && r.DelayMS > 0 && section == "attacker.hijack" {
+			// Held back only: nothing to resolve.
+			if len(r.Names) == 0 {
+				return fmt.Errorf("%s.names: must list at least one name", field)
+			}
+			continue
+		}
 		if len(r.Names) == 0 {
 			return fmt.Errorf("%s.names: must list at least one name", field)
 		}

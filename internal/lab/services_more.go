@@ -92,12 +92,43 @@ backend:setUp()
 		for _, n := range h.Names {
 			fmt.Fprintf(&s, "hijack%d:add(newDNSName(\"%s.\"))\n", i, n)
 		}
-		fmt.Fprintf(&s, "addAction(SuffixMatchNodeRule(hijack%d), SpoofAction({\"%s\"}))\n", i, resolve(h.To))
+		rule := fmt.Sprintf("SuffixMatchNodeRule(hijack%d)", i)
+		if len(h.Shapes) > 0 {
+			sels := []string{rule}
+			for _, sh := range h.Shapes {
+				sels = append(sels, shapeRule(sh))
+			}
+			rule = "AndRule({" + strings.Join(sels, ", ") + "})"
+		}
+		fmt.Fprintf(&s, "local rule%d = %s\n", i, rule)
+		if h.DelayMS > 0 {
+			// Not final: the answer (spoofed below, or the backend's)
+			// leaves DelayMS later.
+			fmt.Fprintf(&s, "addAction(rule%d, DelayAction(%d))\n", i, h.DelayMS)
+		}
+		if h.Hijacks() {
+			fmt.Fprintf(&s, "addAction(rule%d, SpoofAction({\"%s\"}))\n", i, resolve(h.To))
+		}
 	}
 	if err := b.write("attacker-dnsdist.conf", s.String(), 0o644); err != nil {
 		return launch{}, err
 	}
 	return launch{argv: []string{"dnsdist", "--supervised", "--disable-syslog", "-C", b.path("attacker-dnsdist.conf")}}, nil
+}
+
+// shapeRule is the dnsdist selector of a question shape
+// (HijackRule.Shapes).
+func shapeRule(shape string) string {
+	switch shape {
+	case ShapeStub:
+		// No OPT (type 41) record in the additional section (3).
+		return "RecordsTypeCountRule(3, 41, 0, 0)"
+	case ShapeNoDO:
+		return "NotRule(DNSSECRule())"
+	case ShapeRD:
+		return "RDRule()"
+	}
+	return ""
 }
 
 // fakeLaunch writes a fake's configuration as JSON and returns the command
