@@ -150,9 +150,12 @@ func TestEngineIPv6Window(t *testing.T) {
 	}{
 		{name: "ipv4_only_lan", files: kernel("1", ""), want: true},
 		{name: "router_advertised", files: kernel("1", raRoute), want: false},
-		{name: "static_ipv6_with_route", files: kernel("0", staticRoute), want: false},
-		{name: "static_ipv6_without_route", files: kernel("0", ""), want: true},
+		// Static IPv6, the kernel not listening to advertisements:
+		// it knows no router, the route says nothing about
+		// advertisements.
+		{name: "static_ipv6_with_route", files: kernel("0", staticRoute), want: true},
 		{name: "kernel_state_unreadable", files: map[string]string{}, want: true},
+		{name: "kernel_state_unreadable_ipv6_route", files: map[string]string{hostnet.ProcIPv6RoutePath: staticRoute}, want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

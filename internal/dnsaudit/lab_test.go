@@ -35,6 +35,9 @@ import (
 var dnsScenarios = []string{
 	"apt28", "all-rogue", "benign-forwarder", "cdn-variance", "dnssec-strip",
 	"nxdomain-rewrite", "dnsdist-spoof", "ipv6-rdnss", "ipv6-dhcpv6", "hostile-dns", "clean",
+	// Issue 8: login names held back past the question timeout, rogues
+	// that lie only to some question shapes, an IPv4-only LAN.
+	"slow-login", "dnsdist-stub-only", "dnsdist-no-do", "ipv4-only",
 }
 
 // documentedFailures are the failing findings a scenario documents for a
@@ -275,7 +278,7 @@ func checkScenario(t *testing.T, sc *lab.Scenario, run dnsRun) {
 		if s.Verdict != r.Verdict {
 			t.Errorf("resolver %s: verdict %s, want %s; reasons %v", key, s.Verdict, r.Verdict, attrs(s.Attributes, "reason"))
 		}
-		if r.Verdict == lab.VerdictHijacked {
+		if r.Verdict == lab.VerdictHijacked || r.Verdict == lab.VerdictSuspicious {
 			hijacked[key] = true
 		}
 		checkResolver(t, rep, key, r)
@@ -339,6 +342,10 @@ func checkResolver(t *testing.T, rep *report, key string, r lab.ResolverExpect) 
 		if hij.Status != "fail" || hij.Severity != "critical" {
 			t.Errorf("resolver %s: dns.resolver_hijacked %s/%s, want fail/critical", key, hij.Status, hij.Severity)
 		}
+	case lab.VerdictSuspicious:
+		if hij.Status != "fail" || hij.Severity != "medium" {
+			t.Errorf("resolver %s: dns.resolver_hijacked %s/%s, want fail/medium", key, hij.Status, hij.Severity)
+		}
 	case lab.VerdictClean:
 		if hij.Status != "pass" {
 			t.Errorf("resolver %s: dns.resolver_hijacked %s, want pass: %s", key, hij.Status, hij.Detail)
@@ -370,6 +377,17 @@ func checkResolver(t *testing.T, rep *report, key string, r lab.ResolverExpect) 
 	for _, n := range append(slices.Clone(r.Hijacked), r.Variant...) {
 		if !slices.ContainsFunc(hij.Evidence, func(e kv) bool { return e.Key == "canary "+n }) {
 			t.Errorf("resolver %s: canary %s was not checked", key, n)
+		}
+	}
+	// Names held back: answered (waited for past the question timeout)
+	// with the measured delay in the evidence, and named in the reason.
+	for _, n := range r.Delayed {
+		delay := fmt.Sprintf("answered after %.1f", float64(r.DelayMS)/1000)
+		if ev := hij.evidence("canary " + n); len(ev) != 1 || !strings.Contains(ev[0], delay) {
+			t.Errorf("resolver %s: canary %s: %q, want the delay (%s s)", key, n, ev, delay)
+		}
+		if !strings.Contains(hij.Detail, "holds back") || !strings.Contains(hij.Detail, n) {
+			t.Errorf("resolver %s: %q does not say it holds %s back", key, hij.Detail, n)
 		}
 	}
 	// DNSSEC: the names the scenario strips are reported stripped.

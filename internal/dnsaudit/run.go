@@ -112,23 +112,27 @@ func (p *Plan) tlsPort() uint16 {
 // noRouterKnown reports that no IPv6 router is known to advertise on
 // ifname, so that the router solicitation need not wait for a router
 // that delays its answer (dhcpprobe.Prober.NoRouterKnown). The kernel
-// knows: when it listens to advertisements (accept_ra), it keeps what
-// one taught it (a default route, a prefix, an address) for the
-// lifetimes the router gave, and it solicited when the link came up;
-// nothing learned means no router advertised lately. When it does not
-// listen (static IPv6) or cannot be read, an IPv6 default route on the
-// interface is the only sign of a router.
+// knows: what an advertisement taught it (a default route, a prefix, an
+// address) it keeps for the lifetimes the router gave, and when it
+// listens to advertisements (accept_ra) it solicited as the link came
+// up; nothing learned means no router advertised lately. When it does
+// not listen (static IPv6), it knows no router either: RFC 4861's timing
+// still holds (a router that did not just advertise answers within
+// 0.5 s), and only a router that multicast an advertisement in the 3 s
+// before the solicitation would answer later. When the kernel's state
+// cannot be read, an IPv6 default route on the interface is the only
+// sign of a router.
 func (p *Plan) noRouterKnown(facts *hostnet.Facts, ifname string) bool {
 	st, err := hostnet.IPv6LinkState(p.env, ifname)
-	if err == nil && st.AcceptRA {
-		p.logger.Debug("dns: ipv6 link", "interface", ifname, "accept_ra", true, "router_learned", st.RALearned, "tentative", st.Tentative)
+	if err == nil {
+		p.logger.Debug("dns: ipv6 link", "interface", ifname, "accept_ra", st.AcceptRA, "router_learned", st.RALearned, "tentative", st.Tentative)
 		return !st.RALearned
 	}
 	route := false
 	for _, g := range facts.Gateways {
 		route = route || (g.Addr.Is6() && g.Interface == ifname)
 	}
-	p.logger.Debug("dns: ipv6 link", "interface", ifname, "accept_ra", false, "ipv6_default_route", route, "error", err)
+	p.logger.Debug("dns: ipv6 link", "interface", ifname, "ipv6_default_route", route, "error", err)
 	return !route
 }
 
