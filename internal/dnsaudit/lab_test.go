@@ -622,7 +622,114 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-// BenchmarkLabDNS times the issue's full run in the lab: `routerwatch
+// BenchmarkLabDNS times `routerwatch dns` in the lab, as a user runs it
+// (process start and `ip netns exec` included), one sub-benchmark per
+// network:
+//
+//   - all-rogue: the issue's full run (see benchAllRogue), with the
+//     measurement alone and a dig baseline beside it;
+//   - ipv4-only: a LAN without router advertisements or DHCPv6, where the
+//     campaign's routers are (discovery: DHCPINFORM, and a router
+//     solicitation and DHCPv6 request nobody answers);
+//   - ipv6-rdnss and ipv6-dhcpv6: dual-stack LANs (a router advertising
+//     RDNSS; and a stateless DHCPv6 server besides).
+//
+// Each reports its median and 90th percentile wall time in ms. Run it as
+// root:
+//
+//	go test -run '^$' -bench BenchmarkLabDNS -benchtime 20x ./internal/dnsaudit/
+//
+// With ROUTERWATCH_BENCH_BASELINE=/path/to/an/older/routerwatch, every
+// sub-benchmark also runs that binary's full run in the same iterations,
+// interleaved (base-full-median-ms), and ratio-full-vs-base divides this
+// build's median by it: the before/after of a change, measured side by
+// side on a machine whose load changes.
+func BenchmarkLabDNS(b *testing.B) {
+	labtest.RequireRoot(b, "all-rogue")
+	b.Run("all-rogue", benchAllRogue)
+	for _, name := range []string{"ipv4-only", "ipv6-rdnss", "ipv6-dhcpv6"} {
+		b.Run(name, func(b *testing.B) { benchNetwork(b, name) })
+	}
+}
+
+// benchRun runs exe's `dns args...` once on the lab's client and checks
+// the verdicts (resolver → verdict); it returns the wall time.
+func benchRun(b *testing.B, l *lab.Lab, exe string, args []string, want map[string]string) time.Duration {
+	b.Helper()
+	cmd := l.Command(b.Context(), lab.Client, exe, append([]string{"dns"}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	var ee *exec.ExitError
+	if err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 1) {
+		b.Fatalf("%s dns: %v", exe, err)
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		b.Fatal(err)
+	}
+	verdicts := map[string]string{}
+	for _, s := range rep.Subjects {
+		if s.Kind == "resolver" {
+			verdicts[s.ID] = s.Verdict
+		}
+	}
+	if fmt.Sprint(verdicts) != fmt.Sprint(want) {
+		b.Fatalf("%s: verdicts %v, want %v", exe, verdicts, want)
+	}
+	return took
+}
+
+// benchNetwork times the full run (discovery included, no --interface:
+// the default route's, as for a user) in scenario name, whose expect
+// block gives the verdicts, and the baseline binary's in the same
+// iterations.
+func benchNetwork(b *testing.B, name string) {
+	l := labtest.Up(b, name)
+	want := map[string]string{}
+	for _, r := range l.Scenario().Expect.Resolvers {
+		want[netip.MustParseAddr(r.Server).String()] = r.Verdict
+	}
+	trusted := l.Addr("trusted.resolver")
+	args := []string{
+		"--trusted-doh", "https://" + trusted.String() + lab.DoHPath + "#" + lab.TrustedResolverName,
+		"--trusted-dot", netip.AddrPortFrom(trusted, 853).String() + "#" + lab.TrustedResolverName,
+		"--trust-ca", l.CAFile(), "--dnssec-name", "www.corp.test", "--nxdomain-parent", nxParent, "--format", "json",
+	}
+	exe, base := labtest.Executable(b), os.Getenv("ROUTERWATCH_BENCH_BASELINE")
+	// Warm up: the first run after Up waits for the link-local address
+	// to leave duplicate address detection, and fills the caches.
+	benchRun(b, l, exe, args, want)
+	if base != "" {
+		benchRun(b, l, base, args, want)
+	}
+	var tNew, tBase []time.Duration
+	for b.Loop() {
+		tNew = append(tNew, benchRun(b, l, exe, args, want))
+		if base != "" {
+			tBase = append(tBase, benchRun(b, l, base, args, want))
+		}
+	}
+	reportRuns(b, "full", tNew)
+	if base != "" {
+		reportRuns(b, "base-full", tBase)
+		b.ReportMetric(float64(quantile(tNew, 0.5))/float64(quantile(tBase, 0.5)), "ratio-full-vs-base")
+		b.Logf("base-full %v", tBase)
+	}
+	b.ReportMetric(0, "ns/op")
+	b.Logf("full %v", tNew)
+}
+
+// reportRuns reports the median and 90th percentile of ds in ms.
+func reportRuns(b *testing.B, what string, ds []time.Duration) {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(quantile(ds, 0.5)), what+"-median-ms")
+	b.ReportMetric(ms(quantile(ds, 0.9)), what+"-p90-ms")
+}
+
+// benchAllRogue times the issue's full run in the lab: `routerwatch
 // dns` in the client of all-rogue, whose OS configuration names a third
 // resolver (the router's own forwarder) besides the two attacker
 // resolvers DHCP hands out: 3 resolvers × the 12 built-in canaries, the
@@ -636,20 +743,12 @@ func readFile(t *testing.T, path string) string {
 //   - resolvers: the same three named with --resolver (measurement only);
 //   - dig: the baseline, dig asking the same plain-DNS questions of the
 //     three resolvers one after another (dig -f, one process), then the
-//     trusted resolver's questions over DoT, one after another.
+//     trusted resolver's questions over DoT, one after another;
+//   - base-full (with ROUTERWATCH_BENCH_BASELINE): the older binary's
+//     full run.
 //
-// Each reports its median and 90th percentile wall time in ms (process
-// start and `ip netns exec` included); ratio-full and ratio-resolvers
-// divide routerwatch's medians by dig's. Run it as root:
-//
-//	go test -run '^$' -bench BenchmarkLabDNS -benchtime 20x ./internal/dnsaudit/
-//
-// With ROUTERWATCH_BENCH_BASELINE=/path/to/an/older/routerwatch, a fourth
-// sub-measurement, base-full, runs that binary's full run in the same
-// iterations, and ratio-full-vs-base divides this build's median by it:
-// the before/after of a change, measured side by side.
-func BenchmarkLabDNS(b *testing.B) {
-	labtest.RequireRoot(b, "all-rogue")
+// ratio-full and ratio-resolvers divide routerwatch's medians by dig's.
+func benchAllRogue(b *testing.B) {
 	l := labtest.Up(b, "all-rogue")
 	router := l.Addr("router.dns")
 	resolvers := []netip.Addr{l.Addr("attacker.resolver"), l.Addr("attacker.resolver2"), router}
@@ -679,33 +778,8 @@ func BenchmarkLabDNS(b *testing.B) {
 	exe := labtest.Executable(b)
 
 	base := os.Getenv("ROUTERWATCH_BENCH_BASELINE")
-	rwWith := func(exe string, args []string) time.Duration {
-		cmd := l.Command(b.Context(), lab.Client, exe, append([]string{"dns"}, args...)...)
-		var out bytes.Buffer
-		cmd.Stdout = &out
-		start := time.Now()
-		err := cmd.Run()
-		took := time.Since(start)
-		var ee *exec.ExitError
-		if err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 1) {
-			b.Fatalf("routerwatch dns: %v", err)
-		}
-		var rep report
-		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-			b.Fatal(err)
-		}
-		verdicts := map[string]string{}
-		for _, s := range rep.Subjects {
-			if s.Kind == "resolver" {
-				verdicts[s.ID] = s.Verdict
-			}
-		}
-		want := map[string]string{resolvers[0].String(): "hijacked", resolvers[1].String(): "hijacked", router.String(): "clean"}
-		if fmt.Sprint(verdicts) != fmt.Sprint(want) {
-			b.Fatalf("verdicts %v, want %v", verdicts, want)
-		}
-		return took
-	}
+	want := map[string]string{resolvers[0].String(): "hijacked", resolvers[1].String(): "hijacked", router.String(): "clean"}
+	rwWith := func(exe string, args []string) time.Duration { return benchRun(b, l, exe, args, want) }
 	rw := func(args []string) time.Duration { return rwWith(exe, args) }
 	dig := func() time.Duration {
 		start := time.Now()
@@ -733,17 +807,13 @@ func BenchmarkLabDNS(b *testing.B) {
 			tBase = append(tBase, rwWith(base, full))
 		}
 	}
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	b.ReportMetric(ms(quantile(tFull, 0.5)), "full-median-ms")
-	b.ReportMetric(ms(quantile(tFull, 0.9)), "full-p90-ms")
-	b.ReportMetric(ms(quantile(tNamed, 0.5)), "resolvers-median-ms")
-	b.ReportMetric(ms(quantile(tNamed, 0.9)), "resolvers-p90-ms")
-	b.ReportMetric(ms(quantile(tDig, 0.5)), "dig-median-ms")
-	b.ReportMetric(ms(quantile(tDig, 0.9)), "dig-p90-ms")
+	reportRuns(b, "full", tFull)
+	reportRuns(b, "resolvers", tNamed)
+	reportRuns(b, "dig", tDig)
 	b.ReportMetric(float64(quantile(tFull, 0.5))/float64(quantile(tDig, 0.5)), "ratio-full")
 	b.ReportMetric(float64(quantile(tNamed, 0.5))/float64(quantile(tDig, 0.5)), "ratio-resolvers")
 	if base != "" {
-		b.ReportMetric(ms(quantile(tBase, 0.5)), "base-full-median-ms")
+		reportRuns(b, "base-full", tBase)
 		b.ReportMetric(float64(quantile(tFull, 0.5))/float64(quantile(tBase, 0.5)), "ratio-full-vs-base")
 	}
 	b.ReportMetric(0, "ns/op") // the per-iteration total mixes three commands
