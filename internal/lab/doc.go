@@ -88,7 +88,8 @@
 // detector's timeout; dnsdist-stub-only and dnsdist-no-do lie only to
 // questions shaped like their victims': attacker.hijack delay_ms and
 // shapes, dnsdist DelayAction and selectors), setups that must not raise an
-// alarm (clean, benign-forwarder, cdn-variance, nxdomain-rewrite), a
+// alarm (clean, benign-forwarder, cdn-variance, nxdomain-rewrite,
+// ipv6-static: IPv6 set by hand, no router advertisements), a
 // hostile resolver (hostile-dns), and routers to identify and audit for
 // exposure (tplink-legacy, mikrotik-exposed, hardened, hostile). Each file
 // says what a checker should conclude.
