@@ -38,7 +38,7 @@ var dnsScenarios = []string{
 	// Issue 8: login names held back past the question timeout, rogues
 	// that lie only to some question shapes, LANs whose routers send no
 	// advertisements (IPv4 only; IPv6 set by hand).
-	"slow-login", "dnsdist-stub-only", "dnsdist-no-do", "ipv4-only", "ipv6-static",
+	"slow-login", "dnsdist-stub-only", "dnsdist-no-do", "dnsdist-https", "ipv4-only", "ipv6-static",
 }
 
 // documentedFailures are the failing findings a scenario documents for a
@@ -364,7 +364,7 @@ func checkResolver(t *testing.T, rep *report, key string, r lab.ResolverExpect) 
 		outcome = strings.TrimSpace(outcome)
 		want := "match"
 		switch {
-		case slices.Contains(r.Hijacked, name):
+		case slices.Contains(r.Hijacked, name), slices.Contains(r.HTTPSHijacked, name):
 			want = "intercepted"
 		case slices.Contains(r.Variant, name) && r.Verdict == lab.VerdictHijacked:
 			want = "unsigned_variant"
@@ -375,7 +375,7 @@ func checkResolver(t *testing.T, rep *report, key string, r lab.ResolverExpect) 
 			t.Errorf("resolver %s: canary %s: %s, want %s", key, name, e.Value, want)
 		}
 	}
-	for _, n := range append(slices.Clone(r.Hijacked), r.Variant...) {
+	for _, n := range slices.Concat(r.Hijacked, r.Variant, r.HTTPSHijacked) {
 		if !slices.ContainsFunc(hij.Evidence, func(e kv) bool { return e.Key == "canary "+n }) {
 			t.Errorf("resolver %s: canary %s was not checked", key, n)
 		}

@@ -91,6 +91,11 @@ type ResolverExpect struct {
 	// Hostile: it is the hostile resolver: its replies follow hostile_dns,
 	// and no answer check applies.
 	Hostile bool `yaml:"hostile"`
+	// HTTPSHijacked: canary names whose HTTPS record (type 65) alone it
+	// forges (attacker https), with a hint to an address that does not
+	// serve a valid certificate for the name; their A and AAAA answers
+	// are honest.
+	HTTPSHijacked []string `yaml:"https_hijacked"`
 	// Delayed: canary names whose answers it holds back (attacker
 	// delay_ms) while it answers other names at once.
 	Delayed []string `yaml:"delayed"`
@@ -187,7 +192,7 @@ func (e *Expect) validate() error {
 		for _, l := range []struct {
 			name  string
 			names []string
-		}{{"hijacked", r.Hijacked}, {"variant", r.Variant}, {"dnssec_unsigned", r.DNSSECUnsigned}, {"delayed", r.Delayed}} {
+		}{{"hijacked", r.Hijacked}, {"variant", r.Variant}, {"dnssec_unsigned", r.DNSSECUnsigned}, {"delayed", r.Delayed}, {"https_hijacked", r.HTTPSHijacked}} {
 			if err := checkNames(field+"."+l.name, l.names); err != nil {
 				return err
 			}

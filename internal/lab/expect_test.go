@@ -75,6 +75,34 @@ func checkResolver(t *testing.T, l *lab.Lab, r lab.ResolverExpect) {
 			}
 		}
 	}
+	// HTTPS-only lies: the HTTPS record's hint is the attacker's, the A
+	// answer stays honest (checked above).
+	for _, n := range r.HTTPSHijacked {
+		to, _ := l.Scenario().HTTPSHint(n)
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(n), dns.TypeHTTPS)
+		resp, err := l.Exchange(ctx, lab.Client, "udp", netip.AddrPortFrom(server, 53), m)
+		if err != nil {
+			t.Errorf("%s HTTPS @%s: %v", n, server, err)
+			continue
+		}
+		var hints []netip.Addr
+		for _, rr := range resp.Answer {
+			if h, ok := rr.(*dns.HTTPS); ok {
+				for _, kv := range h.Value {
+					if v4, ok := kv.(*dns.SVCBIPv4Hint); ok {
+						for _, ip := range v4.Hint {
+							a, _ := netip.AddrFromSlice(ip)
+							hints = append(hints, a.Unmap())
+						}
+					}
+				}
+			}
+		}
+		if !slices.Equal(hints, []netip.Addr{to}) {
+			t.Errorf("%s HTTPS @%s: hints %v, want %v", n, server, hints, to)
+		}
+	}
 	// Held-back names come late (over UDP, as a stub asks); asked all at
 	// once, they cost one delay.
 	var wg sync.WaitGroup

@@ -124,6 +124,10 @@ type HijackRule struct {
 	// that waits out detectors with a short timeout, while its victims'
 	// stubs wait longer (glibc: 5 s).
 	DelayMS int `yaml:"delay_ms"`
+	// HTTPS spoofs only the HTTPS record (type 65) of the names, with To
+	// as its ipv4hint (attacker-dnsdist only): the A and AAAA answers
+	// stay honest, and a browser that uses the hints connects to To.
+	HTTPS bool `yaml:"https"`
 	// Shapes limit the rule to questions of these shapes (all of them),
 	// as a rogue that answers detectors honestly would (attacker-dnsdist
 	// only; empty: every question): ShapeStub, ShapeNoDO, ShapeRD.
@@ -148,9 +152,9 @@ const (
 // Shapes lists the shapes a rule can key on.
 func Shapes() []string { return []string{ShapeStub, ShapeNoDO, ShapeRD} }
 
-// Hijacks reports whether the rule rewrites its names (rather than only
-// holding them back).
-func (h HijackRule) Hijacks() bool { return h.To != "" }
+// Hijacks reports whether the rule rewrites its names' addresses (rather
+// than only holding them back, or lying in HTTPS records only).
+func (h HijackRule) Hijacks() bool { return h.To != "" && !h.HTTPS }
 
 // RASpec configures the router's router advertisements on the LAN
 // (service ra; needs ipv6).
@@ -293,6 +297,18 @@ func (s *Scenario) HijackTarget(name string) (netip.Addr, bool) {
 			if name == n || strings.HasSuffix(name, "."+n) {
 				return resolve(h.To), true
 			}
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// HTTPSHint returns the hint the attacker's HTTPS-only rule (attacker
+// https) gives name, and whether one does.
+func (s *Scenario) HTTPSHint(name string) (netip.Addr, bool) {
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	for _, h := range s.Attacker.Hijack {
+		if h.HTTPS && slices.ContainsFunc(h.Names, func(n string) bool { return name == n || strings.HasSuffix(name, "."+n) }) {
+			return resolve(h.To), true
 		}
 	}
 	return netip.Addr{}, false
@@ -479,8 +495,8 @@ func (s *Scenario) validateAttacker() error {
 	for i, r := range s.Attacker.Hijack {
 		field := fmt.Sprintf("attacker.hijack[%d]", i)
 		switch {
-		case (r.DelayMS != 0 || len(r.Shapes) > 0) && (dnsmasq || !s.HasService("attacker-dnsdist")):
-			return fmt.Errorf("%s: delay_ms and shapes need service attacker-dnsdist alone (dnsmasq can do neither)", field)
+		case (r.DelayMS != 0 || len(r.Shapes) > 0 || r.HTTPS) && (dnsmasq || !s.HasService("attacker-dnsdist")):
+			return fmt.Errorf("%s: delay_ms, shapes and https need service attacker-dnsdist alone (dnsmasq can do none)", field)
 		case r.DelayMS < 0 || r.DelayMS > 10000:
 			return fmt.Errorf("%s.delay_ms: %d, want 0 to 10000", field, r.DelayMS)
 		}
@@ -490,7 +506,15 @@ func (s *Scenario) validateAttacker() error {
 			}
 		}
 	}
-	return s.checkRules("attacker.hijack", s.Attacker.Hijack)
+	if err := s.checkRules("attacker.hijack", s.Attacker.Hijack); err != nil {
+		return err
+	}
+	for i, r := range s.Attacker.Hijack {
+		if r.HTTPS && (r.To == "" || !resolve(r.To).Is4()) {
+			return fmt.Errorf("attacker.hijack[%d].https: needs an IPv4 address or role in to (the hint)", i)
+		}
+	}
+	return nil
 }
 
 // checkRules validates name → address rules (attacker.hijack,
@@ -498,8 +522,8 @@ func (s *Scenario) validateAttacker() error {
 func (s *Scenario) checkRules(section string, rules []HijackRule) error {
 	for i, r := range rules {
 		field := fmt.Sprintf("%s[%d]", section, i)
-		if section != "attacker.hijack" && (r.DelayMS != 0 || len(r.Shapes) > 0) {
-			return fmt.Errorf("%s: delay_ms and shapes are for attacker.hijack only", field)
+		if section != "attacker.hijack" && (r.DelayMS != 0 || len(r.Shapes) > 0 || r.HTTPS) {
+			return fmt.Errorf("%s: delay_ms, shapes and https are for attacker.hijack only", field)
 		}
 		if r.To == "" && r.DelayMS > 0 && section == "attacker.hijack" {
 			// Held back only: nothing to resolve.

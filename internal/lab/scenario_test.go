@@ -46,7 +46,7 @@ func TestParseScenarioInvalid(t *testing.T) {
 		{name: "bad_hijack_name", file: "invalid-bad-hijack-name.yaml",
 			wantErr: `scenario invalid-bad-hijack-name.yaml: attacker.hijack[0].names[0]: "outlook..office365.com" is not a lowercase DNS name`},
 		{name: "delay_with_dnsmasq", file: "invalid-delay-with-dnsmasq.yaml",
-			wantErr: `scenario invalid-delay-with-dnsmasq.yaml: attacker.hijack[0]: delay_ms and shapes need service attacker-dnsdist alone (dnsmasq can do neither)`},
+			wantErr: `scenario invalid-delay-with-dnsmasq.yaml: attacker.hijack[0]: delay_ms, shapes and https need service attacker-dnsdist alone (dnsmasq can do none)`},
 		{name: "bad_shape", file: "invalid-bad-shape.yaml",
 			wantErr: `scenario invalid-bad-shape.yaml: attacker.hijack[0].shapes[1]: "no-ad", want one of stub, no-do, rd`},
 		{name: "identity_quote", file: "invalid-identity-quote.yaml",
@@ -171,7 +171,7 @@ func TestEmbeddedScenarios(t *testing.T) {
 			}
 			for _, r := range s.Expect.Resolvers {
 				want := deriveResolver(s, netip.MustParseAddr(r.Server))
-				got := derived{hijacked: r.Hijacked, variant: r.Variant, unsigned: r.DNSSECUnsigned, hostile: r.Hostile, verdict: r.Verdict, delayed: r.Delayed, delayMS: r.DelayMS}
+				got := derived{hijacked: r.Hijacked, variant: r.Variant, unsigned: r.DNSSECUnsigned, hostile: r.Hostile, verdict: r.Verdict, delayed: r.Delayed, delayMS: r.DelayMS, https: r.HTTPSHijacked}
 				if diff := cmp.Diff(want, got, cmp.AllowUnexported(derived{}), cmpopts.EquateEmpty()); diff != "" {
 					t.Errorf("resolver %s: expectation disagrees with the configuration (-derived +expect):\n%s", r.Server, diff)
 				}
@@ -197,10 +197,10 @@ func TestEmbeddedScenarios(t *testing.T) {
 
 // derived is what a resolver does according to the configuration.
 type derived struct {
-	hijacked, variant, unsigned, delayed []string
-	delayMS                              int
-	hostile                              bool
-	verdict                              string
+	hijacked, variant, unsigned, delayed, https []string
+	delayMS                                     int
+	hostile                                     bool
+	verdict                                     string
 }
 
 // deriveResolverRole names the role whose address a is.
@@ -253,6 +253,9 @@ func deriveResolver(s *Scenario, addr netip.Addr) derived {
 				d.delayed = append(d.delayed, h.Names...)
 				d.delayMS = h.DelayMS
 			}
+			if h.HTTPS {
+				d.https = append(d.https, h.Names...)
+			}
 		}
 		for _, r := range records {
 			inZone := dns.IsSubDomain(SignedZone, dns.Fqdn(r.Name))
@@ -286,7 +289,7 @@ func deriveResolver(s *Scenario, addr netip.Addr) derived {
 		d.verdict = VerdictSuspicious
 	}
 	forged := slices.ContainsFunc(d.variant, func(n string) bool { return slices.Contains(d.unsigned, n) })
-	if len(d.hijacked) > 0 || forged {
+	if len(d.hijacked) > 0 || len(d.https) > 0 || forged {
 		d.verdict = VerdictHijacked
 	}
 	return d

@@ -106,7 +106,10 @@ backend:setUp()
 			// leaves DelayMS later.
 			fmt.Fprintf(&s, "addAction(rule%d, DelayAction(%d))\n", i, h.DelayMS)
 		}
-		if h.Hijacks() {
+		switch {
+		case h.HTTPS:
+			fmt.Fprintf(&s, "addAction(AndRule({rule%d, QTypeRule(65)}), SpoofRawAction(\"%s\"))\n", i, httpsHintRdata(resolve(h.To)))
+		case h.Hijacks():
 			fmt.Fprintf(&s, "addAction(rule%d, SpoofAction({\"%s\"}))\n", i, resolve(h.To))
 		}
 	}
@@ -114,6 +117,18 @@ backend:setUp()
 		return launch{}, err
 	}
 	return launch{argv: []string{"dnsdist", "--supervised", "--disable-syslog", "-C", b.path("attacker-dnsdist.conf")}}, nil
+}
+
+// httpsHintRdata is the RDATA of an HTTPS record (RFC 9460) in service
+// mode, priority 1, target "." (the name itself), with one ipv4hint, as
+// a Lua string of decimal escapes for SpoofRawAction.
+func httpsHintRdata(hint netip.Addr) string {
+	b := append([]byte{0, 1, 0, 0, 4, 0, 4}, hint.AsSlice()...)
+	var out strings.Builder
+	for _, c := range b {
+		fmt.Fprintf(&out, "\\%03d", c)
+	}
+	return out.String()
 }
 
 // shapeRule is the dnsdist selector of a question shape

@@ -4,6 +4,7 @@ package measure
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,42 @@ func TestRunProfiles(t *testing.T) {
 			}
 			if r := strings.Join(v.Reasons, "; "); !strings.Contains(r, tt.reason) {
 				t.Errorf("reasons %q lack %q", r, tt.reason)
+			}
+		})
+	}
+}
+
+// TestRunHTTPSHints: a rogue that leaves A and AAAA alone and points the
+// HTTPS record's hints at its server is caught by the stub profile's
+// HTTPS question (browsers ask it); asked A and AAAA only, it passes.
+func TestRunHTTPSHints(t *testing.T) {
+	l := newTestLab(t)
+	for _, tt := range []struct {
+		name     string
+		profiles []dnshijack.Profile
+		want     dnshijack.Verdict
+	}{
+		{name: "every_profile", want: dnshijack.VerdictHijacked},
+		{name: "without_https_questions", profiles: []dnshijack.Profile{dnshijack.ProfileEDNS, dnshijack.ProfileValidating}, want: dnshijack.VerdictClean},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			z := l.truth()
+			z.HTTPS = map[string][]netip.Addr{}
+			for _, n := range outlookNames {
+				z.HTTPS[n+"."] = []netip.Addr{l.aitm}
+			}
+			in := l.input(resolverAt(dnsprobetest.NewServer(t, z), dnshijack.SourceDHCPv4, 0))
+			in.Profiles = tt.profiles
+			res, err := run(t.Context(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := res.Verdicts[0]
+			if v.Verdict != tt.want {
+				t.Errorf("verdict %s, want %s; reasons %q", v.Verdict, tt.want, v.Reasons)
+			}
+			if tt.want == dnshijack.VerdictHijacked && outcomes(v)["outlook.office365.com"] != dnshijack.OutcomeIntercepted {
+				t.Errorf("outlook.office365.com: %s, want intercepted", outcomes(v)["outlook.office365.com"])
 			}
 		})
 	}
