@@ -202,3 +202,35 @@ func TestJudgeProfiles(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgeListsDisagreeOnVictimShape: a primary that lies only to
+// stub-shaped questions still disagrees with an honest secondary, though
+// its answers to other shapes match the secondary's.
+func TestJudgeListsDisagreeOnVictimShape(t *testing.T) {
+	const name = "outlook.office365.com"
+	dhcp := func(i int) Source { return Source{Kind: SourceDHCPv4, Index: i, Detail: "eth0"} }
+	b := newObs(name).trusted(name, "198.51.100.10").
+		resolver("203.0.113.66", dhcp(0), nil).
+		resolver("198.51.100.53", dhcp(1), nil).
+		proof("203.0.113.99", name, dnsprobe.ProofInvalid)
+	b.obs.Profiles = CanaryProfiles()
+	for i := range b.obs.Resolvers {
+		ro := &b.obs.Resolvers[i]
+		for _, p := range CanaryProfiles() {
+			addr := "198.51.100.10"
+			if i == 0 && p == ProfileStub {
+				addr = "203.0.113.99"
+			}
+			ro.Answers[Key{Name: dns.Fqdn(name), Type: dns.TypeA, Profile: p}] = Answer{Resp: &dnsprobe.Response{Rcode: "NOERROR", MinTTL: 300,
+				Answers: []dnsprobe.Record{{}}, Addrs: []netip.Addr{netip.MustParseAddr(addr)}}}
+			ro.Answers[Key{Name: dns.Fqdn(name), Type: dns.TypeAAAA, Profile: p}] = Answer{Resp: &dnsprobe.Response{Rcode: "NOERROR"}}
+		}
+	}
+	res, err := Judge(judgeInput(), b.obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(res.Findings)["dns.primary_secondary_disagree@dhcpv4 eth0"]; got != "fail/medium/medium" {
+		t.Errorf("primary_secondary_disagree = %q, want fail/medium/medium", got)
+	}
+}

@@ -77,6 +77,18 @@ type NameResult struct {
 	// Outcome is the worst of them).
 	Profiles []ProfileResult `json:"profiles,omitempty"`
 	profile  Profile
+	// worst are the addresses of the profile that gave the Outcome:
+	// what a victim asking that way gets, for comparing resolvers.
+	worst []netip.Addr
+}
+
+// victimAddrs are the addresses of the profile that decided the
+// outcome (Addrs holds every profile's).
+func (nr NameResult) victimAddrs() []netip.Addr {
+	if nr.worst != nil {
+		return nr.worst
+	}
+	return nr.Addrs
 }
 
 // Delay is one question a resolver answered late or not at all.
@@ -338,9 +350,10 @@ func judgeName(obs *Observations, ro *ResolverObs, name string) NameResult {
 		return NameResult{Name: strings.TrimSuffix(name, "."), Outcome: OutcomeFailed, Detail: "not asked"}
 	}
 	out := per[0]
+	out.worst = per[0].Addrs
 	for _, nr := range per[1:] {
 		if outcomeRank(nr.Outcome) < outcomeRank(out.Outcome) {
-			out.Outcome, out.Detail = nr.Outcome, nr.Detail
+			out.Outcome, out.Detail, out.worst = nr.Outcome, nr.Detail, nr.Addrs
 		}
 	}
 	out.Addrs, out.Anomalies, out.Proofs, out.Delays = nil, nil, nil, nil
