@@ -45,17 +45,13 @@ import (
 // DefaultTimeout is the deadline a front end should give a whole audit,
 // discovery included: the DHCP DISCOVER window (4 s, dnsmasq's ping)
 // plus the measurement (about a second on a home line) with room for a
-// slow trusted resolver.
+// slow trusted resolver, or for the second chance of canaries a resolver
+// holds back (measure: up to 5 s, within this deadline).
 const DefaultTimeout = 10 * time.Second
 
 // DefaultTLSPort is where TLS proofs connect: HTTPS, where the user's
 // browser would send the password.
 const DefaultTLSPort = measure.DefaultTLSPort
-
-// quickIPv6Window bounds the router solicitation and DHCPv6 probes when
-// no IPv6 router has announced itself: a router answers a solicitation
-// within 0.5 s (RFC 4861 MAX_RA_DELAY_TIME), a DHCPv6 server at once.
-const quickIPv6Window = time.Second
 
 // File size bounds for the files a user names: a CA bundle (the whole
 // system bundle is about 220 KB) and an indicator list (the built-in one

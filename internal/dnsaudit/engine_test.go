@@ -114,6 +114,75 @@ func host(nameservers ...netip.AddrPort) hostnet.Env {
 	}
 }
 
+// withFiles returns env with more files (the kernel's IPv6 state).
+func withFiles(env hostnet.Env, files map[string]string) hostnet.Env {
+	read := env.ReadFile
+	env.ReadFile = func(path string) ([]byte, error) {
+		if s, ok := files[path]; ok {
+			return []byte(s), nil
+		}
+		return read(path)
+	}
+	return env
+}
+
+// TestEngineIPv6Window: how long the router solicitation listens follows
+// what the kernel knows about routers on the link (issue 8 §3: 4 s spent
+// on LANs without IPv6 routers). The kernel listening to advertisements
+// and having learned none means no router advertises: the short window.
+func TestEngineIPv6Window(t *testing.T) {
+	w := newWorld(t)
+	const (
+		raRoute     = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00450003     eth0\n"
+		staticRoute = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 20010db8000000000000000000000001 00000400 00000002 00000000 00000003     eth0\n"
+		linkLocal   = "fe800000000000000000000000000010 02 40 20 80     eth0\n"
+	)
+	kernel := func(acceptRA, routes string) map[string]string {
+		return map[string]string{
+			"/proc/sys/net/ipv6/conf/eth0/accept_ra": acceptRA, "/proc/sys/net/ipv6/conf/eth0/forwarding": "0",
+			hostnet.ProcIPv6RoutePath: routes, hostnet.ProcIfInet6Path: linkLocal,
+		}
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  bool // NoRouterKnown
+	}{
+		{name: "ipv4_only_lan", files: kernel("1", ""), want: true},
+		{name: "router_advertised", files: kernel("1", raRoute), want: false},
+		// Static IPv6, the kernel not listening to advertisements:
+		// it knows no router, the route says nothing about
+		// advertisements.
+		{name: "static_ipv6_with_route", files: kernel("0", staticRoute), want: true},
+		{name: "kernel_state_unreadable", files: map[string]string{}, want: true},
+		{name: "kernel_state_unreadable_ipv6_route", files: map[string]string{hostnet.ProcIPv6RoutePath: staticRoute}, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := w.options(withFiles(host(w.clean), tt.files))
+			var got atomic.Int32
+			o.LinkProbe = func(_ context.Context, p *dhcpprobe.Prober, v6 bool) dhcpprobe.Result {
+				if p.NoRouterKnown {
+					got.Store(1)
+				} else {
+					got.Store(2)
+				}
+				return dhcpprobe.Result{V4: &dhcpprobe.V4Result{Method: "inform"}, RA: &dhcpprobe.RAResult{}, V6: &dhcpprobe.V6Result{}}
+			}
+			plan, err := dnsaudit.NewPlan(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := plan.Run(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int32{true: 1, false: 2}[tt.want]; got.Load() != want {
+				t.Errorf("NoRouterKnown %v, want %v", got.Load() == 1, tt.want)
+			}
+		})
+	}
+}
+
 func (w *world) options(env hostnet.Env) dnsaudit.Options {
 	return dnsaudit.Options{
 		TrustedDoH: []string{w.doh}, TrustedDoT: []string{w.dot}, TrustCA: []string{w.caFile},
@@ -207,10 +276,11 @@ func TestEngineAudit(t *testing.T) {
 			if p.Interface != "eth0" || p.IPv4 != netip.MustParseAddr("192.0.2.10") || !v6 {
 				t.Errorf("prober on %s from %s, v6 %v; want eth0, 192.0.2.10, IPv6 on", p.Interface, p.IPv4, v6)
 			}
-			// No IPv6 default route: no router has announced itself,
-			// so RA and DHCPv6 listen for the short window only.
-			if p.IPv6Window != time.Second {
-				t.Errorf("IPv6 window %v, want 1s without an IPv6 route", p.IPv6Window)
+			// No IPv6 default route (and no kernel state to read):
+			// no router is known, so the solicitation listens for
+			// the short window only.
+			if !p.NoRouterKnown {
+				t.Error("NoRouterKnown false without an IPv6 route")
 			}
 			gw := netip.MustParseAddr("192.0.2.1")
 			return dhcpprobe.Result{

@@ -5,6 +5,7 @@ package dnsaudit
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"github.com/routerwatch/routerwatch/internal/dnsaudit/measure"
@@ -64,7 +65,9 @@ func (p *Plan) Run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
+	discoveryStart := time.Now()
 	resolvers, discovery := p.discover(ctx, facts, gateways)
+	p.logger.Debug("dns: phase", "phase", "discovery", "took", time.Since(discoveryStart).Round(time.Millisecond), "resolvers", len(resolvers))
 	for _, s := range discovery {
 		p.logger.Debug("dns: resolver source", "source", s.Kind, "detail", s.Detail, "found", s.Found, "skipped", s.Skipped, "error", s.Err)
 	}
@@ -84,14 +87,17 @@ func (p *Plan) Run(ctx context.Context) (*Result, error) {
 		return netx.NewDialer(s, opts)
 	}
 	p.logger.Debug("dns: measuring", "resolvers", len(resolvers), "trusted", len(p.trusted), "canaries", len(p.canaries), "scope", scope.String())
+	in.Logger = p.logger
 	obs, err := measure.Measure(ctx, in)
 	if err != nil {
 		return nil, err
 	}
+	judgeStart := time.Now()
 	judge := dnshijack.Input{Gateways: gateways, Indicators: p.ind, Discovery: discovery, Now: p.o.Now}
 	if res.judged, err = dnshijack.Judge(judge, obs); err != nil {
 		return nil, err
 	}
+	p.logger.Debug("dns: phase", "phase", "judge", "took", time.Since(judgeStart).Round(time.Millisecond), "verdict", res.judged.Overall)
 	res.finished = p.now()
 	return res, nil
 }
@@ -101,6 +107,33 @@ func (p *Plan) tlsPort() uint16 {
 		return DefaultTLSPort
 	}
 	return p.o.TLSPort
+}
+
+// noRouterKnown reports that no IPv6 router is known to advertise on
+// ifname, so that the router solicitation need not wait for a router
+// that delays its answer (dhcpprobe.Prober.NoRouterKnown). The kernel
+// knows: what an advertisement taught it (a default route, a prefix, an
+// address) it keeps for the lifetimes the router gave, and when it
+// listens to advertisements (accept_ra) it solicited as the link came
+// up; nothing learned means no router advertised lately. When it does
+// not listen (static IPv6), it knows no router either: RFC 4861's timing
+// still holds (a router that did not just advertise answers within
+// 0.5 s), and only a router that multicast an advertisement in the 3 s
+// before the solicitation would answer later. When the kernel's state
+// cannot be read, an IPv6 default route on the interface is the only
+// sign of a router.
+func (p *Plan) noRouterKnown(facts *hostnet.Facts, ifname string) bool {
+	st, err := hostnet.IPv6LinkState(p.env, ifname)
+	if err == nil {
+		p.logger.Debug("dns: ipv6 link", "interface", ifname, "accept_ra", st.AcceptRA, "router_learned", st.RALearned, "tentative", st.Tentative)
+		return !st.RALearned
+	}
+	route := false
+	for _, g := range facts.Gateways {
+		route = route || (g.Addr.Is6() && g.Interface == ifname)
+	}
+	p.logger.Debug("dns: ipv6 link", "interface", ifname, "ipv6_default_route", route, "error", err)
+	return !route
 }
 
 // onPort moves discovered resolvers to Options.ResolverPort (tests).
@@ -160,21 +193,12 @@ func (p *Plan) discover(ctx context.Context, facts *hostnet.Facts, gateways []ne
 			pr.IPv4 = v4.Addr()
 		}
 		// IPv6 sources are asked whenever IPv6 is on (a rogue RA may
-		// announce only DNS, with no route). Without an IPv6 default
-		// route no router has announced itself yet, so the full RA
-		// window (up to 4 s for a rate-limited router) would mostly
-		// wait for nothing: quickIPv6Window is enough for a router that
-		// answers a solicitation (RFC 4861: within 0.5 s).
+		// announce only DNS, with no route).
 		_, v6 := it.LinkLocalIPv6()
 		if !v6 {
 			d.V6Skipped = "IPv6 is off on " + it.Name + " (no link-local address)"
-		}
-		route := false
-		for _, g := range facts.Gateways {
-			route = route || (g.Addr.Is6() && g.Interface == it.Name)
-		}
-		if !route {
-			pr.IPv6Window = quickIPv6Window
+		} else {
+			pr.NoRouterKnown = p.noRouterKnown(facts, it.Name)
 		}
 		probe := p.o.LinkProbe
 		if probe == nil {

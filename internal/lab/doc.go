@@ -103,8 +103,13 @@
 // a new program, and a role if it has an address.
 //
 // The scenarios model: the APT28 hijack (apt28) and its variants (all-rogue,
-// dnsdist-spoof, ipv6-rdnss, ipv6-dhcpv6, dnssec-strip), setups that must not raise an
-// alarm (clean, benign-forwarder, cdn-variance, nxdomain-rewrite), a
+// dnsdist-spoof, ipv6-rdnss, ipv6-dhcpv6, dnssec-strip, ipv4-only), rogues
+// that hide from detectors (slow-login holds the login names back past a
+// detector's timeout; dnsdist-stub-only and dnsdist-no-do lie only to
+// questions shaped like their victims': attacker.hijack delay_ms and
+// shapes, dnsdist DelayAction and selectors), setups that must not raise an
+// alarm (clean, benign-forwarder, cdn-variance, nxdomain-rewrite,
+// ipv6-static: IPv6 set by hand, no router advertisements), a
 // hostile resolver (hostile-dns), routers to identify and audit for
 // exposure (tplink-legacy, mikrotik-exposed, hardened, hostile), and live
 // routers whose settings change for real (dns-changer, tplink-cookie,

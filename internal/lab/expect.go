@@ -49,6 +49,10 @@ const (
 	// VerdictUnknown: cannot be judged (its replies are broken); the
 	// checker must say so with reasons, and never crash or hang.
 	VerdictUnknown = "unknown"
+	// VerdictSuspicious: nothing proves a lie, but it behaves like a
+	// rogue: it holds the names that matter back (answers them late)
+	// while it answers the rest at once.
+	VerdictSuspicious = "suspicious"
 )
 
 // ResolverExpect is what one resolver does. Canary names not in Hijacked
@@ -87,6 +91,16 @@ type ResolverExpect struct {
 	// Hostile: it is the hostile resolver: its replies follow hostile_dns,
 	// and no answer check applies.
 	Hostile bool `yaml:"hostile"`
+	// HTTPSHijacked: canary names whose HTTPS record (type 65) alone it
+	// forges (attacker https), with a hint to an address that does not
+	// serve a valid certificate for the name; their A and AAAA answers
+	// are honest.
+	HTTPSHijacked []string `yaml:"https_hijacked"`
+	// Delayed: canary names whose answers it holds back (attacker
+	// delay_ms) while it answers other names at once.
+	Delayed []string `yaml:"delayed"`
+	// DelayMS is how long it holds them back.
+	DelayMS int `yaml:"delay_ms"`
 }
 
 // NXExpect is an NXDOMAIN rewrite as seen by a client.
@@ -172,13 +186,13 @@ func (e *Expect) validate() error {
 		if _, err := netip.ParseAddr(r.Server); err != nil {
 			return fmt.Errorf("%s.server: %q is not an IP address", field, r.Server)
 		}
-		if !slices.Contains([]string{VerdictClean, VerdictHijacked, VerdictUnknown}, r.Verdict) {
-			return fmt.Errorf("%s.verdict: %q is not one of %s, %s, %s", field, r.Verdict, VerdictClean, VerdictHijacked, VerdictUnknown)
+		if verdicts := []string{VerdictClean, VerdictHijacked, VerdictSuspicious, VerdictUnknown}; !slices.Contains(verdicts, r.Verdict) {
+			return fmt.Errorf("%s.verdict: %q is not one of %s", field, r.Verdict, strings.Join(verdicts, ", "))
 		}
 		for _, l := range []struct {
 			name  string
 			names []string
-		}{{"hijacked", r.Hijacked}, {"variant", r.Variant}, {"dnssec_unsigned", r.DNSSECUnsigned}} {
+		}{{"hijacked", r.Hijacked}, {"variant", r.Variant}, {"dnssec_unsigned", r.DNSSECUnsigned}, {"delayed", r.Delayed}, {"https_hijacked", r.HTTPSHijacked}} {
 			if err := checkNames(field+"."+l.name, l.names); err != nil {
 				return err
 			}

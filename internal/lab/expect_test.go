@@ -75,6 +75,48 @@ func checkResolver(t *testing.T, l *lab.Lab, r lab.ResolverExpect) {
 			}
 		}
 	}
+	// HTTPS-only lies: the HTTPS record's hint is the attacker's, the A
+	// answer stays honest (checked above).
+	for _, n := range r.HTTPSHijacked {
+		to, _ := l.Scenario().HTTPSHint(n)
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(n), dns.TypeHTTPS)
+		resp, err := l.Exchange(ctx, lab.Client, "udp", netip.AddrPortFrom(server, 53), m)
+		if err != nil {
+			t.Errorf("%s HTTPS @%s: %v", n, server, err)
+			continue
+		}
+		var hints []netip.Addr
+		for _, rr := range resp.Answer {
+			if h, ok := rr.(*dns.HTTPS); ok {
+				for _, kv := range h.Value {
+					if v4, ok := kv.(*dns.SVCBIPv4Hint); ok {
+						for _, ip := range v4.Hint {
+							a, _ := netip.AddrFromSlice(ip)
+							hints = append(hints, a.Unmap())
+						}
+					}
+				}
+			}
+		}
+		if !slices.Equal(hints, []netip.Addr{to}) {
+			t.Errorf("%s HTTPS @%s: hints %v, want %v", n, server, hints, to)
+		}
+	}
+	// Held-back names come late (over UDP, as a stub asks); asked all at
+	// once, they cost one delay.
+	var wg sync.WaitGroup
+	for _, n := range r.Delayed {
+		wg.Go(func() {
+			start := time.Now()
+			if _, err := l.LookupA(ctx, lab.Client, server, n); err != nil {
+				t.Errorf("%s @%s: %v", n, server, err)
+			} else if took := time.Since(start); took < time.Duration(r.DelayMS)*time.Millisecond {
+				t.Errorf("%s @%s answered in %v, want it held back %d ms", n, server, took, r.DelayMS)
+			}
+		})
+	}
+	wg.Wait()
 	checkDNSSEC(t, l, server, r.DNSSECUnsigned)
 	checkNXDomain(t, l, server, r.NXDomainRedirect)
 	if r.VersionBind != "" {

@@ -227,10 +227,35 @@ func (l *Lab) up(ctx context.Context) error {
 	if err := errors.Join(all...); err != nil {
 		return err
 	}
+	if l.scenario.HasService("ra") {
+		if err := l.waitAdvertising(ctx); err != nil {
+			return err
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.st.Phase = phaseUp
 	return l.st.save(l.dir)
+}
+
+// waitAdvertising solicits router advertisements from the client until
+// one comes. The router's dnsmasq has its sockets open before it answers
+// the link: a solicitation (or DHCPv6 request) sent in the first few
+// hundred milliseconds after that can go unanswered, and a checker that
+// listens only as long as a router needs to answer (RFC 4861: 0.5 s)
+// would take the lab's router for none.
+func (l *Lab) waitAdvertising(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	for {
+		_, err := l.RouterAdvertisement(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("ra: no router advertisement after %v: %w", readyTimeout, err)
+		}
+	}
 }
 
 // markerEnv names the environment variable that marks every process a lab

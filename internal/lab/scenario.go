@@ -118,9 +118,46 @@ type AttackerSpec struct {
 // HijackRule sends Names to To.
 type HijackRule struct {
 	Names []string `yaml:"names"`
-	// To is an address or role (usually aitm.https).
+	// To is an address or role (usually aitm.https). In attacker.hijack
+	// it may be left out when DelayMS is set: the names are then only
+	// held back and answered honestly.
 	To string `yaml:"to"`
+	// DelayMS holds the answers to these names back this many
+	// milliseconds (dnsdist DelayAction; attacker-dnsdist only): a rogue
+	// that waits out detectors with a short timeout, while its victims'
+	// stubs wait longer (glibc: 5 s).
+	DelayMS int `yaml:"delay_ms"`
+	// HTTPS spoofs only the HTTPS record (type 65) of the names, with To
+	// as its ipv4hint (attacker-dnsdist only): the A and AAAA answers
+	// stay honest, and a browser that uses the hints connects to To.
+	HTTPS bool `yaml:"https"`
+	// Shapes limit the rule to questions of these shapes (all of them),
+	// as a rogue that answers detectors honestly would (attacker-dnsdist
+	// only; empty: every question): ShapeStub, ShapeNoDO, ShapeRD.
+	Shapes []string `yaml:"shapes"`
 }
+
+// Question shapes an attacker rule can key on (HijackRule.Shapes), each
+// a dnsdist selector.
+const (
+	// ShapeStub: questions without an OPT record, as glibc, Android and
+	// Chrome's resolver send them (RecordsTypeCountRule: no OPT in the
+	// additional section).
+	ShapeStub = "stub"
+	// ShapeNoDO: questions without the DNSSEC OK bit, with or without
+	// OPT: every client but a validating one (NotRule(DNSSECRule())).
+	ShapeNoDO = "no-do"
+	// ShapeRD: questions with recursion desired, as every client sends
+	// them and a cache-snooping scanner does not (RDRule()).
+	ShapeRD = "rd"
+)
+
+// Shapes lists the shapes a rule can key on.
+func Shapes() []string { return []string{ShapeStub, ShapeNoDO, ShapeRD} }
+
+// Hijacks reports whether the rule rewrites its names' addresses (rather
+// than only holding them back, or lying in HTTPS records only).
+func (h HijackRule) Hijacks() bool { return h.To != "" && !h.HTTPS }
 
 // RASpec configures the router's router advertisements on the LAN
 // (service ra; needs ipv6).
@@ -256,10 +293,25 @@ func (s *Scenario) DHCPDNS() []netip.Addr {
 func (s *Scenario) HijackTarget(name string) (netip.Addr, bool) {
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
 	for _, h := range s.Attacker.Hijack {
+		if !h.Hijacks() {
+			continue
+		}
 		for _, n := range h.Names {
 			if name == n || strings.HasSuffix(name, "."+n) {
 				return resolve(h.To), true
 			}
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// HTTPSHint returns the hint the attacker's HTTPS-only rule (attacker
+// https) gives name, and whether one does.
+func (s *Scenario) HTTPSHint(name string) (netip.Addr, bool) {
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	for _, h := range s.Attacker.Hijack {
+		if h.HTTPS && slices.ContainsFunc(h.Names, func(n string) bool { return name == n || strings.HasSuffix(name, "."+n) }) {
+			return resolve(h.To), true
 		}
 	}
 	return netip.Addr{}, false
@@ -445,7 +497,30 @@ func (s *Scenario) validateAttacker() error {
 			return err
 		}
 	}
-	return s.checkRules("attacker.hijack", s.Attacker.Hijack)
+	dnsmasq := s.HasService("attacker-resolver") || s.HasService("attacker-resolver-2")
+	for i, r := range s.Attacker.Hijack {
+		field := fmt.Sprintf("attacker.hijack[%d]", i)
+		switch {
+		case (r.DelayMS != 0 || len(r.Shapes) > 0 || r.HTTPS) && (dnsmasq || !s.HasService("attacker-dnsdist")):
+			return fmt.Errorf("%s: delay_ms, shapes and https need service attacker-dnsdist alone (dnsmasq can do none)", field)
+		case r.DelayMS < 0 || r.DelayMS > 10000:
+			return fmt.Errorf("%s.delay_ms: %d, want 0 to 10000", field, r.DelayMS)
+		}
+		for j, sh := range r.Shapes {
+			if !slices.Contains(Shapes(), sh) {
+				return fmt.Errorf("%s.shapes[%d]: %q, want one of %s", field, j, sh, strings.Join(Shapes(), ", "))
+			}
+		}
+	}
+	if err := s.checkRules("attacker.hijack", s.Attacker.Hijack); err != nil {
+		return err
+	}
+	for i, r := range s.Attacker.Hijack {
+		if r.HTTPS && (r.To == "" || !resolve(r.To).Is4()) {
+			return fmt.Errorf("attacker.hijack[%d].https: needs an IPv4 address or role in to (the hint)", i)
+		}
+	}
+	return nil
 }
 
 // checkRules validates name → address rules (attacker.hijack,
@@ -453,6 +528,16 @@ func (s *Scenario) validateAttacker() error {
 func (s *Scenario) checkRules(section string, rules []HijackRule) error {
 	for i, r := range rules {
 		field := fmt.Sprintf("%s[%d]", section, i)
+		if section != "attacker.hijack" && (r.DelayMS != 0 || len(r.Shapes) > 0 || r.HTTPS) {
+			return fmt.Errorf("%s: delay_ms, shapes and https are for attacker.hijack only", field)
+		}
+		if r.To == "" && r.DelayMS > 0 && section == "attacker.hijack" {
+			// Held back only: nothing to resolve.
+			if len(r.Names) == 0 {
+				return fmt.Errorf("%s.names: must list at least one name", field)
+			}
+			continue
+		}
 		if len(r.Names) == 0 {
 			return fmt.Errorf("%s.names: must list at least one name", field)
 		}

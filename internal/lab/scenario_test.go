@@ -45,6 +45,10 @@ func TestParseScenarioInvalid(t *testing.T) {
 			wantErr: `scenario invalid-dhcp-without-dns.yaml: dhcp.dns: service dhcp needs at least one DNS server`},
 		{name: "bad_hijack_name", file: "invalid-bad-hijack-name.yaml",
 			wantErr: `scenario invalid-bad-hijack-name.yaml: attacker.hijack[0].names[0]: "outlook..office365.com" is not a lowercase DNS name`},
+		{name: "delay_with_dnsmasq", file: "invalid-delay-with-dnsmasq.yaml",
+			wantErr: `scenario invalid-delay-with-dnsmasq.yaml: attacker.hijack[0]: delay_ms, shapes and https need service attacker-dnsdist alone (dnsmasq can do none)`},
+		{name: "bad_shape", file: "invalid-bad-shape.yaml",
+			wantErr: `scenario invalid-bad-shape.yaml: attacker.hijack[0].shapes[1]: "no-ad", want one of stub, no-do, rd`},
 		{name: "identity_quote", file: "invalid-identity-quote.yaml",
 			wantErr: `scenario invalid-identity-quote.yaml: identity.web_realm: "TP-LINK \"WR841N\"": control characters, quotes, backslashes, $ and ` + "`" + ` are not allowed`},
 		{name: "bad_oid", file: "invalid-bad-oid.yaml",
@@ -68,7 +72,7 @@ func TestParseScenarioInvalid(t *testing.T) {
 		{name: "hostile_tcp_behavior", file: "invalid-hostile-tcp-behavior.yaml",
 			wantErr: `scenario invalid-hostile-tcp-behavior.yaml: hostile: tcp 1900: behaviour "ssdp" is not one of [garbage silent paths drip headers-100k redirect-loop invalid-utf8 big-50mb billion-laughs]`},
 		{name: "expect_verdict", file: "invalid-expect-verdict.yaml",
-			wantErr: `scenario invalid-expect-verdict.yaml: expect.resolvers[0].verdict: "maybe" is not one of clean, hijacked, unknown`},
+			wantErr: `scenario invalid-expect-verdict.yaml: expect.resolvers[0].verdict: "maybe" is not one of clean, hijacked, suspicious, unknown`},
 		{name: "expect_port", file: "invalid-expect-port.yaml",
 			wantErr: `scenario invalid-expect-port.yaml: expect.exposure.lan[0]: "ssh" is not tcp/PORT or udp/PORT`},
 		{name: "live_web_port", file: "invalid-live-web-port.yaml",
@@ -182,7 +186,7 @@ func TestEmbeddedScenarios(t *testing.T) {
 			}
 			for _, r := range s.Expect.Resolvers {
 				want := deriveResolver(s, netip.MustParseAddr(r.Server))
-				got := derived{hijacked: r.Hijacked, variant: r.Variant, unsigned: r.DNSSECUnsigned, hostile: r.Hostile, verdict: r.Verdict}
+				got := derived{hijacked: r.Hijacked, variant: r.Variant, unsigned: r.DNSSECUnsigned, hostile: r.Hostile, verdict: r.Verdict, delayed: r.Delayed, delayMS: r.DelayMS, https: r.HTTPSHijacked}
 				if diff := cmp.Diff(want, got, cmp.AllowUnexported(derived{}), cmpopts.EquateEmpty()); diff != "" {
 					t.Errorf("resolver %s: expectation disagrees with the configuration (-derived +expect):\n%s", r.Server, diff)
 				}
@@ -208,9 +212,10 @@ func TestEmbeddedScenarios(t *testing.T) {
 
 // derived is what a resolver does according to the configuration.
 type derived struct {
-	hijacked, variant, unsigned []string
-	hostile                     bool
-	verdict                     string
+	hijacked, variant, unsigned, delayed, https []string
+	delayMS                                     int
+	hostile                                     bool
+	verdict                                     string
 }
 
 // deriveResolverRole names the role whose address a is.
@@ -258,6 +263,15 @@ func deriveResolver(s *Scenario, addr netip.Addr) derived {
 		}
 	case "attacker.resolver", "attacker.resolver2", "attacker.resolver6", "attacker.dnsdist":
 		forward(resolve(s.Attacker.Upstream))
+		for _, h := range s.Attacker.Hijack {
+			if h.DelayMS > 0 {
+				d.delayed = append(d.delayed, h.Names...)
+				d.delayMS = h.DelayMS
+			}
+			if h.HTTPS {
+				d.https = append(d.https, h.Names...)
+			}
+		}
 		for _, r := range records {
 			inZone := dns.IsSubDomain(SignedZone, dns.Fqdn(r.Name))
 			if to, ok := s.HijackTarget(r.Name); ok {
@@ -286,8 +300,11 @@ func deriveResolver(s *Scenario, addr netip.Addr) derived {
 		}
 	}
 	d.verdict = VerdictClean
+	if len(d.delayed) > 0 {
+		d.verdict = VerdictSuspicious
+	}
 	forged := slices.ContainsFunc(d.variant, func(n string) bool { return slices.Contains(d.unsigned, n) })
-	if len(d.hijacked) > 0 || forged {
+	if len(d.hijacked) > 0 || len(d.https) > 0 || forged {
 		d.verdict = VerdictHijacked
 	}
 	return d

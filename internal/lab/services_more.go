@@ -91,12 +91,58 @@ backend:setUp()
 		for _, n := range h.Names {
 			fmt.Fprintf(&s, "hijack%d:add(newDNSName(\"%s.\"))\n", i, n)
 		}
-		fmt.Fprintf(&s, "addAction(SuffixMatchNodeRule(hijack%d), SpoofAction({\"%s\"}))\n", i, resolve(h.To))
+		rule := fmt.Sprintf("SuffixMatchNodeRule(hijack%d)", i)
+		if len(h.Shapes) > 0 {
+			sels := []string{rule}
+			for _, sh := range h.Shapes {
+				sels = append(sels, shapeRule(sh))
+			}
+			rule = "AndRule({" + strings.Join(sels, ", ") + "})"
+		}
+		fmt.Fprintf(&s, "local rule%d = %s\n", i, rule)
+		if h.DelayMS > 0 {
+			// Not final: the answer (spoofed below, or the backend's)
+			// leaves DelayMS later.
+			fmt.Fprintf(&s, "addAction(rule%d, DelayAction(%d))\n", i, h.DelayMS)
+		}
+		switch {
+		case h.HTTPS:
+			fmt.Fprintf(&s, "addAction(AndRule({rule%d, QTypeRule(65)}), SpoofRawAction(\"%s\"))\n", i, httpsHintRdata(resolve(h.To)))
+		case h.Hijacks():
+			fmt.Fprintf(&s, "addAction(rule%d, SpoofAction({\"%s\"}))\n", i, resolve(h.To))
+		}
 	}
 	if err := b.write("attacker-dnsdist.conf", s.String(), 0o644); err != nil {
 		return launch{}, err
 	}
 	return launch{argv: []string{"dnsdist", "--supervised", "--disable-syslog", "-C", b.path("attacker-dnsdist.conf")}}, nil
+}
+
+// httpsHintRdata is the RDATA of an HTTPS record (RFC 9460) in service
+// mode, priority 1, target "." (the name itself), with one ipv4hint, as
+// a Lua string of decimal escapes for SpoofRawAction.
+func httpsHintRdata(hint netip.Addr) string {
+	b := append([]byte{0, 1, 0, 0, 4, 0, 4}, hint.AsSlice()...)
+	var out strings.Builder
+	for _, c := range b {
+		fmt.Fprintf(&out, "\\%03d", c)
+	}
+	return out.String()
+}
+
+// shapeRule is the dnsdist selector of a question shape
+// (HijackRule.Shapes).
+func shapeRule(shape string) string {
+	switch shape {
+	case ShapeStub:
+		// No OPT (type 41) record in the additional section (3).
+		return "RecordsTypeCountRule(3, 41, 0, 0)"
+	case ShapeNoDO:
+		return "NotRule(DNSSECRule())"
+	case ShapeRD:
+		return "RDRule()"
+	}
+	return ""
 }
 
 // fakeLaunch writes a fake's configuration as JSON (readable by root

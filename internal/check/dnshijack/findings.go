@@ -206,6 +206,15 @@ func nameEvidence(nr NameResult) finding.Evidence {
 			b.WriteString(": " + p.Reason)
 		}
 	}
+	for _, d := range nr.Delays {
+		b.WriteString("; " + d.String())
+	}
+	for _, p := range nr.Profiles {
+		fmt.Fprintf(&b, "; asked %s: %s", p.Profile.name(), p.Outcome)
+		if len(p.Addrs) > 0 {
+			b.WriteString(" " + addrList(p.Addrs))
+		}
+	}
 	if nr.Detail != "" {
 		b.WriteString(" [" + nr.Detail + "]")
 	}
@@ -446,14 +455,18 @@ func groupFindings(e *emitter, vs []ResolverVerdict) {
 			evs = append(evs, ev(primary.src.Role(), primary.v.Resolver.Key()), ev(other.src.Role(), other.v.Resolver.Key()))
 			for i := range primary.v.Names {
 				p, o := primary.v.Names[i], other.v.Names[i]
-				if len(p.Addrs) == 0 || len(o.Addrs) == 0 || overlaps(p.Addrs, o.Addrs) {
+				// What a victim asking the lying way gets: a rogue
+				// truthful to other shapes shares addresses with
+				// the honest resolver in those.
+				pa, oa := p.victimAddrs(), o.victimAddrs()
+				if len(pa) == 0 || len(oa) == 0 || overlaps(pa, oa) {
 					continue
 				}
 				if confirmed(p) && confirmed(o) {
 					continue
 				}
 				disagree = append(disagree, p.Name)
-				evs = append(evs, ev("canary "+p.Name, fmt.Sprintf("%s says %s, %s says %s", primary.v.Resolver.Key(), addrList(p.Addrs), other.v.Resolver.Key(), addrList(o.Addrs))))
+				evs = append(evs, ev("canary "+p.Name, fmt.Sprintf("%s says %s, %s says %s", primary.v.Resolver.Key(), addrList(pa), other.v.Resolver.Key(), addrList(oa))))
 			}
 		}
 		subject := "resolver list " + g

@@ -5,6 +5,7 @@ package dnshijack
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -69,6 +70,64 @@ type NameResult struct {
 	Proofs       []dnsprobe.Proof `json:"proofs,omitempty"`
 	// Detail explains a failure ("timeout", "SERVFAIL").
 	Detail string `json:"detail,omitempty"`
+	// Delays are the questions of the name the resolver left without an
+	// answer past dnsprobe.QueryTimeout.
+	Delays []Delay `json:"delays,omitempty"`
+	// Profiles says what each profile got, when they disagree (the
+	// Outcome is the worst of them).
+	Profiles []ProfileResult `json:"profiles,omitempty"`
+	profile  Profile
+	// worst are the addresses of the profile that gave the Outcome:
+	// what a victim asking that way gets, for comparing resolvers.
+	worst []netip.Addr
+}
+
+// victimAddrs are the addresses of the profile that decided the
+// outcome (Addrs holds every profile's).
+func (nr NameResult) victimAddrs() []netip.Addr {
+	if nr.worst != nil {
+		return nr.worst
+	}
+	return nr.Addrs
+}
+
+// Delay is one question a resolver answered late or not at all.
+type Delay struct {
+	// Question is the type, and the profile when not the validating
+	// one: "A", "AAAA (stub)".
+	Question string `json:"question"`
+	// Answered: an answer came, After it was asked; else none came in
+	// After.
+	Answered bool          `json:"answered"`
+	After    time.Duration `json:"after_ns"`
+}
+
+func (d Delay) String() string {
+	if d.Answered {
+		return fmt.Sprintf("%s answered after %s", d.Question, seconds(d.After))
+	}
+	if d.After == 0 {
+		return d.Question + " not answered"
+	}
+	return fmt.Sprintf("%s not answered in %s", d.Question, seconds(d.After))
+}
+
+// seconds formats a duration for people: "2.5 s", "180 ms".
+func seconds(d time.Duration) string {
+	if d < time.Millisecond {
+		return "under 1 ms"
+	}
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", d.Seconds()), "0"), ".0") + " s"
+}
+
+// ProfileResult is what one profile of a canary got.
+type ProfileResult struct {
+	Profile Profile      `json:"profile"`
+	Outcome NameOutcome  `json:"outcome"`
+	Addrs   []netip.Addr `json:"addrs,omitempty"`
 }
 
 // Hit is a known-bad address seen in a run.
@@ -103,8 +162,20 @@ type ResolverVerdict struct {
 	Software string       `json:"software,omitempty"` // version.bind
 	Upstream string       `json:"upstream,omitempty"` // servers.bind
 	// Measured counts canaries with a usable answer.
-	Measured int         `json:"measured"`
-	DNSSEC   CheckResult `json:"dnssec"`
+	Measured int `json:"measured"`
+	// Total is the number of canary names; Matched how many the
+	// resolver answered like the trusted resolvers (or with addresses
+	// that proved the name): the one count the reasons and the headline
+	// both report.
+	Total   int `json:"total"`
+	Matched int `json:"matched"`
+	// Prompt counts the questions (canaries in every profile, signed
+	// names, the random name) answered usably within
+	// dnsprobe.QueryTimeout, PromptMedian their median time: how fast
+	// the resolver is for names it does not hold back.
+	Prompt       int           `json:"prompt"`
+	PromptMedian time.Duration `json:"prompt_median_ns,omitempty"`
+	DNSSEC       CheckResult   `json:"dnssec"`
 	// KeylessZones are signed zones (the trusted resolvers see their
 	// DNSKEY) that this resolver answers without signatures and without
 	// keys: it serves them from a copy that is not the owner's.
@@ -227,29 +298,140 @@ func judgeResolver(in *Input, obs *Observations, ro *ResolverObs, ix *Indicators
 		}
 		v.Names = append(v.Names, nr)
 	}
+	v.Total = len(obs.Names)
+	for _, nr := range v.Names {
+		if nr.Outcome == OutcomeMatch || nr.Outcome == OutcomeVerified {
+			v.Matched++
+		}
+	}
+	v.Prompt, v.PromptMedian = promptAnswers(ro)
 	v.DNSSEC, v.KeylessZones = judgeDNSSEC(obs, ro)
 	v.NX = judgeNX(obs, ro)
 	decide(&v, len(obs.Names))
 	return v
 }
 
-// judgeName compares one canary's answers with the trusted side and the
-// TLS proofs.
+// promptAnswers counts the resolver's usable answers (NOERROR or
+// NXDOMAIN) that came within dnsprobe.QueryTimeout, and their median
+// time.
+func promptAnswers(ro *ResolverObs) (int, time.Duration) {
+	var rtts []time.Duration
+	for _, a := range append(slices.Collect(maps.Values(ro.Answers)), ro.NX) {
+		if r := a.Resp; r != nil && (r.Rcode == "NOERROR" || r.Rcode == "NXDOMAIN") && r.RTT < dnsprobe.QueryTimeout {
+			rtts = append(rtts, r.RTT)
+		}
+	}
+	if len(rtts) == 0 {
+		return 0, 0
+	}
+	slices.Sort(rtts)
+	return len(rtts), rtts[len(rtts)/2]
+}
+
+// fastElsewhere is how quick a resolver's other answers must be (their
+// median) for late canary answers to count as held back: a quarter of
+// dnsprobe.QueryTimeout. A resolver that is slow for everything is
+// broken or far away, not selective.
+const fastElsewhere = dnsprobe.QueryTimeout / 4
+
+// judgeName judges one canary through one resolver in every profile it
+// was asked in (Observations.Profiles) and keeps the worst: a rogue may
+// lie only to questions shaped like its victims'. The result carries the
+// addresses, marks and proofs of every profile, and, when the profiles
+// disagree, what each got.
 func judgeName(obs *Observations, ro *ResolverObs, name string) NameResult {
-	nr := NameResult{Name: strings.TrimSuffix(name, ".")}
-	kA, k6 := Key{name, dns.TypeA}, Key{name, dns.TypeAAAA}
+	var per []NameResult
+	for _, p := range obs.profiles() {
+		if nr, ok := judgeAs(obs, ro, name, p); ok {
+			per = append(per, nr)
+		}
+	}
+	if len(per) == 0 {
+		return NameResult{Name: strings.TrimSuffix(name, "."), Outcome: OutcomeFailed, Detail: "not asked"}
+	}
+	out := per[0]
+	out.worst = per[0].Addrs
+	for _, nr := range per[1:] {
+		if outcomeRank(nr.Outcome) < outcomeRank(out.Outcome) {
+			out.Outcome, out.Detail, out.worst = nr.Outcome, nr.Detail, nr.Addrs
+		}
+	}
+	out.Addrs, out.Anomalies, out.Proofs, out.Delays = nil, nil, nil, nil
+	differ := false
+	for _, nr := range per {
+		for _, a := range nr.Addrs {
+			if !slices.Contains(out.Addrs, a) {
+				out.Addrs = append(out.Addrs, a)
+			}
+		}
+		for _, x := range nr.Anomalies {
+			out.Anomalies = addOnce(out.Anomalies, x)
+		}
+		for _, pr := range nr.Proofs {
+			if !slices.ContainsFunc(out.Proofs, func(q dnsprobe.Proof) bool { return q.Addr == pr.Addr }) {
+				out.Proofs = append(out.Proofs, pr)
+			}
+		}
+		out.Delays = append(out.Delays, nr.Delays...)
+		differ = differ || nr.Outcome != per[0].Outcome || !sameAddrs(nr.Addrs, per[0].Addrs)
+	}
+	if differ {
+		for _, nr := range per {
+			out.Profiles = append(out.Profiles, ProfileResult{Profile: nr.profile, Outcome: nr.Outcome, Addrs: nr.Addrs})
+		}
+	}
+	return out
+}
+
+// outcomeRank orders outcomes from the worst (0) to the best.
+func outcomeRank(o NameOutcome) int {
+	i := slices.Index([]NameOutcome{OutcomeIntercepted, OutcomeUnsignedVariant, OutcomeHijackShaped, OutcomeUnexplained,
+		OutcomeBlocked, OutcomeFailed, OutcomeNotCompared, OutcomeVerified, OutcomeMatch}, o)
+	if i < 0 {
+		return 0
+	}
+	return i
+}
+
+// sameAddrs reports whether a and b hold the same addresses, in any order.
+func sameAddrs(a, b []netip.Addr) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(x netip.Addr) bool { return !slices.Contains(b, x) })
+}
+
+// judgeAs compares one canary's answers in profile p with the trusted
+// side and the TLS proofs; false when the name was not asked in p.
+func judgeAs(obs *Observations, ro *ResolverObs, name string, p Profile) (NameResult, bool) {
+	nr := NameResult{Name: strings.TrimSuffix(name, "."), profile: p}
+	kA, k6, kH := Key{Name: name, Type: dns.TypeA, Profile: p}, Key{Name: name, Type: dns.TypeAAAA, Profile: p}, Key{Name: name, Type: dns.TypeHTTPS, Profile: p}
 	a, a6 := ro.Answers[kA], ro.Answers[k6]
-	tA, t6 := obs.TrustedAns[kA], obs.TrustedAns[k6]
+	if a == (Answer{}) && a6 == (Answer{}) {
+		return nr, false
+	}
+	tA, t6 := obs.TrustedAns[Key{Name: name, Type: dns.TypeA}], obs.TrustedAns[Key{Name: name, Type: dns.TypeAAAA}]
+	tH := obs.TrustedAns[Key{Name: name, Type: dns.TypeHTTPS}]
 	nr.TrustedAddrs = append(slices.Clone(tA.Addrs), t6.Addrs...)
+	for _, x := range tH.Addrs {
+		if !slices.Contains(nr.TrustedAddrs, x) {
+			nr.TrustedAddrs = append(nr.TrustedAddrs, x)
+		}
+	}
+	for _, q := range []struct {
+		k Key
+		a Answer
+	}{{kA, a}, {k6, a6}} {
+		if d, ok := delayOf(q.k, q.a); ok {
+			nr.Delays = append(nr.Delays, d)
+		}
+	}
 	if a.Resp == nil && a6.Resp == nil {
 		nr.Outcome, nr.Detail = OutcomeFailed, a.Status
-		return nr
+		return nr, true
 	}
 	main := a.Resp
 	if main == nil {
 		main = a6.Resp
 	}
-	markAnswers(&nr, a.Resp, a6.Resp, tA, t6)
+	markAnswers(&nr, a.Resp, a6.Resp, tA, t6, p == ProfileValidating)
 	trustedHas := len(nr.TrustedAddrs) > 0
 	compared := tA.Answered || t6.Answered
 	switch main.Rcode {
@@ -263,13 +445,22 @@ func judgeName(obs *Observations, ro *ResolverObs, name string) NameResult {
 		default:
 			nr.Outcome = OutcomeNotCompared
 		}
-		return nr
+		return nr, true
 	default:
 		if trustedHas {
 			nr.Anomalies = addOnce(nr.Anomalies, AnomalyServfail)
 		}
 		nr.Outcome, nr.Detail = OutcomeFailed, main.Rcode
-		return nr
+		return nr, true
+	}
+	// The hints of an HTTPS answer are where a browser may connect for
+	// the name: judged like addresses.
+	if h := ro.Answers[kH].Resp; h != nil && h.Rcode == "NOERROR" {
+		for _, x := range h.Addrs {
+			if !slices.Contains(nr.Addrs, x) {
+				nr.Addrs = append(nr.Addrs, x)
+			}
+		}
 	}
 	var differ []netip.Addr
 	for _, x := range nr.Addrs {
@@ -289,12 +480,32 @@ func judgeName(obs *Observations, ro *ResolverObs, name string) NameResult {
 	default:
 		nr.Outcome = OutcomeMatch
 	}
-	return nr
+	return nr, true
+}
+
+// delayOf reports a question that the resolver left unanswered past
+// dnsprobe.QueryTimeout: no answer at all (a timeout, its second chance
+// included), or an answer later than that (to the first question: an
+// answer to the second, asked again, that comes at once means the first
+// was lost, not delayed).
+func delayOf(k Key, a Answer) (Delay, bool) {
+	q := dns.TypeToString[k.Type]
+	if k.Profile != ProfileValidating {
+		q += " (" + k.Profile.name() + ")"
+	}
+	switch {
+	case a.Resp == nil && a.Status == "timeout":
+		return Delay{Question: q, After: a.Waited}, true
+	case a.Resp != nil && a.Resp.RTT >= dnsprobe.QueryTimeout:
+		return Delay{Question: q, Answered: true, After: a.Resp.RTT}, true
+	}
+	return Delay{}, false
 }
 
 // markAnswers collects the addresses of both families and the marks a
-// forged answer leaves.
-func markAnswers(nr *NameResult, a, a6 *dnsprobe.Response, tA, t6 TrustedAnswer) {
+// forged answer leaves; a missing signature only counts when the
+// question asked for signatures (do).
+func markAnswers(nr *NameResult, a, a6 *dnsprobe.Response, tA, t6 TrustedAnswer, do bool) {
 	for _, r := range []*dnsprobe.Response{a, a6} {
 		if r == nil {
 			continue
@@ -310,7 +521,7 @@ func markAnswers(nr *NameResult, a, a6 *dnsprobe.Response, tA, t6 TrustedAnswer)
 	if a6 != nil && a6.NoData() && len(t6.Addrs) > 0 {
 		nr.Anomalies = addOnce(nr.Anomalies, AnomalyAAAANoData)
 	}
-	if tA.Signed && a != nil && len(a.Addrs) > 0 && !a.HasRRSIG {
+	if do && tA.Signed && a != nil && len(a.Addrs) > 0 && !a.HasRRSIG {
 		nr.Anomalies = addOnce(nr.Anomalies, AnomalyRRSIGMissing)
 	}
 }
@@ -380,7 +591,7 @@ func judgeDNSSEC(obs *Observations, ro *ResolverObs) (CheckResult, []string) {
 	// trusted side does not, outside private networks (split-horizon).
 	differs := map[string]bool{}
 	for _, n := range append(slices.Clone(obs.Names), obs.DNSSECNames...) {
-		k := Key{n, dns.TypeA}
+		k := Key{Name: n, Type: dns.TypeA}
 		ta := obs.TrustedAns[k]
 		if !ta.Signed {
 			continue
@@ -414,7 +625,7 @@ func judgeDNSSEC(obs *Observations, ro *ResolverObs) (CheckResult, []string) {
 	var keyless []string
 	forged := false
 	for _, z := range zones {
-		k := Key{z, dns.TypeDNSKEY}
+		k := Key{Name: z, Type: dns.TypeDNSKEY}
 		zone := strings.TrimSuffix(z, ".")
 		tk, a := obs.TrustedAns[k], ro.Answers[k]
 		var what string
@@ -464,7 +675,7 @@ func judgeDNSSEC(obs *Observations, ro *ResolverObs) (CheckResult, []string) {
 // judgeNX checks whether a random name that cannot exist gets an address.
 func judgeNX(obs *Observations, ro *ResolverObs) CheckResult {
 	c := CheckResult{Severity: finding.SeverityLow}
-	t := obs.TrustedAns[Key{obs.NXName, dns.TypeA}]
+	t := obs.TrustedAns[Key{Name: obs.NXName, Type: dns.TypeA}]
 	c.Evidence = []finding.Evidence{{Key: "random_name", Value: strings.TrimSuffix(obs.NXName, ".")}}
 	r := ro.NX.Resp
 	switch {
@@ -515,6 +726,17 @@ func decide(v *ResolverVerdict, total int) {
 		support = append(support, fmt.Sprintf("it reports %q, the version the campaign's resolvers reported (also stock on RHEL 9: a weak sign on its own)", v.Software))
 	}
 	defer func() { v.Reasons = append(v.Reasons, support...) }()
+	// Names held back: late or unanswered while the resolver answers
+	// other names at once (a detector that gives up after a couple of
+	// seconds would see nothing, the victim's stub waits longer).
+	held, silent := heldBack(v)
+	heldReason := ""
+	if len(held) > 0 {
+		heldReason = fmt.Sprintf("it answers other names at once (%d answers, median %s) but holds back %s", v.Prompt, seconds(v.PromptMedian), strings.Join(held, "; "))
+	}
+	if names := lyingProfiles(v); len(names) > 0 {
+		support = append(support, "it answers "+strings.Join(names, "; ")+": it lies only to some clients, so a detector asking one way would miss it")
+	}
 	unsigned := by[OutcomeUnsignedVariant]
 	// Signatures kept for some names and dropped for others (a zone
 	// answered from a copy without differing addresses also fails at
@@ -523,6 +745,9 @@ func decide(v *ResolverVerdict, total int) {
 	unsignedReason := func(why string) {
 		reason("it answers %s with other addresses than the trusted resolvers and without the DNSSEC signature the real answers carry (%s); the addresses' valid certificates do not outweigh the zone owner's signed answer",
 			strings.Join(unsigned, ", "), why)
+	}
+	if heldReason != "" && (len(by[OutcomeIntercepted]) > 0 || len(strong) > 0 || len(by[OutcomeHijackShaped]) > 0 || len(unsigned) > 0) {
+		support = append(support, heldReason)
 	}
 	switch {
 	case len(by[OutcomeIntercepted]) > 0 || len(strong) > 0:
@@ -566,6 +791,20 @@ func decide(v *ResolverVerdict, total int) {
 			signals++
 			reason("it gives no address for %s, which the trusted resolvers resolve", strings.Join(n, ", "))
 		}
+		if heldReason != "" {
+			// Holding back only the names that matter is what a
+			// resolver does that wants detectors to give up; never
+			// answering them at all weighs more.
+			signals++
+			if silent {
+				signals++
+			}
+			reason("%s", heldReason)
+		}
+		if n := unanswered(v); len(n) > 0 && fastFor(v) {
+			signals++
+			reason("it gives no usable answer for %s, while it answers other names at once", strings.Join(n, ", "))
+		}
 		if signals > 0 {
 			v.Verdict, v.Confidence = VerdictSuspicious, finding.ConfidenceLow
 			if signals > 1 || banner {
@@ -577,10 +816,94 @@ func decide(v *ResolverVerdict, total int) {
 	}
 }
 
+// heldBack lists the canaries (with their delays) a resolver that is
+// fast for other names left unanswered past dnsprobe.QueryTimeout, and
+// whether one of them never got an answer at all.
+func heldBack(v *ResolverVerdict) ([]string, bool) {
+	if !fastFor(v) {
+		return nil, false
+	}
+	var out []string
+	silent := false
+	for _, nr := range v.Names {
+		if len(nr.Delays) == 0 {
+			continue
+		}
+		var ds []string
+		for _, d := range nr.Delays {
+			ds = append(ds, d.String())
+			silent = silent || !d.Answered
+		}
+		out = append(out, nr.Name+" ("+strings.Join(ds, ", ")+")")
+	}
+	return out, silent
+}
+
+// fastFor reports a resolver whose usable answers come quickly
+// (fastElsewhere).
+func fastFor(v *ResolverVerdict) bool {
+	return v.Prompt > 0 && v.PromptMedian < fastElsewhere
+}
+
+// unanswered lists the canaries without a usable answer for another
+// reason than a delay (SERVFAIL, REFUSED, malformed replies), with it.
+func unanswered(v *ResolverVerdict) []string {
+	var out []string
+	for _, nr := range v.Names {
+		if nr.Outcome == OutcomeFailed && len(nr.Delays) == 0 {
+			out = append(out, nr.Name+" ("+firstNonEmpty(nr.Detail, "no answer")+")")
+		}
+	}
+	return out
+}
+
+// lyingProfiles describes the canaries whose answer depends on how the
+// question is shaped, when one shape gets a lie and another the truth;
+// names with the same pattern are named together.
+func lyingProfiles(v *ResolverVerdict) []string {
+	var order []string
+	names := map[string][]string{}
+	for _, nr := range v.Names {
+		var bad, good []string
+		for _, p := range nr.Profiles {
+			switch p.Outcome {
+			case OutcomeIntercepted, OutcomeUnsignedVariant, OutcomeHijackShaped, OutcomeUnexplained, OutcomeBlocked:
+				bad = append(bad, p.Profile.Describe())
+			case OutcomeMatch, OutcomeVerified:
+				good = append(good, p.Profile.Describe())
+			}
+		}
+		if len(bad) == 0 || len(good) == 0 {
+			continue
+		}
+		pattern := fmt.Sprintf("falsely to %s questions and truly to %s ones", strings.Join(bad, " and "), strings.Join(good, " and "))
+		if _, ok := names[pattern]; !ok {
+			order = append(order, pattern)
+		}
+		names[pattern] = append(names[pattern], nr.Name)
+	}
+	out := make([]string, len(order))
+	for i, p := range order {
+		out[i] = strings.Join(names[p], ", ") + " " + p
+	}
+	return out
+}
+
 // decideClean judges a resolver without any sign of lying: clean if
-// enough was measured and compared, else unknown.
+// every canary got an answer and enough were compared, else unknown. A
+// canary without an answer is never counted as honest.
 func decideClean(v *ResolverVerdict, total int, by map[NameOutcome][]string) {
-	compared := len(by[OutcomeMatch]) + len(by[OutcomeVerified])
+	compared := v.Matched
+	var missing []string
+	for _, nr := range v.Names {
+		if nr.Outcome == OutcomeFailed {
+			why := nr.Detail
+			if len(nr.Delays) > 0 {
+				why = nr.Delays[0].String()
+			}
+			missing = append(missing, nr.Name+" ("+firstNonEmpty(why, "no answer")+")")
+		}
+	}
 	switch {
 	case v.Measured == 0:
 		v.Verdict = VerdictUnknown
@@ -589,6 +912,10 @@ func decideClean(v *ResolverVerdict, total int, by map[NameOutcome][]string) {
 			detail = v.Names[0].Detail
 		}
 		v.Reasons = append(v.Reasons, fmt.Sprintf("it gave no usable answer for any canary name (%s)", detail))
+	case len(missing) > 0:
+		v.Verdict = VerdictUnknown
+		v.Reasons = append(v.Reasons, fmt.Sprintf("it gave no usable answer for %d of %d canary names (%s), and it is slow or failing for other names too, so that says nothing either way; it answered %d like the trusted resolvers",
+			len(missing), total, strings.Join(missing, ", "), compared))
 	case compared*2 < total:
 		v.Verdict = VerdictUnknown
 		v.Reasons = append(v.Reasons, fmt.Sprintf("only %d of %d canary names could be compared with a trusted answer", compared, total))

@@ -54,7 +54,7 @@ func newObs(names ...string) *obsBuilder {
 	for _, n := range names {
 		o.Names = append(o.Names, dns.Fqdn(n))
 	}
-	o.TrustedAns[Key{o.NXName, dns.TypeA}] = TrustedAnswer{Answered: true, NXDomain: true, Rcodes: []string{"NXDOMAIN"}}
+	o.TrustedAns[Key{Name: o.NXName, Type: dns.TypeA}] = TrustedAnswer{Answered: true, NXDomain: true, Rcodes: []string{"NXDOMAIN"}}
 	return &obsBuilder{o}
 }
 
@@ -63,8 +63,8 @@ func (b *obsBuilder) trusted(name string, addrs ...string) *obsBuilder {
 	for _, a := range addrs {
 		ta.Addrs = append(ta.Addrs, netip.MustParseAddr(a))
 	}
-	b.obs.TrustedAns[Key{dns.Fqdn(name), dns.TypeA}] = ta
-	b.obs.TrustedAns[Key{dns.Fqdn(name), dns.TypeAAAA}] = TrustedAnswer{Answered: true, Rcodes: []string{"NOERROR"}}
+	b.obs.TrustedAns[Key{Name: dns.Fqdn(name), Type: dns.TypeA}] = ta
+	b.obs.TrustedAns[Key{Name: dns.Fqdn(name), Type: dns.TypeAAAA}] = TrustedAnswer{Answered: true, Rcodes: []string{"NOERROR"}}
 	return b
 }
 
@@ -81,10 +81,10 @@ func (b *obsBuilder) resolver(addr string, src Source, answers map[string]string
 		if a, ok := answers[n[:len(n)-1]]; ok {
 			r.Addrs = []netip.Addr{netip.MustParseAddr(a)}
 		} else {
-			r.Addrs = b.obs.TrustedAns[Key{n, dns.TypeA}].Addrs
+			r.Addrs = b.obs.TrustedAns[Key{Name: n, Type: dns.TypeA}].Addrs
 		}
-		ro.Answers[Key{n, dns.TypeA}] = Answer{Resp: r}
-		ro.Answers[Key{n, dns.TypeAAAA}] = Answer{Resp: &dnsprobe.Response{Rcode: "NOERROR"}}
+		ro.Answers[Key{Name: n, Type: dns.TypeA}] = Answer{Resp: r}
+		ro.Answers[Key{Name: n, Type: dns.TypeAAAA}] = Answer{Resp: &dnsprobe.Response{Rcode: "NOERROR"}}
 	}
 	b.obs.Resolvers = append(b.obs.Resolvers, ro)
 	return b
@@ -282,11 +282,11 @@ func TestJudgeSignedZoneCopy(t *testing.T) {
 			resolver("203.0.113.66", Source{Kind: SourceDHCPv4, Detail: "eth0"}, map[string]string{name: answer}).
 			proof(answer, name, dnsprobe.ProofValid)
 		o := b.obs
-		k := Key{dns.Fqdn(name), dns.TypeA}
+		k := Key{Name: dns.Fqdn(name), Type: dns.TypeA}
 		ta := o.TrustedAns[k]
 		ta.Signed, ta.Signers = true, []string{"corp.example."}
 		o.TrustedAns[k] = ta
-		zk := Key{"corp.example.", dns.TypeDNSKEY}
+		zk := Key{Name: "corp.example.", Type: dns.TypeDNSKEY}
 		o.TrustedAns[zk] = TrustedAnswer{Answered: true, Data: true, Signed: true, Rcodes: []string{"NOERROR"}}
 		o.Resolvers[0].Answers[zk] = Answer{Resp: &dnsprobe.Response{Rcode: "NOERROR"}} // NODATA: no keys
 		return o

@@ -19,14 +19,84 @@ import (
 // observation means for the next measurement (which answers need a TLS
 // proof, which zones' keys to ask for) without sending anything.
 
-// Key is one question: a canonical name (lowercase, trailing dot) and a
-// type.
+// Key is one question: a canonical name (lowercase, trailing dot), a
+// type, and the profile it is asked in (the zero profile for every
+// question but the canaries' other shapes).
 type Key struct {
-	Name string
-	Type uint16
+	Name    string
+	Type    uint16
+	Profile Profile
 }
 
-func (k Key) String() string { return strings.TrimSuffix(k.Name, ".") + " " + dns.TypeToString[k.Type] }
+func (k Key) String() string {
+	s := strings.TrimSuffix(k.Name, ".") + " " + dns.TypeToString[k.Type]
+	if k.Profile != ProfileValidating {
+		s += " (" + string(k.Profile) + ")"
+	}
+	return s
+}
+
+// Profile is the shape of a canary question: how one kind of client asks
+// (docs/dns.md, "How clients ask"). A rogue resolver may lie only to
+// questions shaped like those of the clients it wants to fool, and answer
+// a detector honestly; so each canary is asked in every profile of
+// CanaryProfiles, and a name is judged by its worst answer.
+type Profile string
+
+// Profiles. The trusted resolvers are asked in the zero profile only:
+// their answers are the reference whatever the shape.
+const (
+	// ProfileValidating: EDNS0 (1232 bytes) with the DO and AD bits, as
+	// a validating client asks (systemd-resolved at its default feature
+	// level). The zero value: the DNSSEC test (which needs DO), the
+	// signed names, the random name and the DNSKEY questions use it.
+	ProfileValidating Profile = ""
+	// ProfileStub: RD set, no OPT record, no DO, no AD: glibc's
+	// getaddrinfo, Android with private DNS off, Chrome's built-in
+	// resolver and macOS's mDNSResponder for ordinary lookups. Most
+	// lookups on a home network look like this.
+	ProfileStub Profile = "stub"
+	// ProfileEDNS: EDNS0 with a 1200-byte payload and no DO bit: glibc
+	// with `options edns0`, and systemd-resolved once it has given up
+	// DNSSEC with a resolver.
+	ProfileEDNS Profile = "edns"
+)
+
+// CanaryProfiles lists the profiles every canary is asked in, the most
+// common client first.
+func CanaryProfiles() []Profile {
+	return []Profile{ProfileStub, ProfileEDNS, ProfileValidating}
+}
+
+// Types returns the question types a canary is asked in profile p: A and
+// AAAA; in the stub profile also HTTPS (type 65), which browsers ask
+// alongside (Chrome's built-in resolver, Firefox through the system
+// stub).
+func (p Profile) Types() []uint16 {
+	if p == ProfileStub {
+		return []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeHTTPS}
+	}
+	return []uint16{dns.TypeA, dns.TypeAAAA}
+}
+
+// Describe says in words how a question of profile p is shaped.
+func (p Profile) Describe() string {
+	switch p {
+	case ProfileStub:
+		return "stub-shaped (no EDNS, as glibc, Android, Chrome and macOS ask)"
+	case ProfileEDNS:
+		return "EDNS without the DNSSEC bit"
+	}
+	return "validating (EDNS with the DNSSEC bit)"
+}
+
+// name is the profile as evidence shows it.
+func (p Profile) name() string {
+	if p == ProfileValidating {
+		return "validating"
+	}
+	return string(p)
+}
 
 // Answer is one resolver's reply to one question, or why there is none.
 // The zero Answer means the question was not asked.
@@ -34,6 +104,9 @@ type Answer struct {
 	Resp   *dnsprobe.Response `json:"response,omitempty"`
 	Err    string             `json:"error,omitempty"`
 	Status string             `json:"status,omitempty"`
+	// Waited is how long an unanswered question was waited for (its
+	// second chance included); the time an answer took is Resp.RTT.
+	Waited time.Duration `json:"waited_ns,omitempty"`
 }
 
 // AnswerOf records an exchange's outcome: the response, or the error and
@@ -109,11 +182,22 @@ type Observations struct {
 	Proofs      map[ProofKey]dnsprobe.Proof
 	// ProofsSkipped counts differing answers not proved (limit, scope).
 	ProofsSkipped int
+	// Profiles are the profiles the canaries were asked in; nil means
+	// the validating profile only.
+	Profiles []Profile
 	// KeyZones are the signed zones whose keys (DNSKEY) were asked of
 	// the trusted resolvers and of the resolvers that dropped signatures
 	// in them; the answers are in TrustedAns and ResolverObs.Answers
-	// under Key{zone, DNSKEY}.
+	// under Key{Name: zone, Type: DNSKEY}.
 	KeyZones []string
+}
+
+// profiles returns the profiles the canaries were asked in.
+func (obs *Observations) profiles() []Profile {
+	if len(obs.Profiles) == 0 {
+		return []Profile{ProfileValidating}
+	}
+	return obs.Profiles
 }
 
 // MergeTrusted folds the trusted resolvers' answers into one per key:
@@ -177,7 +261,7 @@ func StrippedZones(obs *Observations) [][]string {
 	out := make([][]string, len(obs.Resolvers))
 	for i, ro := range obs.Resolvers {
 		for _, n := range append(slices.Clone(obs.Names), obs.DNSSECNames...) {
-			k := Key{n, dns.TypeA}
+			k := Key{Name: n, Type: dns.TypeA}
 			ta := obs.TrustedAns[k]
 			r := ro.Answers[k].Resp
 			if !ta.Signed || r == nil || len(r.Addrs) == 0 || r.HasRRSIG {
@@ -196,25 +280,22 @@ func StrippedZones(obs *Observations) [][]string {
 // NeedsProof lists, sorted by address then name, the canary answers the
 // trusted side does not confirm (or cannot: when it has no answer, every
 // canary address needs a proof, so a run without a trusted resolver
-// still catches an interception). Blocking answers (sinkholes) need
-// none.
+// still catches an interception), in every profile, the hints of HTTPS
+// answers included. Blocking answers (sinkholes) need none.
 func NeedsProof(obs *Observations) []ProofKey {
 	want := map[ProofKey]bool{}
 	for _, ro := range obs.Resolvers {
-		for _, n := range obs.Names {
-			for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-				k := Key{n, t}
-				a := ro.Answers[k]
-				if a.Resp == nil {
+		for k, a := range ro.Answers {
+			if a.Resp == nil || !slices.Contains(obs.Names, k.Name) ||
+				(k.Type != dns.TypeA && k.Type != dns.TypeAAAA && k.Type != dns.TypeHTTPS) {
+				continue
+			}
+			ref, answered := obs.reference(k)
+			for _, addr := range a.Resp.Addrs {
+				if sinkhole(addr) || (answered && slices.Contains(ref, addr)) {
 					continue
 				}
-				ta := obs.TrustedAns[k]
-				for _, addr := range a.Resp.Addrs {
-					if sinkhole(addr) || (ta.Answered && slices.Contains(ta.Addrs, addr)) {
-						continue
-					}
-					want[ProofKey{addr, n}] = true
-				}
+				want[ProofKey{addr, k.Name}] = true
 			}
 		}
 	}
@@ -229,6 +310,25 @@ func NeedsProof(obs *Observations) []ProofKey {
 		return strings.Compare(a.Name, b.Name)
 	})
 	return keys
+}
+
+// reference returns the trusted addresses an answer to k is compared
+// with, and whether a trusted resolver answered: for A and AAAA the
+// trusted answer of that type; for HTTPS (whose hints may be of either
+// family) the trusted addresses of all three.
+func (obs *Observations) reference(k Key) ([]netip.Addr, bool) {
+	if k.Type != dns.TypeHTTPS {
+		ta := obs.TrustedAns[Key{Name: k.Name, Type: k.Type}]
+		return ta.Addrs, ta.Answered
+	}
+	var out []netip.Addr
+	answered := false
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeHTTPS} {
+		ta := obs.TrustedAns[Key{Name: k.Name, Type: t}]
+		out = append(out, ta.Addrs...)
+		answered = answered || ta.Answered
+	}
+	return out, answered
 }
 
 // sinkhole reports answers that block a name rather than redirect it:

@@ -192,13 +192,53 @@ func headline(r *Result) string {
 		names, targets := lies(hs)
 		return fmt.Sprintf("DNS HIJACKED: resolver %s sends %s to %s.", strings.Join(bad, ", "), strings.Join(names, ", "), strings.Join(targets, ", "))
 	case VerdictSuspicious:
+		if onlyHeldBack(r.Verdicts) {
+			return fmt.Sprintf("SUSPICIOUS: resolver %s holds some login names back (answers them late or not at all) while it answers other names at once.", strings.Join(bad, ", "))
+		}
 		return fmt.Sprintf("SUSPICIOUS: resolver %s answers some login names differently from the trusted resolvers.", strings.Join(bad, ", "))
 	case VerdictUnknown:
 		return fmt.Sprintf("COULD NOT DECIDE: resolver(s) %s could not be judged; see why below.", strings.Join(unknown, ", "))
 	}
-	msg := fmt.Sprintf("No DNS hijacking found: %d resolver(s) answered %d login names like the trusted resolvers.", len(r.Verdicts), len(r.Canaries))
-	if len(unknown) > 0 {
-		msg += " Not judged: " + strings.Join(unknown, ", ") + "."
+	return "No DNS hijacking found: " + answeredCounts(r.Verdicts) + "."
+}
+
+// onlyHeldBack reports suspicious verdicts whose only fault is holding
+// login names back: no name answered differently from the trusted side.
+func onlyHeldBack(vs []ResolverVerdict) bool {
+	held := false
+	for _, v := range vs {
+		if v.Verdict != VerdictSuspicious {
+			continue
+		}
+		for _, nr := range v.Names {
+			switch nr.Outcome {
+			case OutcomeMatch, OutcomeVerified, OutcomeNotCompared, OutcomeFailed:
+			default:
+				return false
+			}
+			held = held || len(nr.Delays) > 0 || nr.Outcome == OutcomeFailed
+		}
+		if v.DNSSEC.Status == finding.StatusFail {
+			return false
+		}
 	}
-	return msg
+	return held
+}
+
+// answeredCounts says how many canaries each resolver answered like the
+// trusted resolvers, from the same counts its reasons give
+// (ResolverVerdict.Matched and Total).
+func answeredCounts(vs []ResolverVerdict) string {
+	all := len(vs) > 0
+	for _, v := range vs {
+		all = all && v.Matched == v.Total && v.Total == vs[0].Total
+	}
+	if all {
+		return fmt.Sprintf("%d resolver(s) answered all %d login names like the trusted resolvers", len(vs), vs[0].Total)
+	}
+	var parts []string
+	for _, v := range vs {
+		parts = append(parts, fmt.Sprintf("%s answered %d of %d login names like the trusted resolvers", v.Resolver.Key(), v.Matched, v.Total))
+	}
+	return strings.Join(parts, "; ")
 }

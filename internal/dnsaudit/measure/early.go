@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
@@ -21,7 +22,8 @@ import (
 // of asking the same questions again. One Early serves one Measure.
 type Early struct {
 	p             plan
-	keys          []dnshijack.Key
+	resolverKeys  []dnshijack.Key
+	trustedKeys   []dnshijack.Key
 	started       time.Time
 	plain, tlsLim limiter
 	trustedSrv    []dnsprobe.Server
@@ -49,18 +51,18 @@ func Start(ctx context.Context, in Input) (*Early, error) {
 // begin starts the first round of plan p.
 func begin(ctx context.Context, in *Input, p plan) *Early {
 	e := &Early{
-		p: p, keys: p.keys(), started: in.now(),
+		p: p, resolverKeys: p.resolverKeys(), trustedKeys: p.trustedKeys(), started: in.now(),
 		plain: make(limiter, maxPlainInFlight), tlsLim: make(limiter, maxTLSInFlight),
 		trustedSrv: in.Trusted,
 		resolvers:  map[netip.AddrPort]*serverRound{},
 	}
 	client := dnsprobe.NewClient(in.Dialer)
 	for _, srv := range in.Trusted {
-		e.trusted = append(e.trusted, startServer(ctx, client, srv, e.keys, false, limiterFor(srv, e.plain, e.tlsLim)))
+		e.trusted = append(e.trusted, startServer(ctx, client, srv, e.trustedKeys, p.isCanary, false, limiterFor(srv, e.plain, e.tlsLim)))
 	}
 	for _, res := range in.Resolvers {
 		if _, ok := e.resolvers[res.Addr]; !ok {
-			e.resolvers[res.Addr] = startServer(ctx, client, dnsprobe.Server{Transport: dnsprobe.UDP, Addr: res.Addr}, e.keys, true, e.plain)
+			e.resolvers[res.Addr] = startServer(ctx, client, dnsprobe.Server{Transport: dnsprobe.UDP, Addr: res.Addr}, e.resolverKeys, p.isCanary, true, e.plain)
 		}
 	}
 	return e
@@ -93,18 +95,45 @@ type serverRound struct {
 	answers   []dnshijack.Answer // per key
 	finger    dnsprobe.Fingerprint
 	fingerErr string
+	// replied is set once the server answered any question: only then
+	// is a canary it leaves unanswered worth a second chance.
+	replied atomic.Bool
 }
 
 // startServer asks srv every key in parallel, and the CHAOS fingerprint
-// questions when fingerprint is set, each exchange through lim.
-func startServer(ctx context.Context, client *dnsprobe.Client, srv dnsprobe.Server, keys []dnshijack.Key, fingerprint bool, lim limiter) *serverRound {
+// questions when fingerprint is set, each exchange through lim. The
+// questions canary selects (nil: none) get a second chance when the
+// server answers other questions: over plain DNS they are asked again
+// and waited for up to secondChanceFor (a resolver that holds back only
+// the names that matter must not look merely unreachable for them);
+// over DoH and DoT (the trusted resolvers) a timeout is asked once more.
+func startServer(ctx context.Context, client *dnsprobe.Client, srv dnsprobe.Server, keys []dnshijack.Key, canary func(dnshijack.Key) bool, fingerprint bool, lim limiter) *serverRound {
 	r := &serverRound{done: make(chan struct{}), answers: make([]dnshijack.Answer, len(keys))}
+	long := secondChanceFor(ctx)
+	plain := srv.Transport == dnsprobe.UDP || srv.Transport == ""
 	var wg sync.WaitGroup
 	for j, k := range keys {
+		q := queryOf(k)
+		second := canary != nil && canary(k) && long > 0
+		if second && plain {
+			q.Timeout, q.Again = long, r.replied.Load
+		}
 		wg.Go(func() {
 			if err := lim.do(ctx, func() {
-				resp, err := client.Exchange(ctx, srv, dnsprobe.Query{Name: k.Name, Type: k.Type, DNSSEC: true})
+				start := time.Now()
+				resp, err := client.Exchange(ctx, srv, q)
+				if err != nil && second && !plain && r.replied.Load() && dnsprobe.Classify(err) == "timeout" && ctx.Err() == nil {
+					// DoH and DoT have no second question on the
+					// same socket: a trusted resolver that answers
+					// the rest is asked once more.
+					resp, err = client.Exchange(ctx, srv, q)
+				}
 				r.answers[j] = dnshijack.AnswerOf(resp, err)
+				if err != nil {
+					r.answers[j].Waited = time.Since(start)
+				} else {
+					r.replied.Store(true)
+				}
 			}); err != nil {
 				r.answers[j] = dnshijack.AnswerOf(nil, err) // not asked: the run ended
 			}

@@ -94,7 +94,7 @@ func TestStartErrors(t *testing.T) {
 	}
 	// The trusted side was cancelled: nothing to compare with, so the
 	// honest resolver cannot be called clean on its canaries.
-	if n := res.Obs.Trusted[0].Answered + res.Obs.Trusted[1].Answered; n == len(e.keys)*2 {
+	if n := res.Obs.Trusted[0].Answered + res.Obs.Trusted[1].Answered; n == len(e.trustedKeys)*2 {
 		t.Errorf("a cancelled first round still answered all %d trusted questions", n)
 	}
 }

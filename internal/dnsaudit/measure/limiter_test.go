@@ -94,7 +94,7 @@ func TestStartServerCancelledQueue(t *testing.T) {
 	lim := make(limiter, 1)
 	lim <- struct{}{}
 	ctx, cancel := context.WithCancel(t.Context())
-	r := startServer(ctx, client, dnsprobe.Server{Transport: dnsprobe.UDP, Addr: srv.Addr}, keys, true, lim)
+	r := startServer(ctx, client, dnsprobe.Server{Transport: dnsprobe.UDP, Addr: srv.Addr}, keys, nil, true, lim)
 	time.Sleep(50 * time.Millisecond) // let every exchange queue
 	cancel()
 	<-lim

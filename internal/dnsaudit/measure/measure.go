@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package measure is the DNS engine's measurer: it asks every canary
-// question of every resolver under test and of the trusted resolvers,
-// the CHAOS fingerprints, the signed names and a random name that must
-// not exist, then proves by TLS the answers the trusted side does not
-// confirm and asks for the keys of the signed zones whose signatures a
-// resolver dropped. It returns dnshijack.Observations for the pure judge
+// question of every resolver under test — in each question profile
+// (dnshijack.Profile: shaped like a stub's, like an EDNS client's without
+// the DNSSEC bit, like a validating client's), since a rogue may lie only
+// to the clients it targets — and of the trusted resolvers, the CHAOS
+// fingerprints, the signed names and a random name that must not exist,
+// then proves by TLS the answers the trusted side does not confirm and
+// asks for the keys of the signed zones whose signatures a resolver
+// dropped. A canary a resolver that answers other questions leaves
+// unanswered gets a second chance (asked again, waited for up to
+// secondChance within the run's deadline): a name held back past the
+// usual timeout is then measured, with its delay, not lost. It returns dnshijack.Observations for the pure judge
 // (check/dnshijack), which it also asks what an observation means for
 // the second round (dnshijack.NeedsProof, dnshijack.StrippedZones).
 //
@@ -27,6 +33,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/netip"
 	"slices"
@@ -46,13 +53,16 @@ import (
 const DefaultTLSPort = 443
 
 // DialerOptions are the netx options a DNS run should use. A run sends
-// about 30 small datagrams to each resolver under test and about 30 TLS
-// exchanges to each trusted resolver, spread over several servers; the
+// about 90 small datagrams to each resolver under test (12 canaries in
+// three profiles, the signed names, the random name, the CHAOS names) and
+// about 30 TLS exchanges to each trusted resolver, spread over several
+// servers: about 400 new sockets for three resolvers, all at once. The
 // default rate limit (200 new connections/s, burst 50) exists to spare a
-// small router's web UI and would alone add most of a second here. The
-// router still gets only its ~30 questions.
+// small router's web UI and would alone add most of a second here; the
+// burst covers a whole run, so no question waits for a token. The router
+// still gets only its ~90 questions.
 func DialerOptions() netx.Options {
-	return netx.Options{Rate: 1000, Burst: 200, Concurrency: 128}
+	return netx.Options{Rate: 2000, Burst: 500, Concurrency: 384}
 }
 
 // Input is everything one measurement needs. The DNS engine and the
@@ -85,11 +95,24 @@ type Input struct {
 	RootCAs *x509.CertPool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Profiles are the shapes every canary is asked in (dnshijack
+	// Profile); nil means dnshijack.CanaryProfiles().
+	Profiles []dnshijack.Profile
 	// Early is the run's first round, begun with Start while discovery
 	// was still listening; nil means Measure asks everything itself. Its
 	// questions and trusted resolvers replace Canaries, DNSSECNames,
-	// NXParent and Trusted.
+	// NXParent, Profiles and Trusted.
 	Early *Early
+	// Logger receives a debug line per phase with its duration; nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+func (in *Input) logger() *slog.Logger {
+	if in.Logger != nil {
+		return in.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func (in *Input) now() time.Time {
@@ -104,8 +127,9 @@ func (in *Input) now() time.Time {
 // bounded by the caller's context.
 const (
 	// maxPlainInFlight bounds plain DNS exchanges at once: enough to ask
-	// three resolvers everything in one round trip.
-	maxPlainInFlight = 128
+	// three resolvers everything (about 90 questions each: 12 canaries
+	// in three profiles) in one round trip.
+	maxPlainInFlight = 320
 	// maxTLSInFlight bounds DoH/DoT exchanges and TLS proofs at once: a
 	// TLS handshake costs CPU, and a small machine running a hundred at
 	// once would push each past its timeout.
@@ -149,6 +173,7 @@ type plan struct {
 	names    []string // canonical canary names
 	dnssec   []string
 	nxName   string
+	profiles []dnshijack.Profile
 }
 
 // prepare validates in and fills its defaults. With in.Early the plan is
@@ -173,6 +198,10 @@ func newPlan(in *Input) (plan, error) {
 	data, err := dnshijack.DefaultCanaries()
 	if err != nil {
 		return p, err
+	}
+	p.profiles = in.Profiles
+	if p.profiles == nil {
+		p.profiles = dnshijack.CanaryProfiles()
 	}
 	p.canaries = in.Canaries
 	if p.canaries == nil {
@@ -219,16 +248,84 @@ func newPlan(in *Input) (plan, error) {
 	return p, nil
 }
 
-// keys returns every question asked of every server.
-func (p plan) keys() []dnshijack.Key {
+// resolverKeys returns every question asked of a resolver under test:
+// each canary in every profile (its Types), the signed names and the
+// random name.
+func (p plan) resolverKeys() []dnshijack.Key {
+	var ks []dnshijack.Key
+	for _, n := range p.names {
+		for _, pr := range p.profiles {
+			for _, t := range pr.Types() {
+				ks = append(ks, dnshijack.Key{Name: n, Type: t, Profile: pr})
+			}
+		}
+	}
+	return p.common(ks)
+}
+
+// trustedKeys returns every question asked of a trusted resolver: each
+// canary once, A and AAAA (the reference whatever the shape of the
+// question it is compared with), the signed names and the random name.
+func (p plan) trustedKeys() []dnshijack.Key {
 	var ks []dnshijack.Key
 	for _, n := range p.names {
 		ks = append(ks, dnshijack.Key{Name: n, Type: dns.TypeA}, dnshijack.Key{Name: n, Type: dns.TypeAAAA})
 	}
+	return p.common(ks)
+}
+
+func (p plan) common(ks []dnshijack.Key) []dnshijack.Key {
 	for _, n := range p.dnssec {
 		ks = append(ks, dnshijack.Key{Name: n, Type: dns.TypeA})
 	}
 	return append(ks, dnshijack.Key{Name: p.nxName, Type: dns.TypeA})
+}
+
+// isCanary reports a question about a canary name.
+func (p plan) isCanary(k dnshijack.Key) bool { return slices.Contains(p.names, k.Name) }
+
+// EDNS payload sizes of the profiles: glibc advertises 1200 with
+// `options edns0` (RESOLV_EDNS_BUFFER_SIZE); the validating profile
+// uses the DNS flag day 2020 value.
+const ednsProfileSize = 1200
+
+// queryOf shapes the question k the way its profile's clients ask it.
+func queryOf(k dnshijack.Key) dnsprobe.Query {
+	q := dnsprobe.Query{Name: k.Name, Type: k.Type}
+	switch k.Profile {
+	case dnshijack.ProfileStub:
+		q.NoEDNS = true
+	case dnshijack.ProfileEDNS:
+		q.EDNSSize = ednsProfileSize
+	default:
+		q.DNSSEC = true
+	}
+	return q
+}
+
+// secondChance bounds how long a canary question a resolver leaves
+// unanswered is waited for, its second ask included (dnsprobe
+// Query.Timeout). glibc's stub waits 5 s (RES_TIMEOUT) for one server
+// before it asks the next: a resolver that holds an answer back for less
+// than that still reaches its victims, so a detector must wait as long.
+const secondChance = 5 * time.Second
+
+// afterQuestions is the part of the run's deadline the second chances
+// leave for what follows the questions: the TLS proofs of late answers
+// (well under a second on a LAN or a home line) and the judgement.
+const afterQuestions = 1500 * time.Millisecond
+
+// secondChanceFor is secondChance within ctx's deadline; 0 when the
+// deadline leaves no time for a longer wait than dnsprobe.QueryTimeout.
+func secondChanceFor(ctx context.Context) time.Duration {
+	d := secondChance
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl)-afterQuestions)
+	}
+	if d <= dnsprobe.QueryTimeout {
+		return 0
+	}
+	return d
 }
 
 // Measure asks every question of every resolver and trusted resolver in
@@ -252,8 +349,9 @@ func measure(ctx context.Context, in *Input, p plan) *dnshijack.Observations {
 	// The trusted servers are those the first round asked, also for
 	// the DNSSEC keys below.
 	in.Trusted = e.trustedSrv
-	obs := &dnshijack.Observations{Started: e.started, Canaries: p.canaries, Names: p.names, DNSSECNames: p.dnssec, NXName: p.nxName}
+	obs := &dnshijack.Observations{Started: e.started, Canaries: p.canaries, Names: p.names, DNSSECNames: p.dnssec, NXName: p.nxName, Profiles: p.profiles}
 	client := dnsprobe.NewClient(in.Dialer)
+	log := in.logger()
 	plain, tlsLim := e.plain, e.tlsLim
 
 	// Resolvers under test: those the first round already asks are
@@ -267,14 +365,14 @@ func measure(ctx context.Context, in *Input, p plan) *dnshijack.Observations {
 			rounds[i] = r
 			continue
 		}
-		rounds[i] = startServer(ctx, client, dnsprobe.Server{Transport: dnsprobe.UDP, Addr: res.Addr}, e.keys, true, plain)
+		rounds[i] = startServer(ctx, client, dnsprobe.Server{Transport: dnsprobe.UDP, Addr: res.Addr}, e.resolverKeys, e.p.isCanary, true, plain)
 	}
 	trusted := make([][]dnshijack.Answer, len(e.trusted))
 	for i, r := range e.trusted {
 		<-r.done
 		trusted[i] = r.answers
 	}
-	obs.Trusted, obs.TrustedAns = dnshijack.MergeTrusted(serverNames(e.trustedSrv), e.keys, trusted)
+	obs.Trusted, obs.TrustedAns = dnshijack.MergeTrusted(serverNames(e.trustedSrv), e.trustedKeys, trusted)
 	// A resolver the first round asked but the final list dropped still
 	// ends before the run does: nothing outlives Run.
 	e.wait()
@@ -282,8 +380,8 @@ func measure(ctx context.Context, in *Input, p plan) *dnshijack.Observations {
 		<-r.done
 		ro := &obs.Resolvers[i]
 		ro.Finger, ro.FingerErr = r.finger, r.fingerErr
-		ro.Answers = make(map[dnshijack.Key]dnshijack.Answer, len(e.keys))
-		for j, k := range e.keys {
+		ro.Answers = make(map[dnshijack.Key]dnshijack.Answer, len(e.resolverKeys))
+		for j, k := range e.resolverKeys {
 			if k.Name == p.nxName {
 				ro.NX = r.answers[j]
 				continue
@@ -291,6 +389,8 @@ func measure(ctx context.Context, in *Input, p plan) *dnshijack.Observations {
 			ro.Answers[k] = r.answers[j]
 		}
 	}
+	log.Debug("dns: phase", "phase", "questions", "took", time.Since(e.started).Round(time.Millisecond), "resolvers", len(obs.Resolvers), "trusted", len(obs.Trusted))
+	second := time.Now()
 	// Second round, in parallel: TLS proofs of differing answers, and
 	// the keys of signed zones whose signatures a resolver dropped.
 	// Both only read obs until both are done.
@@ -303,6 +403,7 @@ func measure(ctx context.Context, in *Input, p plan) *dnshijack.Observations {
 	wg2.Wait()
 	obs.Proofs, obs.ProofsSkipped = proofs, skipped
 	recordKeys()
+	log.Debug("dns: phase", "phase", "proofs", "took", time.Since(second).Round(time.Millisecond), "proofs", len(proofs), "key_zones", len(obs.KeyZones))
 	obs.Finished = in.now()
 	return obs
 }
@@ -337,7 +438,7 @@ func askKeys(ctx context.Context, in *Input, client *dnsprobe.Client, obs *dnshi
 	var wg sync.WaitGroup
 	rounds := make([]*serverRound, len(in.Trusted))
 	for i, srv := range in.Trusted {
-		rounds[i] = startServer(ctx, client, srv, keys, false, limiterFor(srv, plain, tlsLim))
+		rounds[i] = startServer(ctx, client, srv, keys, nil, false, limiterFor(srv, plain, tlsLim))
 	}
 	answers := make([]map[dnshijack.Key]dnshijack.Answer, len(obs.Resolvers))
 	var mu sync.Mutex

@@ -47,6 +47,8 @@ package labtest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -211,7 +213,11 @@ func build() (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %w: %s", err, bytes.TrimSpace(out))
 	}
-	final := filepath.Join(dir, "routerwatch")
+	// One binary per module checkout: test processes of other checkouts
+	// (worktrees of the same repository, built from other code) run at
+	// the same time and must not replace it under this one.
+	sum := sha256.Sum256([]byte(root))
+	final := filepath.Join(dir, "routerwatch-"+hex.EncodeToString(sum[:6]))
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return "", err
 	}

@@ -49,21 +49,33 @@ import (
 	"github.com/routerwatch/routerwatch/internal/netx"
 )
 
-// Windows: how long to listen for replies.
+// Windows: how long to listen for replies. Each probe stops listening
+// moreServersGrace after its first valid reply, so a window is waited in
+// full only when nothing answers.
 const (
 	// InformWindow bounds a DHCPINFORM exchange: servers answer INFORM at
 	// once (no address to check), so 1.5 s covers a retransmission.
 	InformWindow = 1500 * time.Millisecond
 	// DiscoverWindow bounds a DISCOVER: dnsmasq pings the address it is
 	// about to offer and waits ~3 s for silence before sending the OFFER
-	// (unless configured with no-ping).
+	// (unless configured with no-ping). INFORM, sent whenever the host
+	// has an address, is answered without that wait.
 	DiscoverWindow = 4 * time.Second
-	// RAWindow bounds a router solicitation: a router delays a solicited
-	// advertisement by up to 0.5 s, and by up to 3 s after its last
-	// multicast one (RFC 4861 §6.2.6).
+	// RAWindow bounds a router solicitation to a router known to be
+	// there: it delays a solicited advertisement by up to 0.5 s, and by
+	// up to 3 s after its last multicast one (RFC 4861 §6.2.6).
 	RAWindow = 4 * time.Second
-	// DHCPv6Window bounds an information-request, answered at once.
-	DHCPv6Window = 1500 * time.Millisecond
+	// SolicitedRAWindow bounds a router solicitation when no router is
+	// known to advertise on the link (see Prober.NoRouterKnown): a
+	// router that did not advertise in the last 3 s answers within
+	// MAX_RA_DELAY_TIME, 0.5 s (RFC 4861 §6.2.6), plus the link's delay.
+	SolicitedRAWindow = 600 * time.Millisecond
+	// DHCPv6Window bounds an information-request: a server replies at
+	// once (RFC 8415 §18.3.6 sets no delay), so 0.6 s covers a LAN's
+	// round trip and one retransmission at half of it. Only the client
+	// delays its first Information-request (INF_MAX_DELAY), which a
+	// probe need not do.
+	DHCPv6Window = 600 * time.Millisecond
 	// moreServersGrace is how long to keep listening after the first
 	// valid reply: a second server on the same link answers within
 	// milliseconds of the first; waiting longer only slows the run.
@@ -118,10 +130,11 @@ type Prober struct {
 	// OpenV4, OpenRA and OpenV6 open the sockets; nil means the
 	// platform's (raw sockets on Linux, ErrUnsupported elsewhere).
 	OpenV4, OpenRA, OpenV6 OpenFunc
-	// IPv6Window, when non-zero, replaces RAWindow and DHCPv6Window:
-	// callers shorten them when no IPv6 router has announced itself yet
-	// (see the dns command).
-	IPv6Window time.Duration
+	// NoRouterKnown says that no IPv6 router is known to advertise on
+	// the link (the kernel, listening to advertisements, learned none:
+	// hostnet.IPv6Link): the router solicitation then listens for
+	// SolicitedRAWindow instead of RAWindow.
+	NoRouterKnown bool
 	// Window overrides every listening window when non-zero (tests).
 	Window time.Duration
 }
@@ -167,8 +180,8 @@ func (p *Prober) window(def time.Duration) time.Duration {
 	switch {
 	case p.Window > 0:
 		return p.Window
-	case p.IPv6Window > 0 && (def == RAWindow || def == DHCPv6Window):
-		return p.IPv6Window
+	case p.NoRouterKnown && def == RAWindow:
+		return SolicitedRAWindow
 	}
 	return def
 }

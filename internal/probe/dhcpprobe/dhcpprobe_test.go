@@ -327,6 +327,53 @@ func TestProbeRANoRouter(t *testing.T) {
 	}
 }
 
+// TestBudgetProbeWindows: a probe nobody answers listens for its window: the
+// router solicitation for SolicitedRAWindow when no router is known on
+// the link (RFC 4861: one that did not just advertise answers within
+// 0.5 s), else for RAWindow (a router may delay its answer by up to 3 s
+// after a multicast advertisement); the DHCPv6 information-request for
+// DHCPv6Window. Each resends once, at half its window. A timing test:
+// skipped under -race (go test -run Budget runs it without).
+func TestBudgetProbeWindows(t *testing.T) {
+	if raceEnabled {
+		t.Skip("timing: not under -race")
+	}
+	tests := []struct {
+		name          string
+		noRouterKnown bool
+		probe         func(p *Prober, ctx context.Context) error
+		min, max      time.Duration
+	}{
+		{name: "ra_no_router_known", noRouterKnown: true, min: SolicitedRAWindow, max: SolicitedRAWindow + 400*time.Millisecond,
+			probe: func(p *Prober, ctx context.Context) error { _, err := p.ProbeRA(ctx); return err }},
+		// Bounded by the context at 1.2 s: still listening past the
+		// short window.
+		{name: "ra_router_known", min: 1200 * time.Millisecond, max: 2 * time.Second,
+			probe: func(p *Prober, ctx context.Context) error { _, err := p.ProbeRA(ctx); return err }},
+		{name: "dhcpv6", min: DHCPv6Window, max: DHCPv6Window + 400*time.Millisecond,
+			probe: func(p *Prober, ctx context.Context) error { _, err := p.ProbeDHCPv6(ctx); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeConn(nil)
+			p := prober(f)
+			p.Window, p.NoRouterKnown = 0, tt.noRouterKnown
+			ctx, cancel := context.WithTimeout(t.Context(), 1200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := tt.probe(p, ctx)
+			took := time.Since(start)
+			if took < tt.min || took > tt.max {
+				t.Errorf("listened %v (err %v), want between %v and %v", took, err, tt.min, tt.max)
+			}
+			if n := len(f.sentPackets()); n != 2 {
+				t.Errorf("sent %d, want 2 (one resend)", n)
+			}
+		})
+	}
+}
+
 // TestTentativeAddress: right after a link comes up, its IPv6 link-local
 // address is tentative and the kernel refuses to send from it or bind to
 // it (EADDRNOTAVAIL); the probes wait for it, within tentativeWait.

@@ -24,6 +24,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -225,13 +226,34 @@ func parseAddrDefaultPort(s string, port uint16) (netip.AddrPort, error) {
 	return ap, nil
 }
 
-// Query is one question.
+// Query is one question and the shape of the message that asks it.
+// The zero shape is the one a validating resolver's client sends:
+// EDNS0 with ednsSize. A resolver under test may answer differently
+// depending on the shape (a rogue can lie only to queries that look like
+// the clients it targets), so callers choose it: docs/dns.md says how
+// each common client asks.
 type Query struct {
 	Name  string // with or without the trailing dot
 	Type  uint16 // dns.TypeA, ...
 	Class uint16 // 0 means IN
 	// DNSSEC sets the DO bit (and AD), asking for signatures.
 	DNSSEC bool
+	// NoEDNS sends no OPT record at all, as the glibc, Android and
+	// Chrome stubs do by default; DNSSEC and EDNSSize are then ignored.
+	NoEDNS bool
+	// EDNSSize is the UDP payload size of the OPT record; 0 means
+	// ednsSize.
+	EDNSSize uint16
+	// Timeout, when longer than QueryTimeout, gives a plain-DNS question
+	// that got no answer within QueryTimeout a second chance: it is asked
+	// again (a new ID, on the same UDP socket, so that a late answer to
+	// either question counts) and waited for until Timeout. Again, when
+	// set, is consulted at that moment: false ends the exchange as if
+	// Timeout were not set (the caller knows whether the server answers
+	// anything at all). Other transports ignore both. The caller's
+	// context bounds the exchange in any case.
+	Timeout time.Duration
+	Again   func() bool
 }
 
 func (q Query) String() string {
@@ -259,7 +281,9 @@ type Response struct {
 	Answers []Record `json:"answers,omitempty"`
 	// Addrs are the addresses of the asked type (A or AAAA) that answer
 	// the question: owned by the name or by a CNAME target reached from
-	// it. Address records of other owners stay in Answers only.
+	// it. Address records of other owners stay in Answers only. For an
+	// HTTPS question they are the ipv4hint and ipv6hint addresses of the
+	// name's HTTPS records.
 	Addrs []netip.Addr `json:"addrs,omitempty"`
 	// MinTTL is the smallest TTL in the answer section; meaningful only
 	// when Answers is not empty.
@@ -277,9 +301,16 @@ type Response struct {
 	FellBackToTCP bool `json:"tcp_fallback,omitempty"`
 	// Ignored lists replies that failed validation before the one
 	// accepted (a spoofer or a broken middlebox racing the server).
-	Ignored []string      `json:"ignored,omitempty"`
-	Size    int           `json:"size"`
-	RTT     time.Duration `json:"rtt_ns"`
+	Ignored []string `json:"ignored,omitempty"`
+	Size    int      `json:"size"`
+	// RTT is the time from sending the question this reply answers to
+	// the reply.
+	RTT time.Duration `json:"rtt_ns"`
+	// Reasked: no answer came within QueryTimeout, the question was
+	// asked again (Query.Timeout), and this reply answers the second
+	// question; a late reply to the first one has Reasked false and an
+	// RTT above QueryTimeout.
+	Reasked bool `json:"reasked,omitempty"`
 }
 
 // NoData reports NOERROR without an answer of the asked type.
@@ -317,21 +348,38 @@ func (c *Client) Exchange(ctx context.Context, srv Server, q Query) (*Response, 
 	if _, ok := dns.IsDomainName(q.Name); !ok || q.Name == "" {
 		return nil, fmt.Errorf("dnsprobe: %q is not a domain name", q.Name)
 	}
-	ctx, cancel := context.WithTimeout(ctx, QueryTimeout)
+	var again *reask
+	timeout := QueryTimeout
+	if q.Timeout > QueryTimeout && (srv.Transport == UDP || srv.Transport == "") {
+		timeout, again = q.Timeout, &reask{after: QueryTimeout, ok: q.Again}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	m := newQuery(srv, q, true)
-	r, meta, err := c.exchange(ctx, srv, m)
+	m := newQuery(srv, q, !q.NoEDNS)
+	r, meta, err := c.exchange(ctx, srv, m, again)
 	if err == nil && r.Rcode == dns.RcodeFormatError {
 		m = newQuery(srv, q, false)
-		r, meta, err = c.exchange(ctx, srv, m)
+		r, meta, err = c.exchange(ctx, srv, m, again)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dnsprobe: %s to %s: %w", q, srv, err)
 	}
 	resp := newResponse(srv, r, meta)
 	resp.RTT = time.Since(start)
+	if meta.reasked {
+		// The reply answers the second question: its round trip
+		// starts there, not at the first.
+		resp.Reasked, resp.RTT = true, time.Since(meta.reaskedAt)
+	}
 	return resp, nil
+}
+
+// reask is when and whether a UDP exchange asks its question again
+// (Query.Timeout).
+type reask struct {
+	after time.Duration // since the first send
+	ok    func() bool   // nil: always
 }
 
 // newQuery builds the message for q. DoH queries carry ID 0 so caches can
@@ -344,11 +392,15 @@ func newQuery(srv Server, q Query, edns bool) *dns.Msg {
 	}
 	m.RecursionDesired = true
 	if edns {
-		m.SetEdns0(ednsSize, q.DNSSEC)
+		size := q.EDNSSize
+		if size == 0 {
+			size = ednsSize
+		}
+		m.SetEdns0(size, q.DNSSEC)
 	}
 	// AD in a query asks a validating resolver to report validation
-	// (RFC 6840 §5.7).
-	m.AuthenticatedData = q.DNSSEC
+	// (RFC 6840 §5.7); a stub without EDNS sends neither.
+	m.AuthenticatedData = q.DNSSEC && edns
 	if srv.Transport == DoH {
 		m.Id = 0
 	}
@@ -375,12 +427,15 @@ type exchangeMeta struct {
 	size     int
 	fellBack bool
 	ignored  []string
+	// reasked: the reply answers the question asked again at reaskedAt.
+	reasked   bool
+	reaskedAt time.Time
 }
 
-func (c *Client) exchange(ctx context.Context, srv Server, m *dns.Msg) (*dns.Msg, exchangeMeta, error) {
+func (c *Client) exchange(ctx context.Context, srv Server, m *dns.Msg, again *reask) (*dns.Msg, exchangeMeta, error) {
 	switch srv.Transport {
 	case UDP, "":
-		r, meta, err := c.exchangeUDP(ctx, srv.Addr, m)
+		r, meta, err := c.exchangeUDP(ctx, srv.Addr, m, again)
 		if err != nil || !r.Truncated {
 			return r, meta, err
 		}
@@ -436,6 +491,13 @@ func newResponse(srv Server, r *dns.Msg, meta exchangeMeta) *Response {
 			if a, ok := netip.AddrFromSlice(v.AAAA); ok && qtype == dns.TypeAAAA && inChain(h.Name) {
 				resp.Addrs = append(resp.Addrs, a)
 			}
+		case *dns.HTTPS:
+			// A browser may connect to the hints of an HTTPS record
+			// (RFC 9460 §7.3) under the name it asked for: they are
+			// where this answer sends it.
+			if qtype == dns.TypeHTTPS && inChain(h.Name) {
+				resp.Addrs = append(resp.Addrs, svcbHints(v.Value)...)
+			}
 		case *dns.TXT:
 			resp.TXT = append(resp.TXT, strings.Join(v.Txt, ""))
 		case *dns.RRSIG:
@@ -446,4 +508,25 @@ func newResponse(srv Server, r *dns.Msg, meta exchangeMeta) *Response {
 		}
 	}
 	return resp
+}
+
+// svcbHints returns the ipv4hint and ipv6hint addresses of SVCB/HTTPS
+// parameters.
+func svcbHints(kvs []dns.SVCBKeyValue) []netip.Addr {
+	var out []netip.Addr
+	for _, kv := range kvs {
+		var ips []net.IP
+		switch v := kv.(type) {
+		case *dns.SVCBIPv4Hint:
+			ips = v.Hint
+		case *dns.SVCBIPv6Hint:
+			ips = v.Hint
+		}
+		for _, ip := range ips {
+			if a, ok := netip.AddrFromSlice(ip); ok {
+				out = append(out, a.Unmap())
+			}
+		}
+	}
+	return out
 }

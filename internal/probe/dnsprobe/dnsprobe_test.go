@@ -286,3 +286,149 @@ func TestParseServers(t *testing.T) {
 		})
 	}
 }
+
+// TestExchangeShapes checks the message each query shape sends: a rogue
+// resolver may answer differently depending on it, so the shapes must be
+// exactly those of the clients they stand for (docs/dns.md).
+func TestExchangeShapes(t *testing.T) {
+	tests := []struct {
+		name     string
+		q        dnsprobe.Query
+		wantOPT  bool
+		wantSize uint16
+		wantDO   bool
+		wantAD   bool
+	}{
+		{name: "stub_no_edns", q: dnsprobe.Query{NoEDNS: true}},
+		{name: "stub_ignores_dnssec", q: dnsprobe.Query{NoEDNS: true, DNSSEC: true}},
+		{name: "edns_without_do", q: dnsprobe.Query{EDNSSize: 1200}, wantOPT: true, wantSize: 1200},
+		{name: "validating", q: dnsprobe.Query{DNSSEC: true}, wantOPT: true, wantSize: 1232, wantDO: true, wantAD: true},
+		{name: "default_edns", q: dnsprobe.Query{}, wantOPT: true, wantSize: 1232},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			z := honestZone(t)
+			z.Record = true
+			srv := dnsprobetest.NewServer(t, z)
+			q := tt.q
+			q.Name, q.Type = "www.example.org", dns.TypeA
+			if _, err := dnsprobe.NewClient(loopbackDialer()).Exchange(t.Context(), dnsprobe.Server{Addr: srv.Addr}, q); err != nil {
+				t.Fatal(err)
+			}
+			asked := z.Asked()
+			if len(asked) != 1 {
+				t.Fatalf("%d questions arrived, want 1", len(asked))
+			}
+			m := asked[0]
+			if !m.RecursionDesired || m.CheckingDisabled || m.AuthenticatedData != tt.wantAD {
+				t.Errorf("flags RD=%v CD=%v AD=%v, want RD=true CD=false AD=%v", m.RecursionDesired, m.CheckingDisabled, m.AuthenticatedData, tt.wantAD)
+			}
+			if m.Question[0].Name != "www.example.org." {
+				t.Errorf("question %q: the name goes as given (no 0x20 mixed case, which clients do not send)", m.Question[0].Name)
+			}
+			opt := m.IsEdns0()
+			switch {
+			case (opt != nil) != tt.wantOPT:
+				t.Errorf("OPT record %v, want %v", opt != nil, tt.wantOPT)
+			case opt != nil && (opt.UDPSize() != tt.wantSize || opt.Do() != tt.wantDO || len(opt.Option) != 0):
+				t.Errorf("OPT size %d DO %v options %v, want %d %v none", opt.UDPSize(), opt.Do(), opt.Option, tt.wantSize, tt.wantDO)
+			}
+		})
+	}
+}
+
+// TestExchangeSecondChance checks Query.Timeout: a question unanswered
+// within QueryTimeout is asked again and waited for, a late answer to
+// the first question counts (with its true delay), an answer to the
+// second question tells a lost question from a delayed one, and Again
+// (false) or no Timeout keep the old bound.
+func TestExchangeSecondChance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits several seconds")
+	}
+	const delay = 2500 * time.Millisecond
+	tests := []struct {
+		name        string
+		zone        func(z *dnsprobetest.Zone)
+		q           dnsprobe.Query
+		wantErr     bool
+		wantReasked bool
+		minRTT      time.Duration
+		maxRTT      time.Duration
+	}{
+		{
+			name: "late_answer_to_the_first_question",
+			zone: func(z *dnsprobetest.Zone) { z.Delay = map[string]time.Duration{"www.example.org.": delay} },
+			q:    dnsprobe.Query{Timeout: 5 * time.Second}, minRTT: delay, maxRTT: delay + time.Second,
+		},
+		{
+			name: "lost_first_question_answered_when_asked_again",
+			zone: func(z *dnsprobetest.Zone) { z.LoseFirst = map[string]bool{"www.example.org.": true} },
+			q:    dnsprobe.Query{Timeout: 5 * time.Second}, wantReasked: true, maxRTT: 500 * time.Millisecond,
+		},
+		{
+			name:    "no_second_chance_without_timeout",
+			zone:    func(z *dnsprobetest.Zone) { z.Delay = map[string]time.Duration{"www.example.org.": delay} },
+			wantErr: true,
+		},
+		{
+			name:    "again_false_keeps_query_timeout",
+			zone:    func(z *dnsprobetest.Zone) { z.Delay = map[string]time.Duration{"www.example.org.": delay} },
+			q:       dnsprobe.Query{Timeout: 5 * time.Second, Again: func() bool { return false }},
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			z := honestZone(t)
+			tt.zone(z)
+			srv := dnsprobetest.NewServer(t, z)
+			q := tt.q
+			q.Name, q.Type, q.NoEDNS = "www.example.org", dns.TypeA, true
+			start := time.Now()
+			r, err := dnsprobe.NewClient(loopbackDialer()).Exchange(t.Context(), dnsprobe.Server{Addr: srv.Addr}, q)
+			took := time.Since(start)
+			if tt.wantErr {
+				if err == nil || dnsprobe.Classify(err) != "timeout" {
+					t.Fatalf("Exchange = %v, %v; want a timeout", r, err)
+				}
+				if took > dnsprobe.QueryTimeout+time.Second {
+					t.Errorf("took %v: without a second chance the bound is QueryTimeout", took)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Reasked != tt.wantReasked || r.RTT < tt.minRTT || r.RTT > tt.maxRTT || len(r.Addrs) != 2 {
+				t.Errorf("reasked %v RTT %v addrs %v; want reasked %v, RTT in [%v, %v], 2 addresses", r.Reasked, r.RTT, r.Addrs, tt.wantReasked, tt.minRTT, tt.maxRTT)
+			}
+		})
+	}
+}
+
+// TestExchangeHTTPSHints checks that the hints of an HTTPS answer are its
+// addresses: where a browser may connect for the name.
+func TestExchangeHTTPSHints(t *testing.T) {
+	z := honestZone(t)
+	z.HTTPS = map[string][]netip.Addr{"www.example.org.": dnsprobetest.Addrs(t, "192.0.2.10", "2001:db8::10")}
+	srv := dnsprobetest.NewServer(t, z)
+	c := dnsprobe.NewClient(loopbackDialer())
+	r, err := c.Exchange(t.Context(), dnsprobe.Server{Addr: srv.Addr}, dnsprobe.Query{Name: "www.example.org", Type: dns.TypeHTTPS, NoEDNS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dnsprobetest.Addrs(t, "192.0.2.10", "2001:db8::10"), r.Addrs, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Errorf("hints (-want +got):\n%s", diff)
+	}
+	// An A question never takes an HTTPS record's hints.
+	r, err = c.Exchange(t.Context(), dnsprobe.Server{Addr: srv.Addr}, dnsprobe.Query{Name: "www.example.org", Type: dns.TypeA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dnsprobetest.Addrs(t, "192.0.2.10", "192.0.2.11"), r.Addrs, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Errorf("A answer (-want +got):\n%s", diff)
+	}
+}

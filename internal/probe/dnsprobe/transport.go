@@ -26,8 +26,12 @@ import (
 // datagrams from any other address, so a reply spoofed from elsewhere
 // never reaches us) and waits for a valid reply: it retransmits once after
 // udpRetransmit, ignores replies that fail validation, and gives up
-// badReplyGrace after the first bad one.
-func (c *Client) exchangeUDP(ctx context.Context, ap netip.AddrPort, m *dns.Msg) (*dns.Msg, exchangeMeta, error) {
+// badReplyGrace after the first bad one. With again, a question still
+// unanswered again.after the first send is asked once more with a new ID
+// (when again.ok allows), and a valid reply to either question ends the
+// exchange: a resolver that answers late is heard, and when it answers
+// the second question at once the first one was lost, not delayed.
+func (c *Client) exchangeUDP(ctx context.Context, ap netip.AddrPort, m *dns.Msg, again *reask) (*dns.Msg, exchangeMeta, error) {
 	var meta exchangeMeta
 	wire, err := m.Pack()
 	if err != nil {
@@ -43,18 +47,23 @@ func (c *Client) exchangeUDP(ctx context.Context, ap netip.AddrPort, m *dns.Msg)
 	if _, err := conn.Write(wire); err != nil {
 		return nil, meta, err
 	}
+	start := time.Now()
 	end, _ := ctx.Deadline()
-	retransmitAt := time.Now().Add(udpRetransmit)
+	retransmitAt := start.Add(udpRetransmit)
+	var reaskAt time.Time
+	if again != nil {
+		reaskAt = start.Add(again.after)
+	}
+	var second *dns.Msg // the question asked again, once it was
 	var badUntil time.Time
 	var lastBad error
 	buf := make([]byte, MaxUDPReply+1) // one more byte than allowed: a full buffer is oversized
 	for {
 		dl := end
-		if !retransmitAt.IsZero() && retransmitAt.Before(dl) {
-			dl = retransmitAt
-		}
-		if !badUntil.IsZero() && badUntil.Before(dl) {
-			dl = badUntil
+		for _, t := range []time.Time{retransmitAt, reaskAt, badUntil} {
+			if !t.IsZero() && t.Before(dl) {
+				dl = t
+			}
 		}
 		conn.SetReadDeadline(dl)
 		if ctx.Err() != nil {
@@ -76,6 +85,25 @@ func (c *Client) exchangeUDP(ctx context.Context, ap netip.AddrPort, m *dns.Msg)
 					}
 					continue
 				}
+				if !reaskAt.IsZero() && !now.Before(reaskAt) {
+					reaskAt = time.Time{}
+					if again.ok != nil && !again.ok() {
+						// Not worth waiting longer: end as an
+						// exchange without a second chance would.
+						return nil, meta, os.ErrDeadlineExceeded
+					}
+					second = m.Copy()
+					second.Id = dns.Id()
+					w2, err := second.Pack()
+					if err != nil {
+						return nil, meta, fmt.Errorf("pack query: %w", err)
+					}
+					if _, err := conn.Write(w2); err != nil {
+						return nil, meta, err
+					}
+					meta.reaskedAt = now
+					continue
+				}
 			}
 			if lastBad != nil {
 				return nil, meta, fmt.Errorf("%w (and no valid reply before: %w)", lastBad, err)
@@ -85,7 +113,11 @@ func (c *Client) exchangeUDP(ctx context.Context, ap netip.AddrPort, m *dns.Msg)
 			}
 			return nil, meta, err
 		}
-		r, verr := ValidateReply(m, buf[:n], MaxUDPReply)
+		q := m
+		if second != nil && n >= 2 && binary.BigEndian.Uint16(buf) == second.Id {
+			q = second
+		}
+		r, verr := ValidateReply(q, buf[:n], MaxUDPReply)
 		if verr != nil {
 			lastBad = verr
 			meta.ignored = append(meta.ignored, verr.Error())
@@ -95,6 +127,7 @@ func (c *Client) exchangeUDP(ctx context.Context, ap netip.AddrPort, m *dns.Msg)
 			continue
 		}
 		meta.size = n
+		meta.reasked = q == second
 		return r, meta, nil
 	}
 }

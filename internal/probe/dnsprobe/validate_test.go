@@ -157,6 +157,45 @@ func FuzzValidateReply(f *testing.F) {
 	})
 }
 
+// FuzzHTTPSReply feeds arbitrary bytes as the reply to an HTTPS (type
+// 65) question: no input may panic, and the addresses taken from an
+// accepted reply are hints of HTTPS records on the question's chain.
+func FuzzHTTPSReply(f *testing.F) {
+	q := query("outlook.office365.com.", dns.TypeHTTPS)
+	r := new(dns.Msg)
+	r.SetReply(q)
+	r.Answer = append(r.Answer, &dns.HTTPS{SVCB: dns.SVCB{
+		Hdr:      dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeHTTPS, Class: dns.ClassINET, Ttl: 60},
+		Priority: 1, Target: ".",
+		Value: []dns.SVCBKeyValue{&dns.SVCBAlpn{Alpn: []string{"h2"}}, &dns.SVCBIPv4Hint{Hint: []net.IP{net.IPv4(192, 0, 2, 1)}},
+			&dns.SVCBIPv6Hint{Hint: []net.IP{net.ParseIP("2001:db8::1")}}},
+	}})
+	good, _ := r.Pack()
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		m, err := ValidateReply(q, wire, MaxUDPReply)
+		if err != nil {
+			return
+		}
+		resp := newResponse(Server{}, m, exchangeMeta{size: len(wire)})
+		hints := 0
+		for _, rr := range m.Answer {
+			if h, ok := rr.(*dns.HTTPS); ok {
+				hints += len(svcbHints(h.Value))
+			}
+		}
+		if len(resp.Addrs) > hints {
+			t.Fatalf("%d addresses from %d hints", len(resp.Addrs), hints)
+		}
+		for _, a := range resp.Addrs {
+			if !a.IsValid() {
+				t.Fatalf("invalid address from %x", wire)
+			}
+		}
+	})
+}
+
 // TestResponseAddrs: only addresses on the CNAME chain from the question
 // answer it; the RRSIGs' signers are kept.
 func TestResponseAddrs(t *testing.T) {

@@ -62,8 +62,33 @@ type Zone struct {
 	NXRewrite netip.Addr
 	// Servfail names answer SERVFAIL.
 	Servfail map[string]bool
+	// HijackWhen, when set, limits Hijack to the queries it accepts
+	// (a rogue that lies only to questions of a certain shape); the
+	// others get the honest answer.
+	HijackWhen func(q *dns.Msg) bool
+	// HTTPS gives names an HTTPS record (priority 1, target ".") with
+	// these addresses as ipv4hint/ipv6hint. Other names answer HTTPS
+	// questions with NODATA.
+	HTTPS map[string][]netip.Addr
+	// Delay holds every answer about these names back this long.
+	Delay map[string]time.Duration
+	// LoseFirst names never get an answer to the first question asked
+	// about them (its retransmissions included): a lost exchange; a
+	// question asked again with another ID is answered.
+	LoseFirst map[string]bool
 	// Queries counts the questions served.
 	Queries atomic.Int64
+	// Record keeps every question received, with its shape (Asked).
+	Record bool
+	asked  []*dns.Msg
+	first  map[string]uint16 // LoseFirst: the ID of the first question per name
+}
+
+// Asked returns the questions received so far (Record).
+func (z *Zone) Asked() []*dns.Msg {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return append([]*dns.Msg(nil), z.asked...)
 }
 
 // ServeDNS implements dns.Handler.
@@ -83,6 +108,25 @@ func (z *Zone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	if opt := r.IsEdns0(); opt != nil {
 		do = opt.Do()
 		m.SetEdns0(1232, do)
+	}
+	z.mu.Lock()
+	if z.Record {
+		z.asked = append(z.asked, r.Copy())
+	}
+	if z.LoseFirst[name] {
+		if z.first == nil {
+			z.first = map[string]uint16{}
+		}
+		if id, ok := z.first[name]; !ok || id == r.Id {
+			z.first[name] = r.Id
+			z.mu.Unlock()
+			return
+		}
+	}
+	delay := z.Delay[name]
+	z.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
 	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
@@ -110,7 +154,28 @@ func (z *Zone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 			}
 		}
 		// Else NODATA: the zone exists here, its keys do not.
-	case z.Hijack[name].IsValid():
+	case q.Qtype == dns.TypeHTTPS:
+		if hints := z.HTTPS[name]; len(hints) > 0 {
+			rr := &dns.HTTPS{SVCB: dns.SVCB{Hdr: hdr(dns.TypeHTTPS, ttl), Priority: 1, Target: "."}}
+			var v4, v6 []net.IP
+			for _, a := range hints {
+				if a.Is4() {
+					v4 = append(v4, a.AsSlice())
+				} else {
+					v6 = append(v6, a.AsSlice())
+				}
+			}
+			if len(v4) > 0 {
+				rr.Value = append(rr.Value, &dns.SVCBIPv4Hint{Hint: v4})
+			}
+			if len(v6) > 0 {
+				rr.Value = append(rr.Value, &dns.SVCBIPv6Hint{Hint: v6})
+			}
+			m.Answer = append(m.Answer, rr)
+		} else if z.A[name] == nil && z.AAAA[name] == nil && !z.Hijack[name].IsValid() {
+			m.Rcode = dns.RcodeNameError
+		}
+	case z.Hijack[name].IsValid() && (z.HijackWhen == nil || z.HijackWhen(r)):
 		m.Authoritative = true
 		if q.Qtype == dns.TypeA {
 			m.Answer = append(m.Answer, &dns.A{Hdr: hdr(dns.TypeA, 0), A: z.Hijack[name].AsSlice()})
