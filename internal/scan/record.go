@@ -28,6 +28,9 @@ const SchemaVersion = 1
 const (
 	StatusAnswered = "answered"  // the target answered on at least one port
 	StatusSilent   = "no_answer" // it answered on none
+	// StatusClosed: the sweep's TCP probes were all reset and no UDP
+	// request was answered (a record only with Options.All).
+	StatusClosed = "closed"
 )
 
 // Record is the result for one target.
@@ -54,6 +57,8 @@ type Record struct {
 	// only counted (Summary), to keep records of large scans small.
 	Findings    []finding.Finding  `json:"findings"`
 	ProbeErrors []audit.ProbeError `json:"probe_errors,omitempty"`
+	// Sweep is what the sweep stage saw, when there was one.
+	Sweep *SweepResult `json:"sweep,omitempty"`
 }
 
 // Identity is what the target was identified as.
