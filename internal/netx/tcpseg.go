@@ -44,7 +44,9 @@ type TCPReply struct {
 }
 
 // SYNACK reports a SYN-ACK: the port is open.
-func (r TCPReply) SYNACK() bool { return r.Flags&(tcpSYN|tcpACK) == tcpSYN|tcpACK && r.Flags&tcpRST == 0 }
+func (r TCPReply) SYNACK() bool {
+	return r.Flags&(tcpSYN|tcpACK) == tcpSYN|tcpACK && r.Flags&tcpRST == 0
+}
 
 // RST reports a reset: the host is up and the port closed.
 func (r TCPReply) RST() bool { return r.Flags&tcpRST != 0 }

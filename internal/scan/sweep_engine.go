@@ -307,7 +307,7 @@ func silentRecord(a netip.Addr, p *plan, mode SweepMode, closed bool, started ti
 		Identity:      Identity{Confidence: "low"},
 		Vulnerability: Vulnerability{Verdict: "unidentified", CVEs: []string{}},
 		Services:      []Service{}, Findings: []finding.Finding{},
-		Sweep:         &SweepResult{Mode: string(mode), Open: []string{}}}
+		Sweep: &SweepResult{Mode: string(mode), Open: []string{}}}
 	if closed {
 		r.Status = StatusClosed
 		r.Headline = "Device " + a.String() + " reset every TCP port the sweep tried and answered no UDP request: nothing was audited."
