@@ -73,6 +73,10 @@ const (
 	// past it the sweep stops sending (it still reads answers) until the
 	// audits catch up, so memory stays bounded when audits are slower.
 	maxLiveBacklog = 1024
+	// sweepSlack is how far ahead of its schedule a lane may send: below
+	// it the sender does not sleep (timers are not precise to the
+	// microsecond); a prefix sees at most this much of its rate at once.
+	sweepSlack = 2 * time.Millisecond
 	// sweepTick is how often addresses past their wait are settled and
 	// progress is reported.
 	sweepTick = 20 * time.Millisecond
@@ -316,13 +320,16 @@ func (s *sweeper) send(ctx context.Context) error {
 			}
 		}
 		l := (*h)[0]
-		if d := time.Until(l.due); d > 0 {
-			if err := sleepCtx(ctx, d); err != nil {
+		if d := time.Until(l.due); d > sweepSlack {
+			if err := sleepCtx(ctx, d-sweepSlack); err != nil {
 				return err
 			}
 		}
 		if err := s.global.Wait(ctx); err != nil {
-			return err
+			// The limiter refuses a wait that would outlast ctx's deadline:
+			// nothing more is sent, and the sweep ends with ctx.
+			<-ctx.Done()
+			return ctx.Err()
 		}
 		now := time.Now()
 		if err := s.tr.send(ctx, l.a, l.pi); err != nil {

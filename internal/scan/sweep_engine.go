@@ -22,10 +22,11 @@ import (
 // resumedRecord is what a sweep needs of a resumed record.
 type resumedRecord struct{ live, identified, failing bool }
 
-// sweepBurst is the global limiter's burst: a target's audit takes
-// SocketsPerTarget tokens at once, and at high rates a few milliseconds
-// of packets let the sender sleep in steps the timer can keep.
-func sweepBurst(r float64) int { return max(SocketsPerTarget, int(r/500)) }
+// sweepBurst is the global limiter's burst: sweepSlack's worth of
+// packets, so that at high rates the sender sleeps in steps a timer
+// keeps (a sleep per packet would cap it near 5,000 a second), and
+// bursts stay a few milliseconds long.
+func sweepBurst(r float64) int { return max(1, int(r*sweepSlack.Seconds())) }
 
 // runSweep runs the sweep stage and, pipelined behind it, the audits of
 // the live addresses: a live address is handed to the audit as soon as
@@ -226,8 +227,15 @@ func (p *plan) runSweep(ctx context.Context, out *Outcome, resume *Resume, resum
 	targets := func(yield func(probe.Target) bool) {
 		for {
 			h, ok := q.pop()
-			if !ok || global.WaitN(ctx, SocketsPerTarget) != nil {
+			if !ok {
 				return
+			}
+			// A target's audit opens about SocketsPerTarget connections:
+			// it takes their tokens (one at a time: the burst is small).
+			for range SocketsPerTarget {
+				if global.Wait(ctx) != nil {
+					return
+				}
 			}
 			rmu.Lock()
 			auditing[h.a] = h
