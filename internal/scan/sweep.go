@@ -405,9 +405,8 @@ func (s *sweeper) advance(l *lane, next func() (*chunk, bool)) bool {
 }
 
 // flushLoop settles addresses as their wait ends; once sending is over
-// (sendDone) it settles the rest as they come due and returns. When ctx
-// ends, what is left is dropped unsettled (a resumed scan sweeps it
-// again).
+// (sendDone) it goes on until the last one is settled. When ctx ends,
+// what is left is dropped unsettled (a resumed scan sweeps it again).
 func (s *sweeper) flushLoop(ctx, sendDone context.Context) {
 	t := time.NewTicker(sweepTick)
 	defer t.Stop()
@@ -416,7 +415,6 @@ func (s *sweeper) flushLoop(ctx, sendDone context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-sendDone.Done():
 		}
 		for _, x := range s.due(time.Now()) {
 			s.settle(x)
@@ -424,22 +422,10 @@ func (s *sweeper) flushLoop(ctx, sendDone context.Context) {
 		if sendDone.Err() != nil {
 			s.mu.Lock()
 			left := len(s.pending) - s.head
-			var wake time.Duration
-			if left > 0 {
-				wake = time.Until(s.pending[len(s.pending)-1].due)
-			}
 			s.mu.Unlock()
 			if left == 0 {
 				return
 			}
-			// Sleep until the last one is due (or ctx ends), then settle all.
-			if sleepCtx(ctx, max(wake, 0)) != nil {
-				return
-			}
-			for _, x := range s.due(time.Now().Add(time.Millisecond)) {
-				s.settle(x)
-			}
-			return
 		}
 	}
 }

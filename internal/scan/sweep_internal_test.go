@@ -336,9 +336,10 @@ func TestBudgetSweepMemory(t *testing.T) {
 	if n1 != 2<<14 || n2 != 2<<17 {
 		t.Fatalf("packets %d and %d", n1, n2)
 	}
-	// Eight times the addresses: at most a quarter more (noise: map
-	// buckets, the collector's timing).
-	if large > 8<<20 || large > small+small/4 {
+	// Eight times the addresses: at most a megabyte more (noise: map
+	// buckets, the collector's timing, other tests' leftovers); keeping
+	// every address swept costs 16 MB more here.
+	if large > 8<<20 || large > small+1<<20 {
 		t.Errorf("live heap peak %.2f MB for a /15 against %.2f MB for a /18: not flat", float64(large)/1e6, float64(small)/1e6)
 	}
 }
