@@ -59,9 +59,18 @@ import (
 // is a hang.
 const runTimeout = time.Hour
 
-// silentRange is routed into a blackhole by the router: every benchmark
-// range lies in it.
+// silentRange holds the swept ranges (-prefix lies in it).
 var silentRange = netip.MustParsePrefix("10.80.0.0/16")
+
+// memRange is the /16 of the memory runs: its first /24 holds as many
+// live routers as -live (one every 256/-live addresses), and the rest is
+// silent, so that the /24 and the /16 runs audit the same routers and
+// differ only in the silent addresses swept.
+var memRange = netip.MustParsePrefix("10.81.0.0/16")
+
+// blackhole is routed into a blackhole by the router: silentRange and
+// memRange.
+var blackhole = netip.MustParsePrefix("10.80.0.0/15")
 
 type options struct {
 	runs, nmapRuns int
@@ -81,7 +90,7 @@ func main() {
 	var o options
 	flag.IntVar(&o.runs, "runs", 3, "runs of routerwatch and masscan (the median is reported)")
 	flag.IntVar(&o.nmapRuns, "nmap-runs", 1, "runs of nmap (0: none; it takes minutes)")
-	flag.IntVar(&o.live, "live", 64, "live router addresses in the prefix (1-256)")
+	flag.IntVar(&o.live, "live", 64, "live router addresses in the prefix (1-128)")
 	flag.StringVar(&o.prefix, "prefix", "10.80.0.0/20", "the swept range, inside 10.80.0.0/16")
 	flag.Float64Var(&o.rate, "rate", 10000, "packets per second for routerwatch and masscan")
 	flag.DurationVar(&o.wait, "wait", 2*time.Second, "how long answers are awaited (routerwatch --sweep-wait, masscan --wait)")
@@ -106,8 +115,8 @@ func run(ctx context.Context, o options) error {
 	switch {
 	case err != nil || !pfx.Addr().Is4() || pfx.Bits() < silentRange.Bits() || !silentRange.Contains(pfx.Addr()):
 		return fmt.Errorf("-prefix must be an IPv4 prefix inside %s", silentRange)
-	case o.runs < 1 || o.nmapRuns < 0 || o.live < 1 || o.live > 256 || o.live > 1<<(32-pfx.Bits()):
-		return errors.New("-runs must be at least 1, -nmap-runs at least 0, -live 1-256 and at most the prefix's size")
+	case o.runs < 1 || o.nmapRuns < 0 || o.live < 1 || o.live > 128 || o.live > 1<<(32-pfx.Bits()):
+		return errors.New("-runs must be at least 1, -nmap-runs at least 0, -live 1-128 and at most the prefix's size")
 	case !(o.rate >= 100 && o.rate <= 1e6) || o.wait <= 0:
 		return errors.New("-rate must be 100-1,000,000 and -wait above 0")
 	case os.Geteuid() != 0:
@@ -196,8 +205,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Fprintln(os.Stderr)
 	}
 	if o.rss {
-		first := netip.PrefixFrom(pfx.Addr(), 24)
-		for _, target := range []netip.Prefix{first, silentRange} {
+		for _, target := range []netip.Prefix{netip.PrefixFrom(memRange.Addr(), 24), memRange} {
 			t := &tool{Name: "routerwatch scan " + target.String(), exe: bin, args: rwArgs(target.String(), "syn"), parse: parseRouterwatch}
 			fmt.Fprintf(os.Stderr, "memory: %s…", target)
 			r, err := timedRun(ctx, l, t, o.settle)
@@ -224,27 +232,31 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// setUp makes 10.80.0.0/16 silent in the router (a blackhole route), sends
-// n addresses of pfx (one every size/n) to the router's own LAN address
-// with a DNAT rule, and counts at the router's LAN ingress the packets
+// setUp makes 10.80.0.0/15 silent in the router (a blackhole route), sends
+// n addresses of pfx (one every size/n) and n of memRange's first /24 to
+// the router's own LAN address with a DNAT rule, and counts at the router's LAN ingress the packets
 // that open a flow (SYNs and UDP datagrams, DHCP aside), whatever socket
 // sent them (masscan sends from a packet socket, which the client's own
 // netfilter never sees). It returns the live addresses.
 func setUp(ctx context.Context, l *lab.Lab, pfx netip.Prefix, n int) ([]netip.Addr, error) {
-	if out, err := l.Command(ctx, lab.Router, "ip", "route", "add", "blackhole", silentRange.String()).CombinedOutput(); err != nil {
+	if out, err := l.Command(ctx, lab.Router, "ip", "route", "add", "blackhole", blackhole.String()).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("blackhole route: %w: %s", err, out)
 	}
-	size := 1 << (32 - pfx.Bits())
-	stride := size / n
-	var live []netip.Addr
-	var set []string
-	a := pfx.Addr().Next() // not the network address
-	for range n {
-		live = append(live, a)
-		set = append(set, a.String())
-		for range stride {
-			a = a.Next()
+	spread := func(p netip.Prefix, size int) []netip.Addr {
+		var out []netip.Addr
+		a := p.Addr().Next() // not the network address
+		for range n {
+			out = append(out, a)
+			for range size / n {
+				a = a.Next()
+			}
 		}
+		return out
+	}
+	live := spread(pfx, 1<<(32-pfx.Bits()))
+	var set []string
+	for _, a := range append(slices.Clone(live), spread(memRange, 256)...) {
+		set = append(set, a.String())
 	}
 	rules := fmt.Sprintf(`table ip rwbench {
 	chain prerouting {

@@ -5,12 +5,14 @@ package netx_test
 import (
 	"encoding/binary"
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/netx"
+	"github.com/routerwatch/routerwatch/internal/target"
 )
 
 // checksumOK verifies a segment's Internet checksum with its
@@ -180,6 +182,55 @@ func TestSYNLoopback(t *testing.T) {
 	}
 	if got[openPort] != "open" || got[closed] != "closed" {
 		t.Errorf("replies %v; open port %d, closed %d", got, openPort, closed)
+	}
+}
+
+// TestSYNLoopbackIPv6: the same over ::1 (root only), where the raw
+// socket delivers the TCP segment without the IPv6 header and the
+// checksum is ours to compute.
+func TestSYNLoopbackIPv6(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("raw sockets need root")
+	}
+	lo := netip.IPv6Loopback()
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).AddrPort().Port()
+	d := netx.NewDialer(target.NewScope().WithAddr(lo), netx.Options{Rate: -1})
+	s, err := d.ListenSYN("ip6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const sport = 61113
+	if err := s.SendSYN(t.Context(), sport, netip.AddrPortFrom(lo, port), 4242); err != nil {
+		t.Fatal(err)
+	}
+	s.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 1500)
+	for {
+		r, err := s.ReadReply(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.DstPort == sport && r.Src.Port() == port {
+			if !r.SYNACK() || r.Ack != 4243 {
+				t.Errorf("reply %+v, want a SYN-ACK of 4242", r)
+			}
+			return
+		}
 	}
 }
 
