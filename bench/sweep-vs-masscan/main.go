@@ -322,29 +322,29 @@ type tool struct {
 	// (the wall time); the goals use the sweep time, masscan's best case.
 	SweepMedian float64 `json:"median_sweep_seconds,omitempty"`
 
-	exe     string
-	args    []string
+	exe  string
+	args []string
 	// sentMark, when set, is the status text that says the tool has sent
 	// everything; wait is then added to make its sweep time.
 	sentMark string
 	wait     time.Duration
 	outFile  string
-	runs    int
-	parse   func([]byte) (found []string, identified int, err error)
-	last    []string
+	runs     int
+	parse    func([]byte) (found []string, identified int, err error)
+	last     []string
 }
 
 // runStat is one run.
 type runStat struct {
-	Seconds    float64 `json:"seconds"`
+	Seconds float64 `json:"seconds"`
 	// SweepSeconds is the sweep time of a tool with a sentMark.
 	SweepSeconds float64 `json:"sweep_seconds,omitempty"`
-	Packets    int     `json:"packets"`
-	PPS        float64 `json:"packets_per_second"`
-	Open       int     `json:"open_ports"`
-	Live       int     `json:"live_addresses"`
-	Identified int     `json:"identified"`
-	MaxRSSMB   float64 `json:"max_rss_mb"`
+	Packets      int     `json:"packets"`
+	PPS          float64 `json:"packets_per_second"`
+	Open         int     `json:"open_ports"`
+	Live         int     `json:"live_addresses"`
+	Identified   int     `json:"identified"`
+	MaxRSSMB     float64 `json:"max_rss_mb"`
 }
 
 // timedRun runs t once in the client's namespace after the settle pause.
