@@ -215,12 +215,15 @@ func newPlan(o Options) (*plan, error) {
 	return p, nil
 }
 
-// Run audits every target of o and returns what it did. Records stream
-// to o.Record as targets finish; with a resume file, each is appended
-// there first. Run returns an error wrapping ErrInvalid (or
-// ErrNotResumeFile) before anything is sent; ctx's error when it ended
-// first (what finished is recorded, and in the resume file); or the first
-// error of o.Record or of the resume file.
+// Run audits every target of o (with a sweep, every live one) and returns
+// what it did. Records stream to o.Record as targets finish; with a
+// resume file, each is appended there first. Run returns an error
+// wrapping ErrInvalid (or ErrNotResumeFile) before anything is sent; a
+// nil Outcome and the error when the sweep's sockets cannot be opened
+// (also before anything is sent: a SYN sweep without the privilege wraps
+// netx.ErrRawUnavailable); ctx's error when it ended first (what finished
+// is recorded, and in the resume file); or the first error of o.Record,
+// o.Prefix or the resume file.
 func Run(ctx context.Context, o Options) (*Outcome, error) {
 	p, err := newPlan(o)
 	if err != nil {

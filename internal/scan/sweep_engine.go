@@ -55,10 +55,11 @@ func (p *plan) runSweep(ctx context.Context, out *Outcome, resume *Resume, resum
 		Concurrency: maxConnectOutstanding + 2*len(probes) + 8, MaxRead: int64(max(p.total, 1)) * maxDatagram * 4})
 	tr, mode, err := openTransport(ctx, p.Sweep, sdial, probes, v4, v6, sw.answer)
 	if err != nil {
+		// Nothing was sent: no outcome to report.
 		if errors.Is(err, netx.ErrRawUnavailable) {
-			return out, fmt.Errorf("sweep: %w; use --sweep connect (or auto)", err)
+			return nil, fmt.Errorf("sweep: %w; use --sweep connect (or auto)", err)
 		}
-		return out, fmt.Errorf("sweep: %w", err)
+		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	sw.tr = tr
 
