@@ -79,7 +79,8 @@ Exit codes: 0 nothing failed at or above --fail-on, 1 something did, 2 usage
 error (including targets outside --scope), 3 the scan could not complete.`,
 		Example: `  routerwatch scan 192.168.1.1 192.168.1.254
   routerwatch scan --scope 198.51.100.0/24 --wan-vantage 198.51.100.0/24 > results.jsonl
-  routerwatch scan --targets-file customers.txt --scope 203.0.113.0/24 --format csv --resume state.jsonl`,
+  routerwatch scan --targets-file customers.txt --scope 203.0.113.0/24 --format csv --resume state.jsonl
+  sudo routerwatch scan --scope 198.51.100.0/24 --wan-vantage --rate 5000 --prefix-rate 1000 198.51.100.0/24 > results.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runScan(cmd.Context(), f, args) },
 	}
 	fl := cmd.Flags()
