@@ -10,6 +10,10 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 // ErrRawUnavailable reports that raw TCP sockets cannot be opened here
@@ -142,6 +146,38 @@ func (s *SYNConn) ReadReply(b []byte) (TCPReply, error) {
 		}
 		return r, nil
 	}
+}
+
+// OnlyPort attaches a socket filter that keeps only the segments sent to
+// local port: a raw TCP socket otherwise receives a copy of every TCP
+// segment the host gets, and on a busy host reading them all costs a
+// system call each and crowds the receive buffer.
+func (s *SYNConn) OnlyPort(port uint16) error {
+	// An IPv4 raw socket's filter sees the IP header first (its length in
+	// the low nibble of byte 0); an IPv6 one sees the TCP header.
+	var prog []bpf.Instruction
+	if s.fam == "ip4" {
+		prog = append(prog, bpf.LoadMemShift{Off: 0}, bpf.LoadIndirect{Off: 2, Size: 2})
+	} else {
+		prog = append(prog, bpf.LoadAbsolute{Off: 2, Size: 2})
+	}
+	prog = append(prog,
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(port), SkipFalse: 1},
+		bpf.RetConstant{Val: 0xffff},
+		bpf.RetConstant{Val: 0})
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return fmt.Errorf("netx: socket filter: %w", err)
+	}
+	if s.fam == "ip4" {
+		err = ipv4.NewPacketConn(s.c).SetBPF(raw)
+	} else {
+		err = ipv6.NewPacketConn(s.c).SetBPF(raw)
+	}
+	if err != nil {
+		return fmt.Errorf("netx: socket filter: %w", err)
+	}
+	return nil
 }
 
 // SetReadDeadline bounds ReadReply.

@@ -155,7 +155,14 @@ func TestSYNLoopback(t *testing.T) {
 	if err := s.SendSYN(t.Context(), 61111, netip.AddrPortFrom(outScope, openPort), 1); !errors.As(err, &se) {
 		t.Fatalf("out of scope: err %v, want a ScopeError", err)
 	}
-	const sport = 61112
+	const sport, other = 61112, 61110
+	if err := s.OnlyPort(sport); err != nil {
+		t.Fatal(err)
+	}
+	// A SYN from another port: its SYN-ACK must not reach the socket.
+	if err := s.SendSYN(t.Context(), other, netip.AddrPortFrom(inScope, openPort), 999); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range []uint16{openPort, closed} {
 		if err := s.SendSYN(t.Context(), sport, netip.AddrPortFrom(inScope, p), 1000+uint32(p)); err != nil {
 			t.Fatal(err)
@@ -169,8 +176,11 @@ func TestSYNLoopback(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %v: %v", got, err)
 		}
+		if r.DstPort != sport {
+			t.Fatalf("the filter let through a segment to port %d: %+v", r.DstPort, r)
+		}
 		// The raw socket also sees our own SYNs (loopback): skip them.
-		if r.DstPort != sport || r.Ack != 1000+uint32(r.Src.Port())+1 {
+		if r.Ack != 1000+uint32(r.Src.Port())+1 {
 			continue
 		}
 		switch {
@@ -214,9 +224,14 @@ func TestSYNLoopbackIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	const sport = 61113
-	if err := s.SendSYN(t.Context(), sport, netip.AddrPortFrom(lo, port), 4242); err != nil {
+	const sport, other = 61113, 61114
+	if err := s.OnlyPort(sport); err != nil {
 		t.Fatal(err)
+	}
+	for _, sp := range []uint16{other, sport} {
+		if err := s.SendSYN(t.Context(), sp, netip.AddrPortFrom(lo, port), 4242); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s.SetReadDeadline(time.Now().Add(3 * time.Second))
 	buf := make([]byte, 1500)
@@ -225,7 +240,10 @@ func TestSYNLoopbackIPv6(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.DstPort == sport && r.Src.Port() == port {
+		if r.DstPort != sport {
+			t.Fatalf("the filter let through a segment to port %d: %+v", r.DstPort, r)
+		}
+		if r.Src.Port() == port {
 			if !r.SYNACK() || r.Ack != 4243 {
 				t.Errorf("reply %+v, want a SYN-ACK of 4242", r)
 			}

@@ -129,6 +129,11 @@ func openSYN(d *netx.Dialer, probes []sweepProbe, v4, v6 bool, report func(answe
 			continue
 		}
 		c, err := d.ListenSYN(fam.net)
+		if err == nil {
+			if err = c.OnlyPort(t.sport); err != nil {
+				c.Close()
+			}
+		}
 		if err != nil {
 			for _, c := range t.conns {
 				c.Close()
