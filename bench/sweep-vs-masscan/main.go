@@ -365,6 +365,11 @@ type runStat struct {
 	Live         int     `json:"live_addresses"`
 	Identified   int     `json:"identified"`
 	MaxRSSMB     float64 `json:"max_rss_mb"`
+	// NotFound lists, for a routerwatch run, masscan's open ports (any
+	// run) that this run's sweep did not report.
+	NotFound []string `json:"masscan_ports_not_found,omitempty"`
+
+	found []string
 }
 
 // timedRun runs t once in the client's namespace after the settle pause.
@@ -454,7 +459,7 @@ func timedRun(ctx context.Context, l *lab.Lab, t *tool, settle time.Duration) (r
 	if err != nil {
 		return r, err
 	}
-	r.Open, r.Identified, t.last = len(found), identified, found
+	r.Open, r.Identified, t.last, r.found = len(found), identified, found, found
 	hosts := map[string]bool{}
 	for _, f := range found {
 		h, _, _ := strings.Cut(f, " ")
@@ -615,14 +620,34 @@ type result struct {
 
 func (r *result) goals(tools []*tool) {
 	rw, mass, nmap, nmapPn := tools[0], tools[2], tools[3], tools[4]
-	missing := 0
-	for _, f := range mass.Found {
-		if !slices.Contains(rw.Found, f) {
-			missing++
+	var massAll []string
+	for _, x := range mass.Runs {
+		for _, f := range x.found {
+			if !slices.Contains(massAll, f) {
+				massAll = append(massAll, f)
+			}
 		}
 	}
-	r.Goals = append(r.Goals, goal{Goal: "the sweep finds every open port masscan finds", Met: missing == 0,
-		Note: fmt.Sprintf("masscan %d, routerwatch %d, of masscan's missing from routerwatch's: %d", len(mass.Found), len(rw.Found), missing)})
+	complete := 0
+	var misses []string
+	for _, t := range tools[:2] {
+		for i := range t.Runs {
+			x := &t.Runs[i]
+			for _, f := range massAll {
+				if !slices.Contains(x.found, f) {
+					x.NotFound = append(x.NotFound, f)
+				}
+			}
+			if t == rw {
+				if len(x.NotFound) == 0 {
+					complete++
+				}
+				misses = append(misses, strconv.Itoa(len(x.NotFound)))
+			}
+		}
+	}
+	r.Goals = append(r.Goals, goal{Goal: "the sweep finds every open port masscan finds", Met: complete == len(rw.Runs),
+		Note: fmt.Sprintf("masscan %d (all runs), routerwatch %d (last run); masscan's not found per run: %s", len(massAll), len(rw.Found), strings.Join(misses, " "))})
 	r.Goals = append(r.Goals, goal{Goal: "end-to-end within 2x masscan's sweep time at the same rate", Met: rw.Median <= 2*mass.SweepMedian,
 		Note: fmt.Sprintf("routerwatch %.2f s, masscan's sweep %.2f s (wall %.2f s): %.2fx", rw.Median, mass.SweepMedian, mass.Median, rw.Median/mass.SweepMedian)})
 	if len(nmapPn.Runs) > 0 {
@@ -675,6 +700,11 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-60s %-8s %s\n", g.Goal, mark, g.Note)
 	}
 	for _, t := range r.Tools {
+		for i, x := range t.Runs {
+			if len(x.NotFound) > 0 {
+				fmt.Fprintf(w, "\n%s run %d did not report %d of masscan's open ports: %s\n", t.Name, i+1, len(x.NotFound), strings.Join(x.NotFound, ", "))
+			}
+		}
 		if t.NotLive > 0 {
 			fmt.Fprintf(w, "\n%s reported %d open ports on addresses that are not live routers.\n", t.Name, t.NotLive)
 		}
