@@ -699,10 +699,16 @@ func (r *result) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-60s %-8s %s\n", g.Goal, mark, g.Note)
 	}
+	fmt.Fprintln(w)
 	for _, t := range r.Tools {
 		for i, x := range t.Runs {
 			if len(x.NotFound) > 0 {
-				fmt.Fprintf(w, "\n%s run %d did not report %d of masscan's open ports: %s\n", t.Name, i+1, len(x.NotFound), strings.Join(x.NotFound, ", "))
+				list := x.NotFound
+				more := ""
+				if len(list) > 8 {
+					list, more = list[:8], fmt.Sprintf(" and %d more (in the JSON)", len(x.NotFound)-8)
+				}
+				fmt.Fprintf(w, "%s run %d did not report %d of masscan's open ports: %s%s\n", t.Name, i+1, len(x.NotFound), strings.Join(list, ", "), more)
 			}
 		}
 		if t.NotLive > 0 {
