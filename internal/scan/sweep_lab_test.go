@@ -24,27 +24,29 @@ import (
 )
 
 // TestSweepPacketsLeavingTheClient sweeps, from the lab's client, the
-// router (10.77.0.1, a live TP-Link) and a silent routed /24 (10.78.0.0/24:
-// the router drops it into a blackhole route), while a packet socket on
-// the client's only interface timestamps every packet that leaves the
-// namespace. Whatever the sweep mode: no TCP or UDP packet goes to an
-// address outside --scope, new flows (SYNs and UDP datagrams) stay within
-// --rate over every second, those into the silent /24 within
-// --prefix-rate, and the router is found and audited.
+// router (10.77.0.1, a live TP-Link) and two silent routed halves of /24s
+// (10.78.0.0/25 and 10.78.1.0/25: the router drops 10.78.0.0/16 into a
+// blackhole route), while a packet socket on the client's only interface
+// timestamps (in the kernel) every packet that leaves the namespace. The
+// two prefixes are swept side by side, each allowed --prefix-rate 300 but
+// together held to --rate 400. Whatever the sweep mode: no TCP or UDP
+// packet goes to an address outside --scope, new flows (SYNs and UDP
+// datagrams) stay within --rate over every second and within
+// --prefix-rate per prefix, and the router is found and audited.
 func TestSweepPacketsLeavingTheClient(t *testing.T) {
 	l := labtest.Up(t, "tplink-legacy")
 	if out, err := l.Command(t.Context(), lab.Router, "ip", "route", "add", "blackhole", "10.78.0.0/16").CombinedOutput(); err != nil {
 		t.Fatalf("blackhole route: %v: %s", err, out)
 	}
 	router := l.Addr("router.lan")
-	silent := netip.MustParsePrefix("10.78.0.0/24")
-	scope := []netip.Prefix{netip.PrefixFrom(router, 32), silent}
-	const pps, perPrefix = 600, 300
+	silent := []netip.Prefix{netip.MustParsePrefix("10.78.0.0/25"), netip.MustParsePrefix("10.78.1.0/25")}
+	const pps, perPrefix = 400, 300
 	for _, mode := range []string{"syn", "connect"} {
 		t.Run(mode, func(t *testing.T) {
 			cap := capture(t, l)
-			args := []string{"scan", "--sweep", mode, "--rate", "600", "--prefix-rate", "300", "--sweep-wait", "1s",
-				"--scope", scope[0].String() + "," + scope[1].String(), router.String(), silent.String()}
+			args := []string{"scan", "--sweep", mode, "--rate", "400", "--prefix-rate", "300", "--sweep-wait", "1s",
+				"--scope", netip.PrefixFrom(router, 32).String() + "," + silent[0].String() + "," + silent[1].String(),
+				router.String(), silent[0].String(), silent[1].String()}
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			cmd := l.Command(ctx, lab.Client, labtest.Executable(t), args...)
@@ -65,8 +67,9 @@ func TestSweepPacketsLeavingTheClient(t *testing.T) {
 				t.Errorf("summary:\n%s", stderr.Bytes())
 			}
 
-			inScope := func(a netip.Addr) bool { return a == router || silent.Contains(a) }
-			var flows, silentFlows []time.Time
+			inScope := func(a netip.Addr) bool { return a == router || silent[0].Contains(a) || silent[1].Contains(a) }
+			var flows []time.Time
+			silentFlows := make([][]time.Time, len(silent))
 			for _, p := range pkts {
 				if !inScope(p.dst) {
 					t.Errorf("a %s packet to %s port %d left the client: outside --scope", p.proto, p.dst, p.dport)
@@ -74,25 +77,32 @@ func TestSweepPacketsLeavingTheClient(t *testing.T) {
 				}
 				if p.newFlow {
 					flows = append(flows, p.at)
-					if silent.Contains(p.dst) {
-						silentFlows = append(silentFlows, p.at)
+					for i, s := range silent {
+						if s.Contains(p.dst) {
+							silentFlows[i] = append(silentFlows[i], p.at)
+						}
 					}
 				}
 			}
-			// Every address of the /24 got its probes: 11 TCP ports, 4 UDP.
-			if len(silentFlows) != 256*15 {
-				t.Errorf("%d probes into %s, want %d", len(silentFlows), silent, 256*15)
-			}
 			// A second holds the rate, plus the audit's connections that the
-			// limiter counts as one target's (16) but that may come a few more.
-			if n := maxPerSecond(flows); n > pps*11/10+32 {
+			// limiter counts as one target's (16) but that may come a few
+			// more. The tolerance (15 %) covers a connect sweep's dials, which
+			// start in goroutines the scheduler may bunch up on a loaded
+			// machine; twice the rate is far outside it.
+			if n := maxPerSecond(flows); n > pps*115/100+32 {
 				t.Errorf("%d new flows in one second, --rate %d", n, pps)
 			}
-			if n := maxPerSecond(silentFlows); n > perPrefix*11/10 {
-				t.Errorf("%d probes into %s in one second, --prefix-rate %d", n, silent, perPrefix)
+			for i, s := range silent {
+				// Every address got its probes: 11 TCP ports, 4 UDP.
+				if len(silentFlows[i]) != 128*15 {
+					t.Errorf("%d probes into %s, want %d", len(silentFlows[i]), s, 128*15)
+				}
+				if n := maxPerSecond(silentFlows[i]); n > perPrefix*115/100 {
+					t.Errorf("%d probes into %s in one second, --prefix-rate %d", n, s, perPrefix)
+				}
+				t.Logf("%s: %d probes into %s, busiest second %d", mode, len(silentFlows[i]), s, maxPerSecond(silentFlows[i]))
 			}
-			t.Logf("%s: %d packets left the client, %d new flows (busiest second %d), %d into %s (busiest second %d)",
-				mode, len(pkts), len(flows), maxPerSecond(flows), len(silentFlows), silent, maxPerSecond(silentFlows))
+			t.Logf("%s: %d packets left the client, %d new flows, busiest second %d", mode, len(pkts), len(flows), maxPerSecond(flows))
 		})
 	}
 }
@@ -137,6 +147,11 @@ func capture(t *testing.T, l *lab.Lab) *capturer {
 		}
 		c.fd = fd
 		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8<<20)
+		// The kernel's receive time of each packet, not the reader's: a
+		// reader that falls behind and catches up would bunch them.
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1); err != nil {
+			return err
+		}
 		tv := syscall.NsecToTimeval(int64(100 * time.Millisecond))
 		return syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
 	})
@@ -151,27 +166,48 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 func (c *capturer) read() {
 	buf := make([]byte, 65536)
+	oob := make([]byte, 256)
 	for {
 		select {
 		case <-c.done:
 			return
 		default:
 		}
-		n, from, err := syscall.Recvfrom(c.fd, buf, 0)
+		n, oobn, _, from, err := syscall.Recvmsg(c.fd, buf, oob, 0)
 		if err != nil {
 			continue // the read timeout: check done
+		}
+		at, ok := kernelTime(oob[:oobn])
+		if !ok {
+			continue
 		}
 		ll, ok := from.(*syscall.SockaddrLinklayer)
 		if !ok || ll.Pkttype != 4 /* PACKET_OUTGOING */ || ll.Ifindex == 1 {
 			continue
 		}
 		if p, ok := parseOut(buf[:n], htons(ll.Protocol)); ok {
-			p.at = time.Now()
+			p.at = at
 			c.mu.Lock()
 			c.pkts = append(c.pkts, p)
 			c.mu.Unlock()
 		}
 	}
+}
+
+// kernelTime reads the SO_TIMESTAMPNS control message.
+func kernelTime(oob []byte) (time.Time, bool) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_TIMESTAMPNS && len(m.Data) >= 16 {
+			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+			return time.Unix(sec, nsec), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // stop ends the capture after the last packets are read.
