@@ -473,6 +473,10 @@ func (a *Authenticator) ClientAddr(r *http.Request) netip.Addr {
 	return ip
 }
 
+// ErrNeedsSession refuses a password change by anything but a logged-in
+// user (an API token has no password).
+var ErrNeedsSession = errors.New("changing a password needs a user's session")
+
 // ErrBadCredentials is the one answer to an unknown login name, a wrong
 // password, a disabled account or an unusable stored hash. Show only
 // "wrong login name or password"; the wrapped detail is for server logs.
@@ -559,24 +563,33 @@ func (a *Authenticator) checkPassword(ctx context.Context, name, password string
 	if err != nil {
 		return UserRecord{}, fmt.Errorf("looking up a user: %w", err)
 	}
+	return u, a.verifyUser(ctx, u, password)
+}
+
+// verifyUser checks password against u's stored hash; every refusal is
+// ErrBadCredentials after one hash's work.
+func (a *Authenticator) verifyUser(ctx context.Context, u UserRecord, password string) error {
+	if len(password) > MaxPasswordLen {
+		return fmt.Errorf("%w: password out of bounds", ErrBadCredentials)
+	}
 	ok, err := a.hasher.Verify(ctx, password, u.PasswordHash)
 	if errors.Is(err, ErrMalformedHash) {
 		// Spend the work anyway, so a broken row does not answer faster.
 		if derr := a.hasher.verifyDummy(ctx, password); derr != nil {
-			return UserRecord{}, derr
+			return derr
 		}
-		return UserRecord{}, fmt.Errorf("%w: stored hash of user %s unusable: %w", ErrBadCredentials, u.ID, err)
+		return fmt.Errorf("%w: stored hash of user %s unusable: %w", ErrBadCredentials, u.ID, err)
 	}
 	if err != nil {
-		return UserRecord{}, err
+		return err
 	}
 	if !ok {
-		return UserRecord{}, fmt.Errorf("%w: wrong password", ErrBadCredentials)
+		return fmt.Errorf("%w: wrong password", ErrBadCredentials)
 	}
 	if u.Disabled {
-		return UserRecord{}, fmt.Errorf("%w: account disabled", ErrBadCredentials)
+		return fmt.Errorf("%w: account disabled", ErrBadCredentials)
 	}
-	return u, nil
+	return nil
 }
 
 // startSession deletes the request's session, if any, and starts a new
@@ -635,7 +648,7 @@ func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) error {
 func (a *Authenticator) ChangePassword(w http.ResponseWriter, r *http.Request, current, next string) error {
 	p, ok := PrincipalFrom(r.Context())
 	if !ok || p.Kind != KindUser {
-		return errors.New("changing a password needs a user's session")
+		return ErrNeedsSession
 	}
 	if err := CheckNewPassword(p.Name, next); err != nil {
 		return err
@@ -649,7 +662,11 @@ func (a *Authenticator) ChangePassword(w http.ResponseWriter, r *http.Request, c
 	if !ok {
 		return &LimitedError{RetryAfter: wait}
 	}
-	u, err := a.checkPassword(ctx, p.Name, current)
+	// By ID: the session's user, whatever its login name is now.
+	u, err := a.users.UserByID(ctx, p.ID)
+	if err == nil {
+		err = a.verifyUser(ctx, u, current)
+	}
 	switch {
 	case errors.Is(err, ErrBadCredentials):
 		at.finish(failed)
@@ -659,9 +676,6 @@ func (a *Authenticator) ChangePassword(w http.ResponseWriter, r *http.Request, c
 		return err
 	}
 	at.finish(succeeded)
-	if u.ID != p.ID {
-		return errors.New("the session's user changed its login name")
-	}
 	phc, err := a.hasher.Hash(ctx, next)
 	if err != nil {
 		return err
@@ -713,6 +727,8 @@ func LoginStatus(err error) (int, string) {
 		return http.StatusUnauthorized, ErrBadCredentials.Error()
 	case errors.Is(err, ErrCrossOrigin):
 		return http.StatusForbidden, "cross-origin request refused"
+	case errors.Is(err, ErrNeedsSession):
+		return http.StatusForbidden, ErrNeedsSession.Error()
 	case errors.Is(err, ErrPasswordTooShort), errors.Is(err, ErrPasswordTooLong),
 		errors.Is(err, ErrPasswordIsLogin), errors.Is(err, ErrPasswordNotUTF8),
 		errors.Is(err, ErrPasswordHasCtrl), errors.Is(err, ErrPasswordUnchanged):

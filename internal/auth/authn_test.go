@@ -804,3 +804,35 @@ func TestNewNeedsStores(t *testing.T) {
 		t.Error("New without Tokens, Sessions and Audit succeeded")
 	}
 }
+
+func TestChangePasswordNeedsSession(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.addToken(TokenRecord{ID: "t1", OrgID: "org-a", Role: RoleAdmin})
+	body, ct := form(url.Values{"current": {testPassword}, "new": {"a much better passphrase"}})
+	w := httptest.NewRecorder()
+	routes(env.a).ServeHTTP(w, newReq("POST", "/account/password", body, withToken(tok), ct))
+	if w.Code != http.StatusForbidden {
+		t.Errorf("password change with an API token: %d, want 403", w.Code)
+	}
+}
+
+// TestChangePasswordAfterRename: the session's user is found by ID, so
+// a renamed user changes their own password, never another user's.
+func TestChangePasswordAfterRename(t *testing.T) {
+	env := newTestEnv(t)
+	s := env.login(t, "alice")
+	u := env.store.users["u-admin"]
+	u.Name = "alicia"
+	env.store.users["u-admin"] = u
+	// Another user now has the old name.
+	env.store.users["u-new"] = UserRecord{ID: "u-new", OrgID: "org-b", Name: "alice", Role: RoleViewer, PasswordHash: u.PasswordHash}
+	body, ct := form(url.Values{"current": {testPassword}, "new": {"a much better passphrase"}})
+	w := httptest.NewRecorder()
+	routes(env.a).ServeHTTP(w, newReq("POST", "/account/password", body, withSession(s), withHeader(CSRFHeader, s.csrf), ct))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d (%s)", w.Code, w.Body)
+	}
+	if env.store.users["u-new"].PasswordHash != u.PasswordHash || env.store.users["u-admin"].PasswordHash == u.PasswordHash {
+		t.Error("the password of the user now called alice changed instead of the session's")
+	}
+}

@@ -99,6 +99,9 @@ func (a attempt) finish(o outcome) {
 type lruKey [16]byte
 
 func nameKey(name string) lruKey {
+	// Cut first: no stored name is longer than maxLoginName, so longer
+	// ones may share a bucket, and a megabyte of name costs no hashing.
+	name = cut(name, maxLoginName+1)
 	// Case-folded: "Admin" and "admin" share a bucket (over-limits at
 	// worst).
 	h := sha256.Sum256([]byte("name\x00" + strings.ToLower(name)))
