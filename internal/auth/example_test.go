@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 )
 
 // How the server wires auth: the store adapted to the four interfaces
@@ -41,7 +42,7 @@ func ExampleAuthenticator() {
 	})
 	root.Handle("/", a.Authenticate(api))
 
-	tlsConf, _, err := TLSConfig("", "", os.TempDir()+"/routerwatch-example", logger)
+	tlsConf, _, err := TLSConfig("", "", filepath.Join(os.TempDir(), "routerwatch-example"), logger)
 	if err != nil {
 		panic(err)
 	}
