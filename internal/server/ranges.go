@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package server
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/routerwatch/routerwatch/internal/store"
+)
+
+// Range audits: the scopes an admin authorised and the runs the jobs
+// made of them. Starting a run is internal/jobs' (TODO(h16)); the server
+// shows and exports what the store holds.
+
+func (s *Server) apiRangeScopes(r *http.Request) (int, any, error) {
+	pg, err := pageOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	sc, err := s.tenant(r).RangeScopes(r.Context(), pg)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, pagedList(sc, pg), nil
+}
+
+// rangeScopeInput is what authorising a scope takes.
+type rangeScopeInput struct {
+	Prefixes      []string `json:"prefixes"`
+	Owner         string   `json:"owner"`
+	Reason        string   `json:"reason"`
+	PerPrefixRate float64  `json:"per_prefix_rate"`
+}
+
+// maxScopePrefixes bounds the prefixes of one scope given through the
+// API.
+const maxScopePrefixes = 4096
+
+func (s *Server) apiCreateRangeScope(r *http.Request) (int, any, error) {
+	var in rangeScopeInput
+	if err := decodeJSON(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if len(in.Prefixes) == 0 || len(in.Prefixes) > maxScopePrefixes {
+		return 0, nil, badRequest("prefixes must list 1 to %d prefixes", maxScopePrefixes)
+	}
+	sc := store.RangeScope{Owner: in.Owner, Reason: in.Reason, PerPrefixRate: in.PerPrefixRate, CreatedBy: principal(r).Name}
+	for i, p := range in.Prefixes {
+		pf, err := netip.ParsePrefix(p)
+		if err != nil {
+			return 0, nil, badRequest("prefixes[%d] is not a prefix (address/length)", i)
+		}
+		sc.Prefixes = append(sc.Prefixes, pf)
+	}
+	ctx, err := s.change(r, "range_scope.create", "range scope", fmt.Sprintf("owner=%s prefixes=%d reason=%s", in.Owner, len(sc.Prefixes), in.Reason))
+	if err != nil {
+		return 0, nil, err
+	}
+	created, err := s.tenant(r).CreateRangeScope(ctx, sc)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, created, nil
+}
+
+func (s *Server) apiRangeScope(r *http.Request) (int, any, error) {
+	id, err := pathInt64(r, "scope")
+	if err != nil {
+		return 0, nil, err
+	}
+	sc, err := s.tenant(r).RangeScope(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sc, nil
+}
+
+func (s *Server) apiRangeRuns(r *http.Request) (int, any, error) {
+	id, err := pathInt64(r, "scope")
+	if err != nil {
+		return 0, nil, err
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	t := s.tenant(r)
+	if _, err := t.RangeScope(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	runs, err := t.RangeRuns(r.Context(), id, pg)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, pagedList(runs, pg), nil
+}
+
+func (s *Server) apiRangeRun(r *http.Request) (int, any, error) {
+	id, err := pathInt64(r, "run")
+	if err != nil {
+		return 0, nil, err
+	}
+	run, err := s.tenant(r).RangeRun(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, run, nil
+}
+
+func (s *Server) apiRangeSummary(r *http.Request) (int, any, error) {
+	id, err := pathInt64(r, "run")
+	if err != nil {
+		return 0, nil, err
+	}
+	t := s.tenant(r)
+	if _, err := t.RangeRun(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	sum, err := t.RangeSummary(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if sum == nil {
+		sum = []store.PrefixSummary{}
+	}
+	return http.StatusOK, map[string]any{"run_id": id, "prefixes": sum}, nil
+}
+
+func (s *Server) apiRangeRecords(r *http.Request) (int, any, error) {
+	id, err := pathInt64(r, "run")
+	if err != nil {
+		return 0, nil, err
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var within netip.Prefix
+	if w := r.URL.Query().Get("within"); w != "" {
+		if within, err = netip.ParsePrefix(w); err != nil {
+			return 0, nil, badRequest("within must be a prefix (address/length)")
+		}
+	}
+	t := s.tenant(r)
+	if _, err := t.RangeRun(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	recs, err := t.RangeRecords(r.Context(), id, within, pg)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, pagedList(recs, pg), nil
+}
+
+// exportDeadline is how long one export may take to stream: a run of a
+// /8 has 16 million records.
+const exportDeadline = time.Hour
+
+// apiRangeExport streams a run's records for customer notification, as
+// CSV (?format=csv, the default) or JSON lines (?format=json), without
+// holding them in memory. The export itself is recorded in the audit
+// log: it hands a list of vulnerable addresses out.
+func (s *Server) apiRangeExport(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt64(r, "run")
+	if err != nil {
+		writeError(w, http.StatusNotFound, "not found")
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "csv"
+	}
+	if format != "csv" && format != "json" {
+		writeError(w, http.StatusBadRequest, "format must be csv or json")
+		return
+	}
+	t := s.tenant(r)
+	run, err := t.RangeRun(r.Context(), id)
+	if err != nil {
+		st, msg := statusOf(err)
+		writeError(w, st, msg)
+		return
+	}
+	e, err := s.auth.NewAuditEntry(r, "range_run.export", "range run "+strconv.FormatInt(run.ID, 10), "format="+format)
+	if err == nil {
+		_, err = t.AppendAuditLog(r.Context(), storeAudit(e))
+	}
+	if err != nil {
+		s.log.Error("recording an export failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportDeadline))
+	name := fmt.Sprintf("range-run-%d.%s", run.ID, map[string]string{"csv": "csv", "json": "jsonl"}[format])
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/jsonl")
+	}
+	w.WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(w)
+	enc := json.NewEncoder(w)
+	if format == "csv" {
+		_ = cw.Write([]string{"address", "prefix", "live", "failing", "worst_severity", "model", "audited_at"})
+	}
+	for rec, err := range t.ExportRangeRecords(r.Context(), run.ID) {
+		if err != nil {
+			// The status is sent; a truncated file ends without its
+			// last line, and the log says why.
+			s.log.Error("range export stopped", "run", run.ID, "err", err)
+			break
+		}
+		if format == "json" {
+			if enc.Encode(rec) != nil {
+				return
+			}
+			continue
+		}
+		_ = cw.Write([]string{rec.Address.String(), rec.Prefix.String(), strconv.FormatBool(rec.Live),
+			strconv.Itoa(rec.Failing), csvCell(rec.WorstSeverity), csvCell(rec.Model), rec.At.UTC().Format(time.RFC3339)})
+		if cw.Error() != nil {
+			return
+		}
+	}
+	cw.Flush()
+}
+
+// csvCell keeps a cell a device named (a model) from being read as a
+// formula by a spreadsheet (CSV injection): a leading =, +, -, @, tab or
+// carriage return gets a quote in front.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
