@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/routerwatch/routerwatch/internal/audit"
+	"github.com/routerwatch/routerwatch/internal/scan"
 	"github.com/routerwatch/routerwatch/internal/store"
 )
 
@@ -34,17 +36,14 @@ const (
 	MaxRangeAddresses = 1 << 24
 	// DefaultBatch is how many records a chunk writes per transaction.
 	DefaultBatch = 32
-	// DefaultRescueAfter is how long a job may run before River takes it
-	// for stuck (its worker died) and retries it; longer than the
-	// longest job (ChunkTimeout).
-	DefaultRescueAfter = ChunkTimeout + 10*time.Minute
 	// ChunkTimeout bounds one chunk job: 256 silent addresses at the
 	// scan engine's per-target deadline, 64 at once, take about a minute;
 	// a slow per-prefix rate (1 connection a second) takes about 70
 	// minutes. A chunk cut here keeps its records and goes on at its
 	// next attempt.
 	ChunkTimeout = 90 * time.Minute
-	// WANCheckTimeout bounds one WAN check (one address).
+	// WANCheckTimeout bounds one WAN check (one address), or the chunk
+	// timeout when that is shorter.
 	WANCheckTimeout = 2 * time.Minute
 	// DefaultScheduleEvery is how often the WAN schedule looks for due
 	// sites.
@@ -94,6 +93,9 @@ type Config struct {
 	// scan engine's default); ScanTimeout is the per-address deadline.
 	ScanWorkers int
 	ScanTimeout time.Duration
+	// Sweep is the scan engine's sweep mode ("" is auto: SYN as root,
+	// connect otherwise, for chunks of more than scan.SweepAutoMin).
+	Sweep scan.SweepMode
 	// Batch is how many records a chunk writes per transaction.
 	Batch int
 	// Periodic runs the periodic jobs (WAN schedule, prune) when this
@@ -101,7 +103,14 @@ type Config struct {
 	Periodic bool
 	// ScheduleEvery, Retention and PruneEvery override the defaults.
 	ScheduleEvery, Retention, PruneEvery time.Duration
-	// RescueAfter overrides DefaultRescueAfter (tests use seconds).
+	// ChunkTimeout overrides the ChunkTimeout constant: a chunk running
+	// longer is cut (it keeps its records and goes on at its next
+	// attempt).
+	ChunkTimeout time.Duration
+	// RescueAfter is how long a job may run before River takes it for
+	// stuck and retries it (its worker died); it must be longer than the
+	// chunk timeout, since River rescues a job only once its own timeout
+	// has passed. 0 means the chunk timeout plus ten minutes.
 	RescueAfter time.Duration
 	// FetchPoll overrides River's fetch poll interval (tests; the
 	// SQLite backend polls, having no LISTEN/NOTIFY).
@@ -172,6 +181,10 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("%w: a working client needs the advisory index", ErrInvalid)
 	case cfg.Batch < 0:
 		return fmt.Errorf("%w: batch must not be negative", ErrInvalid)
+	case cfg.ChunkTimeout < 0 || cfg.RescueAfter < 0:
+		return fmt.Errorf("%w: timeouts must not be negative", ErrInvalid)
+	case cfg.RescueAfter > 0 && cfg.RescueAfter <= cmp.Or(cfg.ChunkTimeout, ChunkTimeout):
+		return fmt.Errorf("%w: the rescue delay must be longer than the chunk timeout", ErrInvalid)
 	}
 	for _, q := range cfg.Queues {
 		if q != QueueDefault && q != QueueRange {
@@ -200,8 +213,11 @@ func (cfg *Config) defaults() {
 	if cfg.PruneEvery == 0 {
 		cfg.PruneEvery = DefaultPruneEvery
 	}
+	if cfg.ChunkTimeout == 0 {
+		cfg.ChunkTimeout = ChunkTimeout
+	}
 	if cfg.RescueAfter == 0 {
-		cfg.RescueAfter = DefaultRescueAfter
+		cfg.RescueAfter = cfg.ChunkTimeout + 10*time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -345,23 +361,36 @@ func (c *Client) Job(ctx context.Context, id int64) (*rivertype.JobRow, error) {
 	return j, nil
 }
 
-// RunProgress counts a range run's chunk jobs by state.
-func (c *Client) RunProgress(ctx context.Context, runID int64) (map[rivertype.JobState]int, error) {
-	out := map[rivertype.JobState]int{}
-	params := river.NewJobListParams().Kinds(KindRangeChunk).TagsAll(runTag(runID)).First(10000)
+// RunChunks returns a range run's chunk jobs (those River still keeps:
+// finished ones until they are pruned).
+func (c *Client) RunChunks(ctx context.Context, runID int64) ([]*rivertype.JobRow, error) {
+	const page = 1000
+	var out []*rivertype.JobRow
+	params := river.NewJobListParams().Kinds(KindRangeChunk).TagsAll(runTag(runID)).First(page)
 	for {
 		res, err := c.river.JobList(ctx, params)
 		if err != nil {
 			return nil, c.dbError("listing the run's chunks", err)
 		}
-		for _, j := range res.Jobs {
-			out[j.State]++
-		}
-		if len(res.Jobs) < 10000 || res.LastCursor == nil {
+		out = append(out, res.Jobs...)
+		if len(res.Jobs) < page || res.LastCursor == nil {
 			return out, nil
 		}
 		params = params.After(res.LastCursor)
 	}
+}
+
+// RunProgress counts a range run's chunk jobs by state.
+func (c *Client) RunProgress(ctx context.Context, runID int64) (map[rivertype.JobState]int, error) {
+	js, err := c.RunChunks(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[rivertype.JobState]int{}
+	for _, j := range js {
+		out[j.State]++
+	}
+	return out, nil
 }
 
 // dbError wraps a database error: its text without the DSN's password,

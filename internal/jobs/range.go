@@ -87,7 +87,9 @@ type rangeChunkWorker struct {
 	c *Client
 }
 
-func (w *rangeChunkWorker) Timeout(*river.Job[RangeChunkArgs]) time.Duration { return ChunkTimeout }
+func (w *rangeChunkWorker) Timeout(*river.Job[RangeChunkArgs]) time.Duration {
+	return w.c.cfg.ChunkTimeout
+}
 
 func (w *rangeChunkWorker) Work(ctx context.Context, job *river.Job[RangeChunkArgs]) error {
 	rs := w.c.cfg.Range
@@ -180,9 +182,14 @@ func (c *Client) scanOptions(targets target.Set, scope target.Scope, rate float6
 	if j.Noun == "" {
 		j.Noun = "device"
 	}
+	// A chunk lies inside one /24 (or /120, inside one /64), so its
+	// rate over all is the rate into its prefix: the sweep's packets and
+	// the audits' connections together stay under it. Only live
+	// addresses get records (the sweep finds them; a retried chunk sweeps
+	// the silent ones again, which costs a packet per port).
 	return scan.Options{Targets: targets, Scope: scope, Ports: c.cfg.Ports, Judge: j,
-		Workers: c.cfg.ScanWorkers, Rate: rate, Timeout: c.cfg.ScanTimeout,
-		FailOn: finding.SeverityHigh, Logger: c.log}
+		Workers: c.cfg.ScanWorkers, Rate: rate, PrefixRate: rate, Timeout: c.cfg.ScanTimeout,
+		Sweep: c.cfg.Sweep, FailOn: finding.SeverityHigh, Logger: c.log}
 }
 
 // rangeRecord turns a scan record into a range record.

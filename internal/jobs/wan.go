@@ -40,7 +40,9 @@ type wanCheckWorker struct {
 	c *Client
 }
 
-func (w *wanCheckWorker) Timeout(*river.Job[WANCheckArgs]) time.Duration { return WANCheckTimeout }
+func (w *wanCheckWorker) Timeout(*river.Job[WANCheckArgs]) time.Duration {
+	return min(WANCheckTimeout, w.c.cfg.ChunkTimeout)
+}
 
 func (w *wanCheckWorker) Work(ctx context.Context, job *river.Job[WANCheckArgs]) error {
 	ws := w.c.cfg.WAN
