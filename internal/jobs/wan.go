@@ -104,20 +104,33 @@ type wanScheduleWorker struct {
 }
 
 func (w *wanScheduleWorker) Work(ctx context.Context, _ *river.Job[WANScheduleArgs]) error {
-	ws := w.c.cfg.WAN
+	_, err := w.c.ScheduleWANChecks(ctx, time.Now())
+	return err
+}
+
+// ScheduleWANChecks enqueues the WAN checks due in the schedule period
+// that holds now, each at its site's slot; a check already enqueued for
+// its period is not enqueued again. It returns how many it enqueued.
+func (c *Client) ScheduleWANChecks(ctx context.Context, now time.Time) (int, error) {
+	ws := c.cfg.WAN
 	if ws == nil {
-		return nil // no sites to check from this deployment
+		return 0, nil // no sites to check from this deployment
 	}
-	now := time.Now()
+	n := 0
 	var batch []river.InsertManyParams
 	insert := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		_, err := w.c.river.InsertMany(ctx, batch)
+		res, err := c.river.InsertMany(ctx, batch)
 		batch = batch[:0]
 		if err != nil {
-			return w.c.dbError("enqueueing WAN checks", err)
+			return c.dbError("enqueueing WAN checks", err)
+		}
+		for _, r := range res {
+			if !r.UniqueSkippedAsDuplicate {
+				n++
+			}
 		}
 		return nil
 	}
@@ -126,7 +139,7 @@ func (w *wanScheduleWorker) Work(ctx context.Context, _ *river.Job[WANScheduleAr
 			return nil
 		}
 		batch = append(batch, river.InsertManyParams{
-			Args:       WANCheckArgs{OrgID: s.OrgID, SiteID: s.SiteID, Addr: s.Addr.Unmap()},
+			Args: WANCheckArgs{OrgID: s.OrgID, SiteID: s.SiteID, Addr: s.Addr.Unmap()},
 			InsertOpts: &river.InsertOpts{ScheduledAt: slot(now, s), UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: s.Every}}})
 		if len(batch) >= insertBatch {
 			return insert()
@@ -134,9 +147,9 @@ func (w *wanScheduleWorker) Work(ctx context.Context, _ *river.Job[WANScheduleAr
 		return nil
 	})
 	if err != nil {
-		return err
+		return n, err
 	}
-	return insert()
+	return n, insert()
 }
 
 // slot is the time of site s's check in the period that holds now: the
