@@ -139,7 +139,7 @@ func (c *Client) ScheduleWANChecks(ctx context.Context, now time.Time) (int, err
 			return nil
 		}
 		batch = append(batch, river.InsertManyParams{
-			Args: WANCheckArgs{OrgID: s.OrgID, SiteID: s.SiteID, Addr: s.Addr.Unmap()},
+			Args:       WANCheckArgs{OrgID: s.OrgID, SiteID: s.SiteID, Addr: s.Addr.Unmap()},
 			InsertOpts: &river.InsertOpts{ScheduledAt: slot(now, s), UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: s.Every}}})
 		if len(batch) >= insertBatch {
 			return insert()
