@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/jobs"
+	"github.com/routerwatch/routerwatch/internal/store"
+	"github.com/routerwatch/routerwatch/internal/store/sqlite"
 )
 
 // envDB names the fleet database when --db is not given.
@@ -107,8 +110,19 @@ func (a *App) runWorker(ctx context.Context, f *workerFlags) error {
 	if err != nil {
 		return err
 	}
-	c, err := jobs.Open(ctx, jobs.Config{DSN: jobsDSN(db), Workers: f.workers, Queues: f.queues,
-		Judge: audit.Options{Index: ix, Identifier: id}, Periodic: true, Logger: a.logger})
+	cfg := jobs.Config{DSN: jobsDSN(db), Workers: f.workers, Queues: f.queues,
+		Judge: audit.Options{Index: ix, Identifier: id}, Periodic: true, Logger: a.logger}
+	st, err := a.openFleetStore(ctx, db)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		defer st.Close()
+		cfg.Range, cfg.WAN = jobs.FromStore(st)
+	} else {
+		a.logger.Warn("worker: this routerwatch has no PostgreSQL store yet: range and WAN jobs are left to a worker that has one")
+	}
+	c, err := jobs.Open(ctx, cfg)
 	switch {
 	case errors.Is(err, jobs.ErrInvalid):
 		return &usageError{fmt.Errorf("worker: %w", err)}
@@ -130,6 +144,23 @@ func (a *App) runWorker(ctx context.Context, f *workerFlags) error {
 		return fmt.Errorf("worker: stopping: %w", err)
 	}
 	return nil
+}
+
+// openFleetStore opens the store of a fleet database: the SQLite store
+// file, or nil for PostgreSQL until its store is built in.
+func (a *App) openFleetStore(ctx context.Context, db string) (store.Store, error) {
+	if jobs.Backend(db) == jobs.BackendPostgres {
+		return nil, nil
+	}
+	path := jobs.SQLitePath(db)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return st, nil
 }
 
 func contains(ss []string, s string) bool {

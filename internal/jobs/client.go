@@ -28,10 +28,11 @@ const (
 	DefaultWorkers = 4
 	// MaxWorkers bounds Config.Workers.
 	MaxWorkers = 256
-	// DefaultPerPrefixRate is the connections per second into one /24
-	// when a scope sets none: a router takes about 16 connections, so
-	// about six routers a second per prefix.
-	DefaultPerPrefixRate = 100
+	// DefaultPerPrefixRate is the addresses audited per second in one
+	// /24 when a scope sets none: an address takes about
+	// scan.SocketsPerTarget connections, so about 100 new connections a
+	// second into the prefix.
+	DefaultPerPrefixRate = 6
 	// MaxRangeAddresses bounds one run: a /8 of IPv4 (65,536 chunks).
 	MaxRangeAddresses = 1 << 24
 	// DefaultBatch is how many records a chunk writes per transaction.

@@ -17,10 +17,9 @@ import (
 	"github.com/routerwatch/routerwatch/internal/store/pgtest"
 )
 
-// faultRate paces a chunk's 64 loopback addresses at 15 a second (a
-// target takes scan.SocketsPerTarget connections): a chunk runs about
-// four seconds, long enough to be killed in the middle.
-const faultRate = 240
+// faultRate paces a chunk's 64 loopback addresses at 15 a second: a
+// chunk runs about four seconds, long enough to be killed in the middle.
+const faultRate = 15
 
 // TestKillWorkerMidJob kills a worker process with SIGKILL in the middle
 // of a chunk (after its first batches are written); a second worker

@@ -95,7 +95,7 @@ func TestRangeRun(t *testing.T) {
 	for name, dsn := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			ms := newMemStore()
-			ms.addRun(7, "org-a", jobs.RunPlan{Prefixes: []netip.Prefix{netip.MustParsePrefix("127.0.0.60/30")}, PerPrefixRate: 2000})
+			ms.addRun(7, "org-a", jobs.RunPlan{Prefixes: []netip.Prefix{netip.MustParsePrefix("127.0.0.60/30")}, PerPrefixRate: 125})
 			c := start(t, jobs.Config{DSN: dsn(t), Workers: 2, Range: ms, Judge: audit.Options{Index: index(t)},
 				Ports: ports, ScanTimeout: 10 * time.Second, Batch: 2, FetchPoll: 100 * time.Millisecond})
 			if _, err := c.EnqueueRangeRun(t.Context(), "org-a", 7); err != nil {

@@ -119,7 +119,9 @@ func (w *rangeChunkWorker) Work(ctx context.Context, job *river.Job[RangeChunkAr
 	if rate <= 0 || math.IsNaN(rate) {
 		rate = DefaultPerPrefixRate
 	}
-	o := w.c.scanOptions(todo, scope, rate)
+	// The scan engine counts connections (and the sweep's packets): an
+	// address takes about SocketsPerTarget of them.
+	o := w.c.scanOptions(todo, scope, min(rate*scan.SocketsPerTarget, scan.MaxRate))
 	// A failed write stops the scan: what it would measure next could
 	// not be kept, and the retry measures it anyway.
 	scanCtx, stopScan := context.WithCancel(ctx)

@@ -45,8 +45,8 @@ const (
 // and the rate into each prefix.
 type RunPlan struct {
 	Prefixes []netip.Prefix
-	// PerPrefixRate bounds new connections per second into one /24 (or
-	// /120); 0 means DefaultPerPrefixRate.
+	// PerPrefixRate bounds the addresses audited per second in one /24
+	// (or /120), as the store's scope says; 0 means DefaultPerPrefixRate.
 	PerPrefixRate float64
 }
 
