@@ -168,6 +168,7 @@ Only targets in scope are contacted; nothing is exploited by default.`,
 		a.newWatchCmd(),
 		a.newLabCmd(),
 		a.newWorkerCmd(),
+		a.newRangeCmd(),
 	)
 	return root
 }
