@@ -41,8 +41,14 @@ type WriteResult struct {
 func (d *Directory) WriteDir(root string) (WriteResult, error) {
 	wk := filepath.Join(root, ".well-known")
 	res := WriteResult{Dir: filepath.Join(wk, "csaf")}
-	if err := os.MkdirAll(wk, 0o755); err != nil {
-		return res, err
+	if _, err := os.Stat(wk); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(wk, 0o755); err != nil {
+			return res, err
+		}
+		// Made here: readable by the web server whatever the umask.
+		if err := os.Chmod(wk, 0o755); err != nil {
+			return res, err
+		}
 	}
 	if fi, err := os.Lstat(res.Dir); err == nil && !fi.IsDir() {
 		return res, fmt.Errorf("%s exists and is not a directory", res.Dir)
