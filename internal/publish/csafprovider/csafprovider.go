@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -251,7 +252,8 @@ func Build(docs []Document, o Options) (*Directory, error) {
 		d.Fingerprint = fmt.Sprintf("%X", signer.PrimaryKey.Fingerprint)
 	}
 
-	byName := map[string]string{} // file name → source that took it
+	byName := map[string]string{}    // file name → source that took it
+	otherNS := map[string][]string{} // another publisher's namespace → its documents
 	var ok []accepted
 	for _, doc := range docs {
 		a, reason := check(doc)
@@ -269,14 +271,19 @@ func Build(docs []Document, o Options) (*Directory, error) {
 			continue
 		}
 		byName[a.name] = doc.Source
-		if pub := a.sum.Publisher; pub == nil || pub.Namespace == nil || *pub.Namespace != o.Publisher.Namespace {
-			ns := ""
-			if pub != nil && pub.Namespace != nil {
-				ns = *pub.Namespace
-			}
-			d.Warnings = append(d.Warnings, fmt.Sprintf("%s (%s): the document's publisher namespace %q is not the directory's %q; it is published as it is", a.sum.ID, doc.Source, ns, o.Publisher.Namespace))
+		if ns := publisherNamespace(a.sum); ns != o.Publisher.Namespace {
+			otherNS[ns] = append(otherNS[ns], a.sum.ID)
 		}
 		ok = append(ok, a)
+	}
+
+	for _, ns := range slices.Sorted(maps.Keys(otherNS)) {
+		ids := otherNS[ns]
+		msg := "%d documents (%s) name the publisher namespace %q, not the directory's %q; they are published as they are"
+		if len(ids) == 1 {
+			msg = "%d document (%s) names the publisher namespace %q, not the directory's %q; it is published as it is"
+		}
+		d.Warnings = append(d.Warnings, fmt.Sprintf(msg, len(ids), abbreviate(ids, 3), ns, o.Publisher.Namespace))
 	}
 
 	// Folders: TLP:WHITE always (a consumer looks for it; CSAF wants a
@@ -324,6 +331,22 @@ func Build(docs []Document, o Options) (*Directory, error) {
 	d.addListings(now)
 	slices.SortFunc(d.Published, func(a, b Published) int { return cmp.Compare(a.URL, b.URL) })
 	return d, nil
+}
+
+// publisherNamespace is a document's publisher namespace, "" when none.
+func publisherNamespace(s *csaf.AdvisorySummary) string {
+	if s.Publisher == nil || s.Publisher.Namespace == nil {
+		return ""
+	}
+	return *s.Publisher.Namespace
+}
+
+// abbreviate lists the first n of ids and how many more there are.
+func abbreviate(ids []string, n int) string {
+	if len(ids) <= n {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:n], ", ") + fmt.Sprintf(" and %d more", len(ids)-n)
 }
 
 // check reads one document the way csaf_checker will: it returns the

@@ -236,7 +236,11 @@ func TestPublisherMismatchWarns(t *testing.T) {
 	o := testOptions()
 	o.Publisher.Namespace = "https://psirt.example.com"
 	d := build(t, testDocs(t)[:1], o)
-	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], `publisher namespace "https://github.com/routerwatch/routerwatch" is not the directory's "https://psirt.example.com"`) {
+	all := build(t, testDocs(t), o)
+	if len(all.Warnings) != 1 || !strings.HasPrefix(all.Warnings[0], "4 documents (RW-2026-0001, RW-2026-0008, RW-TEST-2025-01 and 1 more) name") {
+		t.Errorf("warnings %q", all.Warnings)
+	}
+	if len(d.Warnings) != 1 || d.Warnings[0] != `1 document (RW-2026-0001) names the publisher namespace "https://github.com/routerwatch/routerwatch", not the directory's "https://psirt.example.com"; it is published as it is` {
 		t.Errorf("warnings %q", d.Warnings)
 	}
 }
@@ -428,7 +432,7 @@ func TestServe(t *testing.T) {
 // a stored document replaces a built-in one with its ID; CVE records and
 // the KEV catalog are not published.
 func TestSources(t *testing.T) {
-	bi, err := Sources(nil)
+	bi, err := Sources(nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,9 +453,16 @@ func TestSources(t *testing.T) {
 	if _, err := s.Put(items, nil); err != nil {
 		t.Fatal(err)
 	}
-	docs, err := Sources(s)
+	docs, err := Sources(s, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	only, err := Sources(s, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(only) != 2 || only[0].Source != "store RW-2026-0002 (from /import/doc.json)" {
+		t.Errorf("store only: %d documents", len(only))
 	}
 	if len(docs) != 13 {
 		t.Fatalf("%d documents, want 12 built-in (one replaced) and one more", len(docs))
@@ -472,7 +483,7 @@ func TestSources(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.Chmod(s.Dir, 0o755)
-		if _, err := Sources(s); err == nil {
+		if _, err := Sources(s, true); err == nil {
 			t.Error("an unreadable store gave no error")
 		}
 	}

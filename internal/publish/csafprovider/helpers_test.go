@@ -78,7 +78,7 @@ func sharedStore(t testing.TB) *datastore.Store {
 // advisories from a store.
 func sourcesWithSharedStore(t testing.TB) []Document {
 	t.Helper()
-	docs, err := Sources(sharedStore(t))
+	docs, err := Sources(sharedStore(t), true)
 	if err != nil {
 		t.Fatal(err)
 	}

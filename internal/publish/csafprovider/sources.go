@@ -12,13 +12,14 @@ import (
 )
 
 // Sources returns the documents routerwatch's advisories offer for
-// publication: the built-in CSAF documents, then every CSAF document of
-// the local store (CVE records and the KEV catalog are not CSAF and are
+// publication: the built-in CSAF documents (unless withBuiltin is false: a
+// vendor or CERT publishing only what it imported), then every CSAF
+// document of the local store (CVE records and the KEV catalog are not CSAF and are
 // not published). A stored document replaces a built-in one with the same
 // tracking ID, as it does for lookup. store may be nil (built-in only). A
 // store that cannot be read is an error: publishing less than the
 // operator imported must not look like success.
-func Sources(store *datastore.Store) ([]Document, error) {
+func Sources(store *datastore.Store, withBuiltin bool) ([]Document, error) {
 	bi, err := builtin.Documents()
 	if err != nil {
 		return nil, fmt.Errorf("built-in documents: %w", err)
@@ -30,9 +31,11 @@ func Sources(store *datastore.Store) ([]Document, error) {
 	sort.Strings(names)
 	var docs []Document
 	byID := map[string]int{}
-	for _, n := range names {
-		byID[trackingID(bi[n])] = len(docs)
-		docs = append(docs, Document{Source: "built-in " + n, Data: bi[n]})
+	if withBuiltin {
+		for _, n := range names {
+			byID[trackingID(bi[n])] = len(docs)
+			docs = append(docs, Document{Source: "built-in " + n, Data: bi[n]})
+		}
 	}
 	if store == nil {
 		return docs, nil
