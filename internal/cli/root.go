@@ -167,6 +167,8 @@ Only targets in scope are contacted; nothing is exploited by default.`,
 		a.newFixCmd(),
 		a.newWatchCmd(),
 		a.newLabCmd(),
+		a.newWorkerCmd(),
+		a.newRangeCmd(),
 	)
 	return root
 }
