@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -70,7 +71,29 @@ type fixture struct {
 	// ids are the path values of acme's records, by wildcard name.
 	ids map[string]string
 	// rep is the report stored for acme's device.
-	rep *report.Report
+	rep  *report.Report
+	jobs *fakeJobs
+}
+
+// fakeJobs records what the server enqueued.
+type fakeJobs struct {
+	mu   sync.Mutex
+	runs []string
+	wans []string
+}
+
+func (j *fakeJobs) EnqueueRangeRun(_ context.Context, org string, run int64) (int64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.runs = append(j.runs, fmt.Sprintf("%s/%d", org, run))
+	return int64(len(j.runs)), nil
+}
+
+func (j *fakeJobs) EnqueueWANCheck(_ context.Context, org, site string, addr netip.Addr) (int64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.wans = append(j.wans, org+"/"+site+"/"+addr.String())
+	return int64(100 + len(j.wans)), nil
 }
 
 // syncBuffer is a log sink safe for concurrent requests.
@@ -108,7 +131,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(f.logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.srv, err = New(Options{Store: f.st, Logger: logger, Hasher: hasher, TLS: &tls.Config{}})
+	f.jobs = &fakeJobs{}
+	f.srv, err = New(Options{Store: f.st, Logger: logger, Hasher: hasher, TLS: &tls.Config{}, Jobs: f.jobs})
 	if err != nil {
 		t.Fatal(err)
 	}

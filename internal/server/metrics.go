@@ -22,9 +22,12 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 }
 
-func newMetrics(extra []prometheus.Collector) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, extra []prometheus.Collector) (*metrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "routerwatch", Subsystem: "http", Name: "requests_total",
 			Help: "HTTP requests answered, by route pattern and status code.",

@@ -15,9 +15,102 @@ import (
 	"github.com/routerwatch/routerwatch/internal/store"
 )
 
-// Range audits: the scopes an admin authorised and the runs the jobs
-// made of them. Starting a run is internal/jobs' (TODO(h16)); the server
-// shows and exports what the store holds.
+// Range audits: the scopes an admin authorised, the runs internal/jobs
+// works (an operator starts one), their reports and exports.
+
+// errNoJobs answers the routes that start work when the server has no
+// job queue.
+var errNoJobs = &httpError{http.StatusServiceUnavailable, "this server has no job queue: start it with a database and workers"}
+
+// startRangeRun starts a run of a scope of the organisation and
+// enqueues it. The run is recorded before the job: a job that cannot be
+// enqueued leaves a run that failed at once, not one that never ends.
+func (s *Server) startRangeRun(r *http.Request, scopeID int64) (store.RangeRun, error) {
+	if s.o.Jobs == nil {
+		return store.RangeRun{}, errNoJobs
+	}
+	t := s.tenant(r)
+	if _, err := t.RangeScope(r.Context(), scopeID); err != nil {
+		return store.RangeRun{}, err
+	}
+	ctx, err := s.change(r, "range_run.start", "range scope "+strconv.FormatInt(scopeID, 10), "")
+	if err != nil {
+		return store.RangeRun{}, err
+	}
+	run, err := t.StartRangeRun(ctx, scopeID, time.Time{})
+	if err != nil {
+		return store.RangeRun{}, err
+	}
+	if _, err := s.o.Jobs.EnqueueRangeRun(r.Context(), principal(r).OrgID, run.ID); err != nil {
+		if _, ferr := t.FinishRangeRun(r.Context(), run.ID, store.RangeFailed, time.Time{}); ferr != nil {
+			s.log.Error("marking an unqueued range run failed", "run", run.ID, "err", ferr)
+		}
+		return store.RangeRun{}, fmt.Errorf("enqueueing range run %d: %w", run.ID, err)
+	}
+	return run, nil
+}
+
+func (s *Server) apiStartRangeRun(r *http.Request) (int, any, error) {
+	id, err := pathInt64(r, "scope")
+	if err != nil {
+		return 0, nil, err
+	}
+	run, err := s.startRangeRun(r, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, run, nil
+}
+
+func (s *Server) postRangeRun(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt64(r, "scope")
+	if err != nil {
+		return err
+	}
+	if _, err := s.startRangeRun(r, id); err != nil {
+		return err
+	}
+	return seeOther(w, r, "/ranges/"+strconv.FormatInt(id, 10))
+}
+
+// wanCheck enqueues the check of a site's public address from outside.
+func (s *Server) wanCheck(r *http.Request, siteID string) (int64, error) {
+	if s.o.Jobs == nil {
+		return 0, errNoJobs
+	}
+	t := s.tenant(r)
+	site, err := t.Site(r.Context(), siteID)
+	if err != nil {
+		return 0, err
+	}
+	if !site.PublicAddr.IsValid() {
+		return 0, &httpError{http.StatusConflict, "the site has no public address to check"}
+	}
+	e, err := s.auth.NewAuditEntry(r, "site.wan_check", "site "+site.ID, "address="+site.PublicAddr.String())
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.AppendAuditLog(r.Context(), storeAudit(e)); err != nil {
+		return 0, err
+	}
+	return s.o.Jobs.EnqueueWANCheck(r.Context(), principal(r).OrgID, site.ID, site.PublicAddr)
+}
+
+func (s *Server) apiWANCheck(r *http.Request) (int, any, error) {
+	job, err := s.wanCheck(r, r.PathValue("site"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusAccepted, map[string]int64{"job_id": job}, nil
+}
+
+func (s *Server) postWANCheck(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("site")
+	if _, err := s.wanCheck(r, id); err != nil {
+		return err
+	}
+	return seeOther(w, r, "/sites/"+id+"?checking=1")
+}
 
 func (s *Server) apiRangeScopes(r *http.Request) (int, any, error) {
 	pg, err := pageOf(r)

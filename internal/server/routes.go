@@ -56,13 +56,18 @@ type route struct {
 	h   http.Handler
 }
 
-// pattern is the ServeMux pattern.
-func (r route) pattern() string { return r.method + " " + r.path }
+// pattern is the ServeMux pattern; a public mount has no method.
+func (r route) pattern() string {
+	if r.method == "" {
+		return r.path
+	}
+	return r.method + " " + r.path
+}
 
 // changes reports whether the route changes state (and so needs CSRF
 // protection from a browser session).
 func (r route) changes() bool {
-	return r.method != http.MethodGet && r.method != http.MethodHead && r.method != http.MethodOptions
+	return r.method != "" && r.method != http.MethodGet && r.method != http.MethodHead && r.method != http.MethodOptions
 }
 
 // minRole is the weakest role allowed, "" for routes without a role.
@@ -76,17 +81,20 @@ func (r route) minRole() auth.Role {
 
 const apiPrefix = "/api/v1"
 
-// routeTable lists every route. Packages that land later mount here in
-// a few lines each:
+// routeTable lists every route, then Options.Public's mounts. Packages
+// that land later mount here in a few lines each:
 //
-// TODO(h17): internal/agentserver's handler under
-// /api/v1/agent/... with accessAgent (the site from the principal).
-// TODO(h15): internal/publish/lookuppage and
-// internal/publish/csafprovider under /lookup and /.well-known/csaf/
-// with accessPublic.
-// TODO(h16): internal/jobs: "run an audit now" and starting range runs
-// (actions audit.run), and its collectors into Options.Collectors.
+// TODO(h17): internal/agentserver's handler under /api/v1/agent/...
+// with accessAgent (the site from the principal, never the request).
 func (s *Server) routeTable() []route {
+	rs := s.ownRoutes()
+	for _, m := range s.o.Public {
+		rs = append(rs, route{path: m.Pattern, access: accessPublic, api: strings.HasPrefix(m.Pattern, apiPrefix+"/"), h: m.Handler})
+	}
+	return rs
+}
+
+func (s *Server) ownRoutes() []route {
 	api := func(method, path string, a auth.Action, h apiFunc) route {
 		return route{method: method, path: apiPrefix + path, action: a, api: true, h: s.api(h)}
 	}
@@ -102,6 +110,7 @@ func (s *Server) routeTable() []route {
 		api("GET", "/sites/{site}", auth.ActionView, s.apiSite),
 		api("PATCH", "/sites/{site}", auth.ActionSiteEdit, s.apiUpdateSite),
 		api("GET", "/sites/{site}/status", auth.ActionView, s.apiSiteStatus),
+		api("POST", "/sites/{site}/wan-check", auth.ActionAuditRun, s.apiWANCheck),
 		api("GET", "/sites/{site}/agent-tokens", auth.ActionAgentTokenManage, s.apiAgentTokens),
 		api("POST", "/sites/{site}/agent-tokens", auth.ActionAgentTokenManage, s.apiCreateAgentToken),
 		api("GET", "/devices", auth.ActionView, s.apiDevices),
@@ -128,6 +137,7 @@ func (s *Server) routeTable() []route {
 		api("POST", "/range-scopes", auth.ActionRangeScopeManage, s.apiCreateRangeScope),
 		api("GET", "/range-scopes/{scope}", auth.ActionView, s.apiRangeScope),
 		api("GET", "/range-scopes/{scope}/runs", auth.ActionView, s.apiRangeRuns),
+		api("POST", "/range-scopes/{scope}/runs", auth.ActionAuditRun, s.apiStartRangeRun),
 		api("GET", "/range-runs/{run}", auth.ActionView, s.apiRangeRun),
 		api("GET", "/range-runs/{run}/summary", auth.ActionView, s.apiRangeSummary),
 		api("GET", "/range-runs/{run}/records", auth.ActionView, s.apiRangeRecords),
@@ -147,6 +157,7 @@ func (s *Server) routeTable() []route {
 		page("POST", "/sites", auth.ActionSiteEdit, s.postSite),
 		page("GET", "/sites/{site}", auth.ActionView, s.pageSite),
 		page("POST", "/sites/{site}", auth.ActionSiteEdit, s.postSiteEdit),
+		page("POST", "/sites/{site}/wan-check", auth.ActionAuditRun, s.postWANCheck),
 		page("POST", "/sites/{site}/agent-tokens", auth.ActionAgentTokenManage, s.postAgentToken),
 		page("GET", "/devices/{device}", auth.ActionView, s.pageDevice),
 		page("GET", "/devices/{device}/report", auth.ActionView, s.pageDeviceReport),
@@ -163,6 +174,7 @@ func (s *Server) routeTable() []route {
 		page("GET", "/audit-log", auth.ActionAuditLogView, s.pageAuditLog),
 		page("GET", "/ranges", auth.ActionView, s.pageRanges),
 		page("GET", "/ranges/{scope}", auth.ActionView, s.pageRange),
+		page("POST", "/ranges/{scope}/runs", auth.ActionAuditRun, s.postRangeRun),
 	}
 }
 

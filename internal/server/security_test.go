@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -34,6 +35,10 @@ var validBody = map[string]string{
 	"POST /api/v1/users":                     `{"name":"new-user","role":"viewer","password":"a long enough password"}`,
 	"PATCH /api/v1/users/{user}":             `{"role":"viewer"}`,
 	"POST /api/v1/range-scopes":              `{"prefixes":["198.51.100.0/25"],"owner":"owner","reason":"reason","per_prefix_rate":1}`,
+	"POST /api/v1/range-scopes/{scope}/runs": ``,
+	"POST /api/v1/sites/{site}/wan-check":    ``,
+	"POST /ranges/{scope}/runs":              ``,
+	"POST /sites/{site}/wan-check":           ``,
 	"POST /login":                            `name=nobody&password=wrong`,
 	"POST /logout":                           ``,
 	// A new password the policy refuses: the route is reached, and
@@ -82,7 +87,7 @@ func (f *fixture) call(t *testing.T, rt route, c cred, ids map[string]string) *h
 	if rt.changes() && !ok {
 		t.Fatalf("route %s changes state but has no test body in validBody", rt.pattern())
 	}
-	return f.do(request{method: rt.method, path: pathFor(t, rt, ids), body: body, token: c.token, cookie: c.cookie, csrf: c.csrf})
+	return f.do(request{method: cmp.Or(rt.method, http.MethodGet), path: pathFor(t, rt, ids), body: body, token: c.token, cookie: c.cookie, csrf: c.csrf})
 }
 
 // credFor is a principal of org with role: a token for the API, a

@@ -70,15 +70,40 @@ type Options struct {
 	TrustedOrigins    []string
 	Hasher            *auth.Hasher
 	Limiter           *auth.Limiter
-	// Collectors are registered on the /metrics registry beside the
-	// server's own: internal/jobs' (audits run, failures by check, queue
-	// depth, job latency) when the jobs are mounted.
+	// Registry is /metrics' registry; nil makes a new one. The caller
+	// passes its own to register internal/jobs' counters on it
+	// (jobs.NewMetrics: audits run, failures by check, job latency)
+	// before the jobs start.
+	Registry *prometheus.Registry
+	// Collectors are registered on the registry beside the server's own
+	// (the jobs' queue depth: jobs.Client.QueueCollector).
 	Collectors []prometheus.Collector
+	// Jobs enqueues background work (internal/jobs' Client); nil answers
+	// the routes that start work with 503.
+	Jobs Jobs
+	// Public are handlers anyone may reach, mounted beside the routes
+	// (the public lookup page and API, the CSAF provider directory).
+	Public []PublicRoute
 	// Ready, if set, is called with the listening address once Serve
 	// listens.
 	Ready func(net.Addr)
 	// Now nil means time.Now.
 	Now func() time.Time
+}
+
+// Jobs is what the server asks of internal/jobs: to enqueue a range run
+// and a site's check from outside (the WAN vantage).
+type Jobs interface {
+	EnqueueRangeRun(ctx context.Context, orgID string, runID int64) (int64, error)
+	EnqueueWANCheck(ctx context.Context, orgID, siteID string, addr netip.Addr) (int64, error)
+}
+
+// PublicRoute is a handler mounted without authentication, for every
+// method of Pattern (a ServeMux pattern without a method: the handler
+// refuses the methods it does not answer).
+type PublicRoute struct {
+	Pattern string
+	Handler http.Handler
 }
 
 // Server is routerwatch's web server: dashboard, JSON API, /metrics.
@@ -131,7 +156,7 @@ func New(o Options) (*Server, error) {
 	if s.pages, err = parsePages(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	if s.metrics, err = newMetrics(o.Collectors); err != nil {
+	if s.metrics, err = newMetrics(o.Registry, o.Collectors); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.routes = s.routeTable()
