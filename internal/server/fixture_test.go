@@ -355,3 +355,5 @@ func extractCSRF(page string) string {
 	rest := page[i+len(marker):]
 	return rest[:strings.IndexByte(rest, '"')]
 }
+
+func storePage(n int) store.Page { return store.Page{Limit: n} }

@@ -51,16 +51,11 @@ func newMetrics(reg *prometheus.Registry, extra []prometheus.Collector) (*metric
 	return m, nil
 }
 
-// instrument counts a route's requests. The label is the route's
+// observe counts one answered request. The label is the route's
 // pattern, never the path: a path holds IDs, and labels must stay few.
-func (m *metrics) instrument(route string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &codeRecorder{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
-	})
+func (m *metrics) observe(route string, code int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
 }
 
 func (m *metrics) handler() http.Handler {

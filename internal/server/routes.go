@@ -3,9 +3,11 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/routerwatch/routerwatch/internal/auth"
 )
@@ -179,9 +181,9 @@ func (s *Server) ownRoutes() []route {
 }
 
 // buildHandler wires the route table: each route gets the body bound,
-// its metrics label, its error style (JSON or HTML), authentication and
-// its guard; the whole server gets the security headers and the access
-// log.
+// authentication and its guard; the whole server gets the security
+// headers, the access log, the metrics (labelled with the route's
+// pattern) and the error style (JSON under the API, pages elsewhere).
 func (s *Server) buildHandler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	seen := map[string]bool{}
@@ -204,18 +206,27 @@ func (s *Server) buildHandler() (http.Handler, error) {
 			}
 			h = s.auth.Authenticate(auth.RequireAction(rt.action)(rt.h))
 		}
-		if rt.api {
-			h = jsonErrors(h)
-		} else {
-			h = s.htmlErrors(h)
-		}
-		h = s.metrics.instrument(rt.pattern(), h)
 		mux.Handle(rt.pattern(), limitBody(h))
 	}
-	// Anything else: a JSON 404 under the API, the page's 404 elsewhere.
-	mux.Handle(apiPrefix+"/", s.metrics.instrument("other", jsonErrors(http.NotFoundHandler())))
-	mux.Handle("/", s.metrics.instrument("other", s.htmlErrors(http.NotFoundHandler())))
-	return securityHeaders(s.auth.AccessLog(s.log, mux)), nil
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &codeRecorder{ResponseWriter: w, code: http.StatusOK}
+		var ew http.ResponseWriter
+		if strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
+			ew = &errorRewriter{ResponseWriter: rec, write: func(w http.ResponseWriter, status int) {
+				writeError(w, status, messageFor(status))
+			}}
+		} else {
+			ew = &errorRewriter{ResponseWriter: rec, write: func(w http.ResponseWriter, status int) {
+				s.renderError(w, r, status, messageFor(status))
+			}}
+		}
+		mux.ServeHTTP(ew, r)
+		// ServeMux notes the pattern it matched on the request; its 404s
+		// and 405s have none.
+		s.metrics.observe(cmp.Or(r.Pattern, "unmatched"), rec.code, time.Since(start))
+	})
+	return securityHeaders(s.auth.AccessLog(s.log, root)), nil
 }
 
 // limitBody bounds every request body.
@@ -290,25 +301,9 @@ const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; i
 // origin) inside the device page's frame.
 const reportCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 
-// jsonErrors turns the plain-text errors of net/http and internal/auth
-// (404, 405, a refused role or CSRF token) into the API's error JSON,
-// so that every API error has one shape.
-func jsonErrors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&errorRewriter{ResponseWriter: w, write: func(w http.ResponseWriter, status int) {
-			writeError(w, status, messageFor(status))
-		}}, r)
-	})
-}
-
-// htmlErrors does the same for the dashboard: a page instead of text.
-func (s *Server) htmlErrors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&errorRewriter{ResponseWriter: w, write: func(w http.ResponseWriter, status int) {
-			s.renderError(w, r, status, messageFor(status))
-		}}, r)
-	})
-}
+// The errors of net/http and internal/auth are plain text (404, 405, a
+// refused role or CSRF token); errorRewriter turns them into the API's
+// error JSON or a dashboard page, so that every error has one shape.
 
 // messageFor is what a rewritten error says: fixed words per status, so
 // nothing of the request is echoed.
