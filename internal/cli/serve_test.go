@@ -173,7 +173,7 @@ func TestServe(t *testing.T) {
 	if resp, body := get("/", map[string]string{"Cookie": "__Host-rw_session=" + session}); resp.StatusCode != 200 || !strings.Contains(body, `data-testid="page-sites"`) {
 		t.Errorf("dashboard: %d\n%s", resp.StatusCode, body)
 	}
-	if resp, body := get("/metrics", nil); resp.StatusCode != 200 || !strings.Contains(body, "routerwatch_http_requests_total") || !strings.Contains(body, "routerwatch_jobs_queued") {
+	if resp, body := get("/metrics", nil); resp.StatusCode != 200 || !strings.Contains(body, "routerwatch_http_requests_total") || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("metrics from loopback: %d\n%s", resp.StatusCode, body)
 	}
 	if code := stop(); code != 0 {
