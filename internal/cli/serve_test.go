@@ -182,9 +182,17 @@ func TestServe(t *testing.T) {
 	if strings.Contains(errs.String(), "a long enough password") || strings.Contains(errs.String(), session) {
 		t.Errorf("serve's log holds a secret:\n%s", errs)
 	}
-	_, fp2, _, stop2 := startServe(t, env, "--workers", "0")
+	addr2, fp2, _, stop2 := startServe(t, env, "--workers", "0", "--public-lookup")
 	if fp2 != fp {
 		t.Errorf("second start serves certificate %s, first %s", fp2, fp)
+	}
+	// The public lookup answers without login, as `lookup --format json`.
+	base = "https://" + addr2
+	if resp, body := get("/api/v1/lookup?model=TL-WR841N&hw=10", nil); resp.StatusCode != 200 || !strings.Contains(body, "CVE-2023-33538") {
+		t.Errorf("public lookup API: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, body := get("/lookup?model=TL-WR841N&hw=10", nil); resp.StatusCode != 200 || !strings.Contains(body, "CVE-2023-33538") {
+		t.Errorf("public lookup page: %d\n%s", resp.StatusCode, body)
 	}
 	if code := stop2(); code != 0 {
 		t.Errorf("second serve exited %d", code)

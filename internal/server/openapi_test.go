@@ -162,3 +162,45 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Errorf("Content-Type %q", w.Header().Get("Content-Type"))
 	}
 }
+
+// TestOpenAPIOptionalRoutes mounts the public lookup's routes (a stub
+// here; serve mounts internal/publish/lookuppage) and checks that they
+// are public and that the API one is the documented optional route.
+func TestOpenAPIOptionalRoutes(t *testing.T) {
+	f := newFixture(t)
+	stub := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"query":{"model":"` + r.URL.Query().Get("model") + `"},"results":[]}` + "\n"))
+	})
+	var err error
+	f.srv, err = New(Options{Store: f.st, TLS: f.srv.tls, Public: []PublicRoute{
+		{Pattern: "/lookup", Handler: stub}, {Pattern: apiPrefix + "/lookup", Handler: stub},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := openapi3.NewLoader().LoadFromData(openAPIDoc)
+	var mounted int
+	for _, rt := range f.srv.routes {
+		if rt.method != "" {
+			continue
+		}
+		mounted++
+		if rt.access != accessPublic {
+			t.Errorf("%s is not public", rt.pattern())
+		}
+		if rt.api {
+			op := doc.Paths.Value(strings.TrimPrefix(rt.path, apiPrefix)).Get
+			if op == nil || op.Extensions["x-optional"] != true {
+				t.Errorf("%s is not an optional route of the document", rt.pattern())
+			}
+		}
+	}
+	if mounted != 2 {
+		t.Fatalf("%d public mounts, want 2", mounted)
+	}
+	w := f.do(request{method: "GET", path: apiPrefix + "/lookup?model=TL-WR841N"})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "TL-WR841N") {
+		t.Errorf("lookup: %d %s", w.Code, w.Body)
+	}
+}
