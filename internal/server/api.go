@@ -562,10 +562,13 @@ type auditView struct {
 	Verdict  string    `json:"verdict"`
 	Headline string    `json:"headline,omitempty"`
 	Failing  int       `json:"failing"`
+	// HasReport says the dashboard can show the audit's report.
+	HasReport bool `json:"-"`
 }
 
 func viewAudit(a store.Audit) auditView {
-	return auditView{ID: a.ID, DeviceID: a.DeviceID, Kind: a.Kind, At: a.At, Verdict: a.Verdict, Headline: a.Headline, Failing: a.Failing}
+	_, ok := decodeReport(a)
+	return auditView{ID: a.ID, DeviceID: a.DeviceID, Kind: a.Kind, At: a.At, Verdict: a.Verdict, Headline: a.Headline, Failing: a.Failing, HasReport: ok}
 }
 
 // maxFilterLen bounds a query filter value before the store sees it.
