@@ -91,6 +91,18 @@ type siteInput struct {
 	ScheduleSeconds *int64  `json:"schedule_seconds"`
 }
 
+// cgnat is RFC 6598's shared address space: a carrier's, never a site's
+// public address.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// publicAddr reports whether a may be a site's public address. The
+// server's WAN check probes it, so an organisation must not be able to
+// point the server at loopback, link-local, private or shared addresses
+// (its own networks, or the cloud's metadata service).
+func publicAddr(a netip.Addr) bool {
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
+}
+
 // siteIDPattern keeps site IDs to what reads well in a URL.
 var siteIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
@@ -110,7 +122,10 @@ func (in siteInput) apply(site *store.Site) error {
 			if err != nil || a.Zone() != "" {
 				return badRequest("public_addr must be an IP address")
 			}
-			site.PublicAddr = a.Unmap()
+			if a = a.Unmap(); !publicAddr(a) {
+				return badRequest("public_addr must be a public address: the server checks it from outside, and does not probe its own networks for an organisation")
+			}
+			site.PublicAddr = a
 		}
 	}
 	if in.ScheduleSeconds != nil {
