@@ -40,6 +40,7 @@ type serveFlags struct {
 	trustedProxies  []string
 	trustedOrigins  []string
 	publicLookup    bool
+	allowPrivate    bool
 	logFormat       string
 	recogDir        string
 	stopTimeout     time.Duration
@@ -83,6 +84,7 @@ finish, running jobs are handed back. See docs/serve.md.`,
 	fl.StringSliceVar(&f.trustedProxies, "trusted-proxy", nil, "prefix of a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable")
 	fl.StringSliceVar(&f.trustedOrigins, "trusted-origin", nil, "origin (https://host[:port]) allowed to post forms besides the server's own, behind a proxy that changes the host; repeatable")
 	fl.BoolVar(&f.publicLookup, "public-lookup", false, `also serve the public "is my model affected?" page (/lookup) and API (/api/v1/lookup), without login`)
+	fl.BoolVar(&f.allowPrivate, "allow-private-ranges", false, "let admins authorise range audits of private, shared (CGNAT), loopback or link-local address space (an ISP's inside)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.StringVar(&f.recogDir, "recog-dir", "", "jobs also identify with the rapid7 recog fingerprint database in this directory")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", 30*time.Second, "on SIGTERM, how long running jobs may finish before they are handed back")
@@ -121,7 +123,7 @@ func (a *App) runServe(ctx context.Context, f *serveFlags) error {
 		return usagef("--tls-cert and --tls-key go together")
 	}
 	o := server.Options{Logger: log, Listen: f.listen, CertFile: f.tlsCert, KeyFile: f.tlsKey,
-		StateDir: a.cfg.DataDir, TrustedOrigins: f.trustedOrigins}
+		StateDir: a.cfg.DataDir, TrustedOrigins: f.trustedOrigins, AllowPrivateRanges: f.allowPrivate}
 	for _, p := range f.trustedProxies {
 		pf, err := netip.ParsePrefix(p)
 		if err != nil {

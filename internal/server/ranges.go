@@ -132,6 +132,30 @@ type rangeScopeInput struct {
 	PerPrefixRate float64  `json:"per_prefix_rate"`
 }
 
+// nonPublic are the address blocks a range scope may not reach unless
+// the server allows private ranges: they are the server's own networks
+// (or nobody's), not an ISP's customers on the Internet.
+var nonPublic = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.168.0.0/16", "224.0.0.0/3", "::/127", "::ffff:0:0/96", "fc00::/7", "fe80::/10", "ff00::/8",
+	} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
+
+// publicPrefix reports whether p reaches none of nonPublic.
+func publicPrefix(p netip.Prefix) bool {
+	for _, n := range nonPublic {
+		if p.Overlaps(n) {
+			return false
+		}
+	}
+	return true
+}
+
 // maxScopePrefixes bounds the prefixes of one scope given through the
 // API.
 const maxScopePrefixes = 4096
@@ -149,6 +173,9 @@ func (s *Server) apiCreateRangeScope(r *http.Request) (int, any, error) {
 		pf, err := netip.ParsePrefix(p)
 		if err != nil {
 			return 0, nil, badRequest("prefixes[%d] is not a prefix (address/length)", i)
+		}
+		if !s.o.AllowPrivateRanges && !publicPrefix(pf) {
+			return 0, nil, badRequest("prefixes[%d] reaches loopback, link-local, private or shared addresses: this server audits public address space only (serve --allow-private-ranges)", i)
 		}
 		sc.Prefixes = append(sc.Prefixes, pf)
 	}

@@ -81,6 +81,11 @@ type Options struct {
 	// Jobs enqueues background work (internal/jobs' Client); nil answers
 	// the routes that start work with 503.
 	Jobs Jobs
+	// AllowPrivateRanges lets admins authorise range scopes that reach
+	// loopback, link-local, private or shared (CGNAT) addresses: an ISP
+	// auditing its own inside. Off, a tenant cannot make the server scan
+	// the server's own networks.
+	AllowPrivateRanges bool
 	// Public are handlers anyone may reach, mounted beside the routes
 	// (the public lookup page and API, the CSAF provider directory).
 	Public []PublicRoute
