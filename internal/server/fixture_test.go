@@ -212,13 +212,23 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// user creates a user with a random-looking password of its own.
+// phcCache keeps each test user's hash across fixtures: argon2id is
+// slow on purpose, and every test builds a fixture.
+var phcCache sync.Map
+
+// user creates a user with a password of its own.
 func (f *fixture) user(t store.Tenant, name string, r store.Role) {
 	f.t.Helper()
 	pw := "pw-" + name + "-correct horse battery"
-	phc, err := f.srv.auth.HashNewPassword(context.Background(), name, pw)
-	if err != nil {
-		f.t.Fatal(err)
+	var phc string
+	if v, ok := phcCache.Load(name); ok {
+		phc = v.(string)
+	} else {
+		var err error
+		if phc, err = f.srv.auth.HashNewPassword(context.Background(), name, pw); err != nil {
+			f.t.Fatal(err)
+		}
+		phcCache.Store(name, phc)
 	}
 	if _, err := t.CreateUser(context.Background(), store.User{Name: name, Role: r, PasswordHash: phc}); err != nil {
 		f.t.Fatal(err)

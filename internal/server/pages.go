@@ -225,18 +225,23 @@ func (s *Server) pageSites(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// formSite reads the site form: schedule in minutes.
+// formSite reads the site form (the schedule in minutes). A field the
+// form did not send is left alone, as PATCH leaves an absent one.
 func formSite(r *http.Request, withID bool) (siteInput, error) {
 	var in siteInput
-	if withID {
-		id := strings.TrimSpace(r.PostFormValue("id"))
-		in.ID = &id
+	field := func(name string) *string {
+		if _, ok := r.PostForm[name]; !ok {
+			return nil
+		}
+		v := strings.TrimSpace(r.PostForm.Get(name))
+		return &v
 	}
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	addr := strings.TrimSpace(r.PostFormValue("public_addr"))
-	in.Name, in.PublicAddr = &name, &addr
-	if m := strings.TrimSpace(r.PostFormValue("schedule_minutes")); m != "" {
-		n, err := strconv.ParseInt(m, 10, 64)
+	if withID {
+		in.ID = field("id")
+	}
+	in.Name, in.PublicAddr = field("name"), field("public_addr")
+	if m := field("schedule_minutes"); m != nil && *m != "" {
+		n, err := strconv.ParseInt(*m, 10, 64)
 		if err != nil || n < 0 || n > int64(store.MaxSchedule/time.Minute) {
 			return in, badRequest("the schedule must be a number of minutes")
 		}
@@ -247,6 +252,7 @@ func formSite(r *http.Request, withID bool) (siteInput, error) {
 }
 
 func (s *Server) postSite(w http.ResponseWriter, r *http.Request) error {
+	_ = r.ParseForm() // a body over the bound is refused by the store's checks below as missing fields
 	in, err := formSite(r, true)
 	if err == nil {
 		_, err = s.createSite(r, in)
@@ -308,6 +314,7 @@ func (s *Server) pageSite(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) postSiteEdit(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("site")
+	_ = r.ParseForm()
 	in, err := formSite(r, false)
 	if err == nil {
 		_, err = s.updateSite(r, id, in)
