@@ -60,7 +60,7 @@ func (c *countingStore) UserByLogin(ctx context.Context, login string) (store.Us
 // site). Every name of acme's contains "acme", so that an answer to
 // globex can be searched for a leak.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	st     *countingStore
 	logBuf *syncBuffer
@@ -116,7 +116,7 @@ func (s *syncBuffer) String() string {
 
 var roles = []store.Role{store.RoleViewer, store.RoleOperator, store.RoleAdmin}
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	sq, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "rw.db"))

@@ -99,7 +99,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // purpose: its answer must then be a 4xx) and the answer against the
 // document. Requests the document does not know must be answered 404
 // or 405 with the error JSON.
-func validateAPI(t *testing.T, s *Server, r *http.Request, body string, w *httptest.ResponseRecorder) {
+func validateAPI(t testing.TB, s *Server, r *http.Request, body string, w *httptest.ResponseRecorder) {
 	t.Helper()
 	router, err := openAPI()
 	if err != nil {
@@ -137,7 +137,7 @@ func validateAPI(t *testing.T, s *Server, r *http.Request, body string, w *httpt
 }
 
 // checkErrorJSON checks the API's one error shape.
-func checkErrorJSON(t *testing.T, w *httptest.ResponseRecorder) {
+func checkErrorJSON(t testing.TB, w *httptest.ResponseRecorder) {
 	t.Helper()
 	if w.Code < 400 {
 		return
