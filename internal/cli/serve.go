@@ -23,6 +23,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/auth"
 	"github.com/routerwatch/routerwatch/internal/config"
 	"github.com/routerwatch/routerwatch/internal/jobs"
+	"github.com/routerwatch/routerwatch/internal/publish/csafprovider"
 	"github.com/routerwatch/routerwatch/internal/publish/lookuppage"
 	"github.com/routerwatch/routerwatch/internal/server"
 	"github.com/routerwatch/routerwatch/internal/store"
@@ -33,6 +34,12 @@ import (
 // history).
 const envNewPassword = "ROUTERWATCH_NEW_PASSWORD"
 
+// csafServeFlags publish the CSAF provider directory from serve.
+type csafServeFlags struct {
+	baseURL, name, namespace, category string
+	contacts                           []string
+}
+
 type serveFlags struct {
 	listen, db      string
 	workers         int
@@ -41,6 +48,7 @@ type serveFlags struct {
 	trustedOrigins  []string
 	publicLookup    bool
 	allowPrivate    bool
+	csaf            csafServeFlags
 	logFormat       string
 	recogDir        string
 	stopTimeout     time.Duration
@@ -85,6 +93,11 @@ finish, running jobs are handed back. See docs/serve.md.`,
 	fl.StringSliceVar(&f.trustedOrigins, "trusted-origin", nil, "origin (https://host[:port]) allowed to post forms besides the server's own, behind a proxy that changes the host; repeatable")
 	fl.BoolVar(&f.publicLookup, "public-lookup", false, `also serve the public "is my model affected?" page (/lookup) and API (/api/v1/lookup), without login`)
 	fl.BoolVar(&f.allowPrivate, "allow-private-ranges", false, "let admins authorise range audits of private, shared (CGNAT), loopback or link-local address space (an ISP's inside)")
+	fl.StringVar(&f.csaf.baseURL, "csaf-base-url", "", "also serve the CSAF 2.0 provider directory of the advisories under /.well-known/csaf/, as this https origin (with --csaf-publisher-name and --csaf-publisher-namespace)")
+	fl.StringVar(&f.csaf.name, "csaf-publisher-name", "", "publisher name for the CSAF provider metadata")
+	fl.StringVar(&f.csaf.namespace, "csaf-publisher-namespace", "", "publisher namespace URL for the CSAF provider metadata")
+	fl.StringVar(&f.csaf.category, "csaf-publisher-category", "vendor", "publisher category: coordinator, discoverer, other, translator, user, vendor")
+	fl.StringSliceVar(&f.csaf.contacts, "csaf-security-contact", nil, "Contact: line of the served security.txt (mailto: or https:); repeatable")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.StringVar(&f.recogDir, "recog-dir", "", "jobs also identify with the rapid7 recog fingerprint database in this directory")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", 30*time.Second, "on SIGTERM, how long running jobs may finish before they are handed back")
@@ -202,6 +215,25 @@ func (a *App) runServe(ctx context.Context, f *serveFlags) error {
 		}
 		o.Public = append(o.Public, server.PublicRoute{Pattern: lookuppage.PagePath, Handler: h},
 			server.PublicRoute{Pattern: lookuppage.APIPath, Handler: h})
+	}
+
+	if f.csaf.baseURL != "" {
+		if f.csaf.name == "" || f.csaf.namespace == "" {
+			return usagef("--csaf-base-url needs --csaf-publisher-name and --csaf-publisher-namespace")
+		}
+		docs, err := csafprovider.Sources(datastore.New(a.cfg.DataDir), true)
+		if err != nil {
+			return fmt.Errorf("serve: CSAF provider: %w", err)
+		}
+		d, err := csafprovider.Build(docs, csafprovider.Options{BaseURL: f.csaf.baseURL, SecurityContacts: f.csaf.contacts,
+			Publisher: csafprovider.Publisher{Category: f.csaf.category, Name: f.csaf.name, Namespace: f.csaf.namespace}})
+		if err != nil {
+			return usagef("CSAF provider: %v", err)
+		}
+		fmt.Fprintf(a.Stderr, "routerwatch: CSAF provider directory: %d documents published, %d not (see 'routerwatch advisories publish --dry-run'); metadata at %s\n",
+			len(d.Published), len(d.Refused), d.ProviderMetadataURL())
+		// TODO: rebuild it when the advisory data changes (csafprovider.Handler.Set); a restart does now.
+		o.Public = append(o.Public, server.PublicRoute{Pattern: "/.well-known/", Handler: csafprovider.NewHandler(d)})
 	}
 
 	o.Ready = func(addr net.Addr) {

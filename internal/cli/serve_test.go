@@ -182,7 +182,9 @@ func TestServe(t *testing.T) {
 	if strings.Contains(errs.String(), "a long enough password") || strings.Contains(errs.String(), session) {
 		t.Errorf("serve's log holds a secret:\n%s", errs)
 	}
-	addr2, fp2, _, stop2 := startServe(t, env, "--workers", "0", "--public-lookup")
+	addr2, fp2, _, stop2 := startServe(t, env, "--workers", "0", "--public-lookup",
+		"--csaf-base-url", "https://psirt.example", "--csaf-publisher-name", "Example PSIRT", "--csaf-publisher-namespace", "https://psirt.example",
+		"--csaf-security-contact", "mailto:psirt@psirt.example")
 	if fp2 != fp {
 		t.Errorf("second start serves certificate %s, first %s", fp2, fp)
 	}
@@ -193,6 +195,13 @@ func TestServe(t *testing.T) {
 	}
 	if resp, body := get("/lookup?model=TL-WR841N&hw=10", nil); resp.StatusCode != 200 || !strings.Contains(body, "CVE-2023-33538") {
 		t.Errorf("public lookup page: %d\n%s", resp.StatusCode, body)
+	}
+	// The CSAF provider directory, public too.
+	if resp, body := get("/.well-known/csaf/provider-metadata.json", nil); resp.StatusCode != 200 || !strings.Contains(body, `"canonical_url": "https://psirt.example/.well-known/csaf/provider-metadata.json"`) {
+		t.Errorf("CSAF provider metadata: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, body := get("/.well-known/security.txt", nil); resp.StatusCode != 200 || !strings.Contains(body, "CSAF: https://psirt.example/.well-known/csaf/provider-metadata.json") {
+		t.Errorf("security.txt: %d\n%s", resp.StatusCode, body)
 	}
 	if code := stop2(); code != 0 {
 		t.Errorf("second serve exited %d", code)
