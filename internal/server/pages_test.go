@@ -212,6 +212,27 @@ func TestLoginLogoutAndPassword(t *testing.T) {
 	f.session("acme-operator") // the new password works
 }
 
+// TestAdminResetsAPassword in the users page: the user's sessions end and
+// the new password works.
+func TestAdminResetsAPassword(t *testing.T) {
+	f := newFixture(t)
+	victim, _ := f.session("acme-viewer")
+	ck, csrf := f.session("acme-admin")
+	w := f.do(request{method: "POST", path: "/users/" + f.ids["user"], body: "csrf_token=" + csrf + "&password=short", cookie: ck})
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "at least 12") {
+		t.Errorf("a short password: %d", w.Code)
+	}
+	w = f.do(request{method: "POST", path: "/users/" + f.ids["user"], body: "csrf_token=" + csrf + "&password=reset+by+the+admin+today", cookie: ck})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("reset: %d\n%s", w.Code, w.Body)
+	}
+	if w := f.do(request{method: "GET", path: "/", cookie: victim}); w.Code != http.StatusSeeOther {
+		t.Errorf("the user's session survived the reset: %d", w.Code)
+	}
+	f.passwords["acme-viewer"] = "reset by the admin today"
+	f.session("acme-viewer")
+}
+
 // TestVendoredHTMX checks the embedded htmx against the hash its README
 // records.
 func TestVendoredHTMX(t *testing.T) {
