@@ -83,13 +83,15 @@ func (r route) minRole() auth.Role {
 
 const apiPrefix = "/api/v1"
 
-// routeTable lists every route, then Options.Public's mounts. Packages
-// that land later mount here in a few lines each:
-//
-// TODO(h17): internal/agentserver's handler under /api/v1/agent/...
-// with accessAgent (the site from the principal, never the request).
+// routeTable lists every route, then the agents' and the public mounts
+// (Options.Agents, Options.Public).
 func (s *Server) routeTable() []route {
 	rs := s.ownRoutes()
+	for _, m := range s.o.Agents {
+		// The agents' protocol is internal/agentapi's, versioned there,
+		// not part of the OpenAPI document's API.
+		rs = append(rs, route{path: m.Pattern, access: accessAgent, h: m.Handler})
+	}
 	for _, m := range s.o.Public {
 		rs = append(rs, route{path: m.Pattern, access: accessPublic, api: strings.HasPrefix(m.Pattern, apiPrefix+"/"), h: m.Handler})
 	}

@@ -402,3 +402,62 @@ func TestEveryChangeIsAudited(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentRoutes mounts a stub agent endpoint: only an agent token
+// reaches it, and the handler learns its site from the principal.
+func TestAgentRoutes(t *testing.T) {
+	f := newFixture(t)
+	var seen []string
+	stub := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.PrincipalFrom(r.Context())
+		seen = append(seen, p.OrgID+"/"+p.SiteID)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	var err error
+	f.srv, err = New(Options{Store: f.st, TLS: f.srv.tls, Agents: []AgentRoute{{Pattern: apiPrefix + "/agent/", Handler: stub}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nt := auth.GenerateToken()
+	if _, err := f.st.ForOrg("acme").CreateToken(context.Background(), store.Token{Name: "agent", Role: store.RoleAgent, SiteID: "acme-office", Prefix: nt.Prefix, Hash: nt.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	ck, csrf := f.session("acme-admin")
+	for _, c := range []struct {
+		name string
+		rq   request
+		want int
+	}{
+		{"no credentials", request{}, http.StatusUnauthorized},
+		{"an admin's API token", request{token: f.tokens["acme/admin"]}, http.StatusForbidden},
+		{"an admin's session", request{cookie: ck, csrf: csrf}, http.StatusForbidden},
+		{"the agent's token", request{token: nt.Plain}, http.StatusNoContent},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.rq.method, c.rq.path, c.rq.body = "POST", apiPrefix+"/agent/results", `{}`
+			w := httptest.NewRecorder()
+			// Not through f.do: the agents' protocol is not the OpenAPI
+			// document's.
+			r := httptest.NewRequest(c.rq.method, "https://"+testHost+c.rq.path, strings.NewReader(c.rq.body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Origin", testOrigin)
+			if c.rq.token != "" {
+				r.Header.Set("Authorization", "Bearer "+c.rq.token)
+			}
+			if c.rq.cookie != "" {
+				r.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: c.rq.cookie})
+				r.Header.Set(auth.CSRFHeader, c.rq.csrf)
+			}
+			f.srv.Handler().ServeHTTP(w, r)
+			if w.Code != c.want {
+				t.Fatalf("%d, want %d: %s", w.Code, c.want, w.Body)
+			}
+			if w.Code >= 400 {
+				checkErrorJSON(t, w)
+			}
+		})
+	}
+	if fmt.Sprint(seen) != "[acme/acme-office]" {
+		t.Errorf("the handler saw %v", seen)
+	}
+}

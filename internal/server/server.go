@@ -86,6 +86,10 @@ type Options struct {
 	// auditing its own inside. Off, a tenant cannot make the server scan
 	// the server's own networks.
 	AllowPrivateRanges bool
+	// Agents are the agents' endpoints (internal/agentserver's handler at
+	// internal/agentapi's base path): only agent tokens reach them, each
+	// for its own site (the handler takes the site from the principal).
+	Agents []AgentRoute
 	// Public are handlers anyone may reach, mounted beside the routes
 	// (the public lookup page and API, the CSAF provider directory).
 	Public []PublicRoute
@@ -107,6 +111,13 @@ type Jobs interface {
 // method of Pattern (a ServeMux pattern without a method: the handler
 // refuses the methods it does not answer).
 type PublicRoute struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// AgentRoute is a handler only agent tokens reach, for every method of
+// Pattern.
+type AgentRoute struct {
 	Pattern string
 	Handler http.Handler
 }
