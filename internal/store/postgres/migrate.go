@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/routerwatch/routerwatch/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// versionTable is goose's table of applied migrations, named for
+// routerwatch: the database may be shared with other programs.
+const versionTable = "routerwatch_goose_db_version"
+
+// migrationsFS returns the embedded migrations.
+func migrationsFS() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is part of the binary
+	}
+	return sub
+}
+
+// SchemaVersion returns the newest schema version this binary knows:
+// the greatest version among the embedded migrations.
+func SchemaVersion() int64 {
+	names, err := fs.Glob(migrationsFS(), "*.sql")
+	if err != nil {
+		panic(err) // only a malformed pattern fails
+	}
+	var newest int64
+	for _, n := range names {
+		v, err := goose.NumericComponent(n)
+		if err != nil {
+			panic(fmt.Sprintf("embedded migration %s: %v", n, err))
+		}
+		newest = max(newest, v)
+	}
+	return newest
+}
+
+// migrate refuses a database of a newer schema, then brings it to the
+// newest one this binary knows. goose holds a session advisory lock
+// while it migrates, so that processes opening the database at once
+// migrate it once.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := checkVersion(ctx, pool); err != nil {
+		return err
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrationsFS(),
+		goose.WithDisableGlobalRegistry(true), goose.WithTableName(versionTable), goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: migrating: %w", ctx.Err())
+		}
+		return fmt.Errorf("store: migrating: %w", err)
+	}
+	// Another process may have migrated it further while this one waited
+	// for the lock.
+	return checkVersion(ctx, pool)
+}
+
+// checkVersion returns store.ErrSchemaTooNew when the database was
+// migrated past what this binary knows.
+func checkVersion(ctx context.Context, pool *pgxpool.Pool) error {
+	var table *string
+	if err := pool.QueryRow(ctx, "SELECT to_regclass($1)::text", versionTable).Scan(&table); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: reading the schema version: %w", ctx.Err())
+		}
+		return fmt.Errorf("store: reading the schema version: %w", err)
+	}
+	if table == nil {
+		return nil // a new database
+	}
+	var current *int64
+	err := pool.QueryRow(ctx, "SELECT max(version_id) FROM "+versionTable+" WHERE is_applied").Scan(&current)
+	if err != nil {
+		return fmt.Errorf("store: reading the schema version: %w", err)
+	}
+	if known := SchemaVersion(); current != nil && *current > known {
+		return fmt.Errorf("store: %w (schema version %d; this version knows up to %d): upgrade routerwatch to use it",
+			store.ErrSchemaTooNew, *current, known)
+	}
+	return nil
+}
