@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 
 	"github.com/routerwatch/routerwatch/internal/store"
 )
@@ -50,22 +49,41 @@ func SchemaVersion() int64 {
 	return newest
 }
 
+// migrateLock is the advisory lock held while migrating: "routerwa".
+const migrateLock int64 = 0x726f757465727761
+
 // migrate refuses a database of a newer schema, then brings it to the
-// newest one this binary knows. goose holds a session advisory lock
-// while it migrates, so that processes opening the database at once
-// migrate it once.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// newest one this binary knows. It holds an advisory lock meanwhile, so
+// that processes opening the database at once migrate it once: the
+// others wait for the lock (PostgreSQL wakes them when it is released,
+// which goose's own locker, polling every few seconds, would not) and
+// find the work done. The lock is the session's: a process that dies
+// while migrating releases it, and its migration's transaction rolls
+// back.
+func migrate(ctx context.Context, pool *pgxpool.Pool) (err error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return opening(ctx, err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLock); err != nil {
+		return opening(ctx, err)
+	}
+	defer func() {
+		_, uerr := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLock)
+		if uerr != nil {
+			// A session that cannot unlock must not go back to the pool
+			// holding the lock.
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
 	if err := checkVersion(ctx, pool); err != nil {
 		return err
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
-	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrationsFS(),
-		goose.WithDisableGlobalRegistry(true), goose.WithTableName(versionTable), goose.WithSessionLocker(locker))
+		goose.WithDisableGlobalRegistry(true), goose.WithTableName(versionTable))
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
@@ -75,9 +93,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		return fmt.Errorf("store: migrating: %w", err)
 	}
-	// Another process may have migrated it further while this one waited
-	// for the lock.
-	return checkVersion(ctx, pool)
+	return nil
+}
+
+// opening wraps an error of reaching the database.
+func opening(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return fmt.Errorf("store: connecting to PostgreSQL: %w", err)
 }
 
 // checkVersion returns store.ErrSchemaTooNew when the database was

@@ -97,7 +97,7 @@ var (
 // or URL; pool settings such as pool_max_conns are read from it),
 // migrating it to the newest schema this binary knows. Many processes
 // may open the same database at once: the migration runs once, under an
-// advisory lock.
+// advisory lock (see migrate).
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
