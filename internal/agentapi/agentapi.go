@@ -117,8 +117,9 @@ const (
 	MaxInterval = 7 * 24 * time.Hour
 	// MaxErrorText bounds an error's words.
 	MaxErrorText = 4096
-	// MaxIDLen bounds identifiers (agent, site, router IDs).
-	MaxIDLen = 128
+	// MaxIDLen bounds identifiers (agent, site, router IDs): a site's
+	// ID, a slash and a router's ID fit the store's 256 bytes.
+	MaxIDLen = 120
 )
 
 // Kind is what a task runs and what a result is.

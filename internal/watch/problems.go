@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/alert"
@@ -163,6 +164,9 @@ type SettingsOptions struct {
 	Alert alert.Device
 	// Note is the baseline's note when the first reading becomes it.
 	Note string
+	// Now is the time of the reading (its audit's time); nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Settings is one router's reading kept and judged.
@@ -189,7 +193,7 @@ func RecordSettings(ctx context.Context, o SettingsOptions) (*Settings, error) {
 		return nil, errors.New("watch: a store and a device ID are needed to keep a reading")
 	}
 	rec, err := configaudit.Record(ctx, configaudit.RecordOptions{Store: o.Store, Snapshot: o.Snapshot, Allowed: o.Allowed, Index: o.Index,
-		Device: o.Device})
+		Device: o.Device, Now: o.Now})
 	if err != nil {
 		return nil, err
 	}
