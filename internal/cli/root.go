@@ -166,6 +166,7 @@ Only targets in scope are contacted; nothing is exploited by default.`,
 		a.newConfigCmd(),
 		a.newFixCmd(),
 		a.newWatchCmd(),
+		a.newAgentCmd(),
 		a.newLabCmd(),
 	)
 	return root
