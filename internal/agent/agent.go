@@ -322,6 +322,11 @@ func (a *Agent) fetchSchedule(ctx context.Context, now time.Time) error {
 		}
 		a.schedFailures++
 		a.refreshAt = now.Add(a.backoff(a.schedFailures, re.after))
+		if a.sched != nil {
+			// A refresh can wait for the next round: the schedule in
+			// hand runs meanwhile, and the sends probe the server.
+			a.refreshAt = now.Add(max(a.refreshAt.Sub(now), a.refreshEvery()))
+		}
 		a.log.Warn("agent: the schedule could not be fetched", "error", err, "using", scheduleWord(a.sched),
 			"retry_in", a.refreshAt.Sub(now).Round(time.Second).String())
 		return nil
@@ -370,17 +375,22 @@ func (a *Agent) setSchedule(s *agentapi.Schedule, now time.Time) {
 			delete(a.nextDue, k)
 		}
 	}
-	refresh := time.Duration(s.RefreshSeconds) * time.Second
-	if refresh <= 0 {
-		// At every round (the shortest task's interval), and at least
-		// every defaultRefresh, so that a site given its first task
-		// does not wait long.
-		refresh = defaultRefresh
-		for _, t := range s.Tasks {
-			refresh = min(refresh, t.Interval())
-		}
+	a.refreshAt = now.Add(a.refreshEvery())
+}
+
+// refreshEvery is how often the schedule is asked for: as the server
+// says, else at every round (the shortest task's interval), and at least
+// every defaultRefresh, so that a site given its first task does not
+// wait long.
+func (a *Agent) refreshEvery() time.Duration {
+	if r := time.Duration(a.sched.RefreshSeconds) * time.Second; r > 0 {
+		return r
 	}
-	a.refreshAt = now.Add(refresh)
+	refresh := defaultRefresh
+	for _, t := range a.sched.Tasks {
+		refresh = min(refresh, t.Interval())
+	}
+	return refresh
 }
 
 func (a *Agent) cachedSchedule() (*agentapi.Schedule, error) {
@@ -505,18 +515,19 @@ func (a *Agent) deliver(ctx context.Context) error {
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case errors.As(err, &gap) && gap.expected > a.box.next:
+		case errors.As(err, &gap) && gap.expected > a.box.next, err == nil && acked >= a.box.next:
 			// The server has results numbered past any this agent
 			// gave: its state directory was restored from an older
-			// copy. Those numbers are spent; the agent goes on under a
-			// new ID, whose numbering the server starts afresh.
+			// copy, and what it sends now would be taken for
+			// duplicates. Those numbers are spent; the agent goes on
+			// under a new ID, whose numbering the server starts afresh.
 			old := a.box.agentID
 			if err := a.box.NewID(); err != nil {
 				return err
 			}
 			a.client.agentID = a.box.agentID
-			a.log.Error("agent: the server has results from this agent's future (its state was restored from an older copy); going on under a new agent ID",
-				"old_agent", old, "agent", a.box.agentID, "server_expects", gap.expected, "next", a.box.next)
+			a.log.Error("agent: the server has results numbered past this agent's (its state was restored from an older copy); going on under a new agent ID",
+				"old_agent", old, "agent", a.box.agentID, "next", a.box.next)
 			continue
 		case errors.As(err, &gap) && gap.expected > first:
 			// The server has more than it acknowledged (an ack lost):

@@ -318,10 +318,12 @@ func (o *outbox) evict() error {
 	if len(o.entries) <= o.maxN && o.bytes <= o.maxB {
 		return nil
 	}
-	// The newest result always stays.
+	// The newest result always stays. The dropped record takes about
+	// droppedSize bytes of the room freed.
+	const droppedSize = 200
 	n := 0
 	bytes := o.bytes
-	for n < len(o.entries)-1 && (len(o.entries)-n+1 > o.maxN || bytes > o.maxB) {
+	for n < len(o.entries)-1 && (len(o.entries)-n+1 > o.maxN || bytes+droppedSize > o.maxB) {
 		bytes -= o.entries[n].size
 		n++
 	}
@@ -360,6 +362,9 @@ func (o *outbox) evict() error {
 	}
 	o.entries = append([]entry{e}, o.entries[n:]...)
 	o.bytes = bytes + e.size
+	if o.bytes > o.maxB && len(o.entries) > 2 {
+		return o.evict() // the record was larger than reckoned
+	}
 	return nil
 }
 
