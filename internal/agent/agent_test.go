@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -522,7 +523,9 @@ func TestCAFile(t *testing.T) {
 	}
 	defer st.Close()
 	h, _ := agentserver.New(agentserver.Options{Auth: auth{}, Sites: sites{every5min}, Store: st})
-	srv := httptest.NewTLSServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	srv.StartTLS()
 	defer srv.Close()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	writePEM(t, ca, srv.Certificate().Raw)
