@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -326,9 +327,10 @@ func TestResumeAfterRestart(t *testing.T) {
 // result stays queued (ErrUndelivered) and the next run sends it first.
 func TestOnce(t *testing.T) {
 	r := newRun(t0)
-	down := true
+	var down atomic.Bool
+	down.Store(true)
 	s := newServer(t, every5min, func(*http.Request) string {
-		if down {
+		if down.Load() {
 			return "drop"
 		}
 		return ""
@@ -340,16 +342,16 @@ func TestOnce(t *testing.T) {
 	if err := r.runUntil(t, o, t0.Add(time.Hour)); !errors.Is(err, agent.ErrNoSchedule) {
 		t.Fatalf("once, never reached: %v, want ErrNoSchedule", err)
 	}
-	down = false
+	down.Store(false)
 	if err := r.runUntil(t, o, t0.Add(2*time.Hour)); err != nil {
 		t.Fatalf("once: %v\n%s", err, r.logs.String())
 	}
-	down = true
+	down.Store(true)
 	// The schedule kept from the last run lets it audit offline.
 	if err := r.runUntil(t, o, t0.Add(3*time.Hour)); !errors.Is(err, agent.ErrUndelivered) {
 		t.Fatalf("once, server gone: %v, want ErrUndelivered", err)
 	}
-	down = false
+	down.Store(false)
 	if err := r.runUntil(t, o, t0.Add(4*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
