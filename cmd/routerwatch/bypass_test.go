@@ -26,11 +26,12 @@ var networkCalls = map[string][]string{
 	"github.com/gosnmp/gosnmp": {"Default"},
 	"golang.org/x/net/icmp":    {"ListenPacket"},
 	"syscall":                  {"Socket", "Connect", "Sendto"},
+	"golang.org/x/sys/unix":    {"Socket", "Connect", "Sendto", "Sendmsg", "SendmsgN"},
 }
 
 // mayDial lists the packages allowed to use them, each with the reason.
 var mayDial = map[string]string{
-	"internal/netx":            "it is the scope-enforcing dialer",
+	"internal/netx":            "it is the scope-enforcing dialer, and holds the sweep's raw SYN socket (SYNConn checks each destination like Dial)",
 	"internal/lab":             "it runs the lab's own daemons and checks inside the namespaces it created",
 	"internal/advisory/feed":   "advisories update downloads feeds the user named; it is not a probe",
 	"internal/alert":           "alerts go to the webhook, syslog and SMTP endpoints the user configured; they are not probes of a device",

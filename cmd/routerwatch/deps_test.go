@@ -51,6 +51,7 @@ func TestBinaryDeps(t *testing.T) {
 		"github.com/google/go-cmp":                     "test-only",
 		module + "/internal/testutil":                  "test helpers",
 		module + "/internal/lab/labtest":               "lab test helpers",
+		"github.com/chromedp/chromedp":                 "test-only (drives a browser)",
 		"github.com/santhosh-tekuri/jsonschema/v6/cmd": "tooling",
 	}
 	pkgs := listPackages(t, "-deps", "./")

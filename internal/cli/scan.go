@@ -30,6 +30,10 @@ type scanFlags struct {
 	resume       string
 	wanVantage   bool
 	recogDir     string
+	sweep        string
+	prefixRate   float64
+	sweepWait    time.Duration
+	all          bool
 }
 
 func (a *App) newScanCmd() *cobra.Command {
@@ -54,24 +58,40 @@ exploited and nothing is logged in to.
 scanning its customers' public addresses): every management service that
 answers is remote management, a high-severity finding.
 
+Large ranges are swept first (--sweep, default auto: lists of more than 64
+addresses): every address gets a SYN (as root; a TCP connect otherwise) on
+each TCP port the audit probes and a small request on each UDP service
+(SNMP, SSDP, NAT-PMP, DNS), and only the addresses that answer on a port are
+audited, as soon as they answer. --rate bounds everything sent (sweep packets
+and audit connections) per second, --prefix-rate the sweep's packets into any
+one /24 (or /64). Addresses that did not answer have a record only with
+--all. With a sweep, JSON Lines output also has one "type":"prefix" line per
+/24 when it is done: swept, live, closed, identified, failing.
+
 --resume FILE appends each finished target's record to FILE and, on a later
 run of the same scan (same targets, ports and vantage) with the same FILE,
 skips the targets already in it (a partial last line left by a crash is
-dropped). A FILE that is not a resume file of this scan is refused and left
+dropped); a sweep also appends each finished /24 and does not sweep it
+again. A FILE that is not a resume file of this scan is refused and left
 unchanged.
 
 Exit codes: 0 nothing failed at or above --fail-on, 1 something did, 2 usage
 error (including targets outside --scope), 3 the scan could not complete.`,
 		Example: `  routerwatch scan 192.168.1.1 192.168.1.254
   routerwatch scan --scope 198.51.100.0/24 --wan-vantage 198.51.100.0/24 > results.jsonl
-  routerwatch scan --targets-file customers.txt --scope 203.0.113.0/24 --format csv --resume state.jsonl`,
+  routerwatch scan --targets-file customers.txt --scope 203.0.113.0/24 --format csv --resume state.jsonl
+  sudo routerwatch scan --scope 198.51.100.0/24 --wan-vantage --rate 5000 --prefix-rate 1000 198.51.100.0/24 > results.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runScan(cmd.Context(), f, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.targetsFiles, "targets-file", nil, "read targets from FILE (one address, CIDR or range per line); repeatable")
 	fl.StringArrayVar(&f.scope, "scope", nil, "prefixes the targets must lie in (CIDR, comma-separated or repeated); targets outside are refused")
 	fl.IntVar(&f.workers, "workers", scan.DefaultWorkers, fmt.Sprintf("targets measured at once (1-%d)", scan.MaxWorkers))
-	fl.Float64Var(&f.rate, "rate", scan.DefaultRate, fmt.Sprintf("new connections per second over the whole scan (at most %d)", scan.MaxRate))
+	fl.Float64Var(&f.rate, "rate", scan.DefaultRate, fmt.Sprintf("packets (sweep) and new connections (audits) per second over the whole scan (at most %d)", scan.MaxRate))
+	fl.StringVar(&f.sweep, "sweep", string(scan.SweepAuto), "find live addresses first: auto (more than 64 targets: syn as root, else connect), syn, connect, off")
+	fl.Float64Var(&f.prefixRate, "prefix-rate", scan.DefaultPrefixRate, fmt.Sprintf("sweep packets per second into any one /24 or /64 (at most %d)", scan.MaxRate))
+	fl.DurationVar(&f.sweepWait, "sweep-wait", scan.DefaultSweepWait, "how long the sweep awaits an address's answers after its last probe")
+	fl.BoolVar(&f.all, "all", false, "with a sweep, also write a record for each address that did not answer")
 	fl.DurationVar(&f.timeout, "timeout", scan.DefaultTimeout, "deadline per target")
 	fl.StringVar(&f.format, "format", "", "output: jsonl, csv or text (default text on a terminal, else jsonl)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding fails at or above this severity: info, low, medium, high, critical (default high)")
@@ -114,8 +134,16 @@ func (a *App) parseScanFlags(f *scanFlags, args []string) (*scanRun, error) {
 		return nil, usagef("--rate must be a number above 0 and at most %d", scan.MaxRate)
 	case f.timeout <= 0 || f.timeout > scan.MaxTimeout:
 		return nil, usagef("--timeout must be above 0 and at most %s", scan.MaxTimeout)
+	case !(f.prefixRate > 0 && f.prefixRate <= scan.MaxRate): // also NaN
+		return nil, usagef("--prefix-rate must be a number above 0 and at most %d", scan.MaxRate)
+	case f.sweepWait <= 0 || f.sweepWait > scan.MaxSweepWait:
+		return nil, usagef("--sweep-wait must be above 0 and at most %s", scan.MaxSweepWait)
+	}
+	if o.Sweep, err = scan.ParseSweepMode(f.sweep); err != nil {
+		return nil, usagef("--sweep: %q is not one of auto, syn, connect, off", f.sweep)
 	}
 	o.Workers, o.Rate, o.Timeout, o.Resume = f.workers, f.rate, f.timeout, f.resume
+	o.PrefixRate, o.SweepWait, o.All = f.prefixRate, f.sweepWait, f.all
 	o.Ports = audit.Ports{}
 	for _, p := range f.ports {
 		if err := o.Ports.ParsePort(p); err != nil {
@@ -214,6 +242,26 @@ func (a *App) runScan(ctx context.Context, f *scanFlags, args []string) error {
 		}
 		if isTerminal(a.Stderr) && todo > 0 {
 			progress = scan.NewProgress(a.Stderr, todo, nil)
+		}
+	}
+	o.Progress = func(c scan.SweepCounts) {
+		if progress != nil {
+			progress.Sweep(c)
+		}
+	}
+	if run.format == scan.FormatJSONL {
+		o.Prefix = func(ps *scan.PrefixSummary) error {
+			b, err := scan.MarshalPrefixLine(ps)
+			if err == nil {
+				if progress != nil {
+					progress.Clear()
+				}
+				_, err = a.Stdout.Write(b)
+			}
+			if err != nil {
+				return fmt.Errorf("writing results: %w", err)
+			}
+			return nil
 		}
 	}
 	o.Record = func(rec *scan.Record) error {

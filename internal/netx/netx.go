@@ -10,7 +10,10 @@
 // caller that somehow reaches the raw dialer still cannot escape), never
 // resolves host names (callers name addresses; DNS is a probe like any
 // other), and bounds every read. cmd/routerwatch's bypass test proves no
-// package outside netx dials on its own.
+// package outside netx dials on its own. The scan's SYN sweep, which needs
+// a raw socket, gets it here too (Dialer.ListenSYN): every SYN's
+// destination is checked like a dial's, and replies from outside the
+// scope are dropped.
 package netx
 
 import (

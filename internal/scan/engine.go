@@ -100,6 +100,28 @@ type Options struct {
 	Start func(todo, resumed, dropped int)
 	// Logger receives debug lines; nil discards them.
 	Logger *slog.Logger
+
+	// Sweep says how live addresses are found before the audits (""
+	// means SweepAuto; see SweepMode).
+	Sweep SweepMode
+	// PrefixRate bounds the sweep's packets per second into one /24 (or
+	// /64); 0 means DefaultPrefixRate. Rate is the bound over all
+	// prefixes, of the sweep's packets and the audits' connections
+	// together.
+	PrefixRate float64
+	// SweepWait is how long the answers to an address's last sweep probe
+	// are awaited; 0 means DefaultSweepWait.
+	SweepWait time.Duration
+	// All asks for a record for every swept address, also those that did
+	// not answer (without it, only live addresses have records).
+	All bool
+	// Prefix, if set, receives each prefix's summary when the prefix is
+	// done (swept, and its live addresses recorded), serially with
+	// Record. Its first error is kept like Record's.
+	Prefix func(*PrefixSummary) error
+	// Progress, if set, receives the sweep's counts every
+	// progressEvery and once at its end (from another goroutine).
+	Progress func(SweepCounts)
 }
 
 // Outcome is what a scan did.
@@ -115,6 +137,11 @@ type Outcome struct {
 	// Dropped counts resume-file lines that were not records.
 	Dropped int
 	Elapsed time.Duration
+	// Sweep is what the sweep stage did; nil when there was none.
+	Sweep *SweepCounts
+	// Prefixes are the swept prefixes' summaries, in the order they were
+	// done (resumed ones first).
+	Prefixes []PrefixSummary
 }
 
 // plan is validated Options with the defaults applied.
@@ -135,6 +162,24 @@ func newPlan(o Options) (*plan, error) {
 	}
 	if p.Timeout == 0 {
 		p.Timeout = DefaultTimeout
+	}
+	if p.Sweep == "" {
+		p.Sweep = SweepAuto
+	}
+	if p.PrefixRate == 0 {
+		p.PrefixRate = DefaultPrefixRate
+	}
+	if p.SweepWait == 0 {
+		p.SweepWait = DefaultSweepWait
+	}
+	if _, err := ParseSweepMode(string(p.Sweep)); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	switch {
+	case math.IsNaN(p.PrefixRate) || p.PrefixRate <= 0 || p.PrefixRate > MaxRate:
+		return nil, fmt.Errorf("%w: prefix rate must be a number above 0 and at most %d packets per second", ErrInvalid, MaxRate)
+	case p.SweepWait < 0 || p.SweepWait > MaxSweepWait:
+		return nil, fmt.Errorf("%w: sweep wait must be above 0 and at most %s", ErrInvalid, MaxSweepWait)
 	}
 	switch {
 	case p.Workers < 1 || p.Workers > MaxWorkers:
@@ -162,17 +207,23 @@ func newPlan(o Options) (*plan, error) {
 	if err := probe.CheckSet(audit.Probes(p.Ports)); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if p.Sweep == SweepAuto && p.total <= SweepAutoMin {
+		p.Sweep = SweepOff
+	}
 	p.Judge.TargetTimeout = p.Timeout
 	p.id = ScanID(p.Targets, p.Ports.List(), string(p.Judge.Vantage))
 	return p, nil
 }
 
-// Run audits every target of o and returns what it did. Records stream
-// to o.Record as targets finish; with a resume file, each is appended
-// there first. Run returns an error wrapping ErrInvalid (or
-// ErrNotResumeFile) before anything is sent; ctx's error when it ended
-// first (what finished is recorded, and in the resume file); or the first
-// error of o.Record or of the resume file.
+// Run audits every target of o (with a sweep, every live one) and returns
+// what it did. Records stream to o.Record as targets finish; with a
+// resume file, each is appended there first. Run returns an error
+// wrapping ErrInvalid (or ErrNotResumeFile) before anything is sent; a
+// nil Outcome and the error when the sweep's sockets cannot be opened
+// (also before anything is sent: a SYN sweep without the privilege wraps
+// netx.ErrRawUnavailable); ctx's error when it ended first (what finished
+// is recorded, and in the resume file); or the first error of o.Record,
+// o.Prefix or the resume file.
 func Run(ctx context.Context, o Options) (*Outcome, error) {
 	p, err := newPlan(o)
 	if err != nil {
@@ -184,14 +235,21 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	out := &Outcome{Total: p.total}
 	var resume *Resume
+	// resumed describes the resumed records, for the prefix summaries of
+	// a sweep (an address with a record is not swept again).
+	resumed := map[netip.Addr]resumedRecord{}
 	if p.Resume != "" {
 		resume, err = OpenResume(p.Resume, p.id, func(r *Record) {
 			// Count only the records of this target list.
 			if t, err := netip.ParseAddr(r.Target); err == nil && p.Targets.Contains(t) {
 				out.Summary.Add(r, true)
 				out.Resumed++
-				if r.Failing(p.FailOn) {
+				failing := r.Failing(p.FailOn)
+				if failing {
 					out.Failing++
+				}
+				if p.Sweep != SweepOff {
+					resumed[t] = resumedRecord{live: r.Status == StatusAnswered, identified: r.Identity.Model != "", failing: failing}
 				}
 			}
 		})
@@ -200,6 +258,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		defer resume.Close()
 		out.Dropped = resume.Dropped
+	}
+	if p.Sweep != SweepOff {
+		return p.runSweep(ctx, out, resume, resumed, log)
 	}
 	if p.Start != nil {
 		p.Start(p.total-out.Resumed, out.Resumed, out.Dropped)

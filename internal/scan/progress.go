@@ -25,6 +25,7 @@ type Progress struct {
 	now   func() time.Time
 
 	mu    sync.Mutex // guards the following
+	sweep *SweepCounts
 	done  int
 	start time.Time
 	last  time.Time
@@ -39,11 +40,15 @@ func NewProgress(w io.Writer, total int, now func() time.Time) *Progress {
 	return &Progress{w: w, total: total, now: now, start: now()}
 }
 
-// Done counts one finished target and redraws when due.
+// Done counts one finished target and redraws when due. During a sweep
+// the counts come from Sweep and Done only redraws.
 func (p *Progress) Done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
+	if p.sweep != nil {
+		p.sweep.Audited = max(p.sweep.Audited, min(p.done, p.sweep.Live))
+	}
 	t := p.now()
 	if p.done < p.total && t.Sub(p.last) < progressEvery {
 		return
@@ -52,7 +57,36 @@ func (p *Progress) Done() {
 	p.draw(t)
 }
 
+// Sweep shows the sweep's counts instead of targets done: "swept N/M ·
+// live K · audited J/K". Redrawn when due.
+func (p *Progress) Sweep(c SweepCounts) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sweep = &c
+	t := p.now()
+	if t.Sub(p.last) < progressEvery && c.Swept < c.Total {
+		return
+	}
+	p.last = t
+	p.draw(t)
+}
+
 func (p *Progress) draw(t time.Time) {
+	if c := p.sweep; c != nil {
+		frac := 1.0
+		if c.Total > 0 {
+			frac = float64(c.Swept) / float64(c.Total)
+		}
+		full := min(int(frac*progressWidth), progressWidth)
+		bar := strings.Repeat("█", full) + strings.Repeat("░", progressWidth-full)
+		line := fmt.Sprintf("\r\x1b[K%s swept %d/%d · live %d · audited %d/%d", bar, c.Swept, c.Total, c.Live, c.Audited, c.Live)
+		if s := t.Sub(p.start).Seconds(); s > 0 && c.Swept > 0 {
+			line += fmt.Sprintf(" · %.0f addresses/s", float64(c.Swept)/s)
+		}
+		io.WriteString(p.w, line)
+		p.drawn = true
+		return
+	}
 	frac := 1.0
 	if p.total > 0 {
 		frac = float64(p.done) / float64(p.total)

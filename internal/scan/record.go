@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package scan holds what `routerwatch scan` writes: one Record per target
-// (identity, open services, vulnerability verdict, exposure and firmware
-// findings), its renderers — JSON Lines, CSV and text, each writing a
-// record the moment it is complete — the summary table, the resume file
-// and the progress bar.
+// Package scan is the scan engine (Run) and what `routerwatch scan`
+// writes: one Record per target (identity, open services, vulnerability
+// verdict, exposure and firmware findings), its renderers — JSON Lines,
+// CSV and text, each writing a record the moment it is complete — the
+// summary table, the per-prefix summaries, the resume file and the
+// progress bar.
+//
+// The engine sweeps large target lists first (SweepMode): a SYN (or a
+// connect) per TCP port and a small request per UDP service, under a
+// global and a per-prefix packet rate, with state bounded by the rate, not
+// the range; then it audits only the addresses that answered, each as
+// soon as its answers are in. Every packet goes through internal/netx and
+// its scope. docs/scan.md has the design and the measurements.
 //
 // The contract: the JSON Lines form is the stable, versioned schema
 // (schema_version; snake_case; a field changes meaning only with a new
@@ -28,6 +36,9 @@ const SchemaVersion = 1
 const (
 	StatusAnswered = "answered"  // the target answered on at least one port
 	StatusSilent   = "no_answer" // it answered on none
+	// StatusClosed: the sweep's TCP probes were all reset and no UDP
+	// request was answered (a record only with Options.All).
+	StatusClosed = "closed"
 )
 
 // Record is the result for one target.
@@ -54,6 +65,8 @@ type Record struct {
 	// only counted (Summary), to keep records of large scans small.
 	Findings    []finding.Finding  `json:"findings"`
 	ProbeErrors []audit.ProbeError `json:"probe_errors,omitempty"`
+	// Sweep is what the sweep stage saw, when there was one.
+	Sweep *SweepResult `json:"sweep,omitempty"`
 }
 
 // Identity is what the target was identified as.

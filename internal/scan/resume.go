@@ -52,10 +52,14 @@ func ScanID(targets target.Set, ports []string, vantage string) string {
 }
 
 // Resume is the resume file: a header line naming the scan, then every
-// finished target's record, one JSON line each, appended as the scan goes.
+// finished target's record, one JSON line each, appended as the scan goes,
+// and, for a sweep, each finished prefix's summary (a PrefixSummary line):
+// its addresses, silent ones included, are not swept again.
 type Resume struct {
 	f    *os.File
 	done map[string]bool
+	// prefixes are the prefixes a sweep finished, by prefix.
+	prefixes map[string]PrefixSummary
 	// Dropped counts lines that were not records (a partial last line left
 	// by a crash, or damage); they are ignored, never fatal.
 	Dropped int
@@ -73,7 +77,7 @@ func OpenResume(path, scanID string, each func(*Record)) (*Resume, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Resume{f: f, done: map[string]bool{}}
+	r := &Resume{f: f, done: map[string]bool{}, prefixes: map[string]PrefixSummary{}}
 	end, err := r.read(each)
 	if err == nil {
 		// Cut a partial last line so that the next record starts on a line
@@ -176,9 +180,13 @@ func (r *Resume) read(each func(*Record)) (int64, error) {
 		default:
 			end += n
 			var rec Record
+			var ps PrefixSummary
 			switch {
 			case len(bytes.TrimSpace(line)) == 0 && line != nil:
 				// A blank line: nothing to count.
+			case line != nil && bytes.Contains(line, []byte(`"type":"prefix"`)) && json.Unmarshal(line, &ps) == nil &&
+				ps.Type == prefixType && ps.Prefix != "":
+				r.prefixes[ps.Prefix] = ps
 			case line == nil, json.Unmarshal(line, &rec) != nil, rec.Target == "", rec.SchemaVersion == 0:
 				r.Dropped++
 			default:
@@ -222,6 +230,31 @@ func readLine(br *bufio.Reader) (n int64, line []byte, complete bool, err error)
 
 // Done reports whether target already has a record.
 func (r *Resume) Done(target string) bool { return r.done[target] }
+
+// Prefix returns the summary of a prefix a sweep finished: its addresses
+// are not swept again.
+func (r *Resume) Prefix(prefix string) (PrefixSummary, bool) {
+	ps, ok := r.prefixes[prefix]
+	return ps, ok
+}
+
+// AppendPrefix writes a finished prefix's summary as one line, synced
+// like a record. Write it only once every live address of the prefix has
+// its record in the file.
+func (r *Resume) AppendPrefix(ps *PrefixSummary) error {
+	b, err := json.Marshal(ps)
+	if err != nil {
+		return fmt.Errorf("scan: encode prefix %s: %w", ps.Prefix, err)
+	}
+	if _, err := r.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("scan: resume file: %w", err)
+	}
+	r.prefixes[ps.Prefix] = *ps
+	if err := r.f.Sync(); err != nil {
+		return fmt.Errorf("scan: resume file: %w", err)
+	}
+	return nil
+}
 
 // Len returns how many targets have a record.
 func (r *Resume) Len() int { return len(r.done) }

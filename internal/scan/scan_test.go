@@ -307,6 +307,61 @@ func TestProgress(t *testing.T) {
 	}
 }
 
+// TestProgressSweep: during a sweep the bar shows both stages.
+func TestProgressSweep(t *testing.T) {
+	var b bytes.Buffer
+	now := t0
+	p := NewProgress(&b, 512, func() time.Time { return now })
+	now = now.Add(2 * time.Second)
+	p.Sweep(SweepCounts{Mode: SweepSYN, Total: 512, Swept: 256, Live: 3, Audited: 1})
+	// Records written since (two) count as audited until the engine's
+	// next counts.
+	for range 2 {
+		now = now.Add(time.Second)
+		p.Done()
+	}
+	p.Clear()
+	out := b.String()
+	for _, want := range []string{"swept 256/512 · live 3 · audited 1/3 · 128 addresses/s", "audited 2/3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress output lacks %q: %q", want, out)
+		}
+	}
+}
+
+// TestResumePrefixes: a sweep's prefix lines read back as done prefixes,
+// not as dropped lines, and an appended one is there for the next run.
+func TestResumePrefixes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "resume.jsonl")
+	rs := records()
+	line, _ := MarshalLine(&rs[0])
+	pfx := `{"schema_version":1,"type":"prefix","prefix":"198.51.100.0/24","first":"198.51.100.0","last":"198.51.100.255","swept":256,"live":1,"closed":2,"identified":1,"failing":1}` + "\n"
+	if err := os.WriteFile(path, []byte(resumeHeader(testScan)+string(line)+pfx), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenResume(path, testScan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, ok := r.Prefix("198.51.100.0/24")
+	if !ok || ps.Swept != 256 || ps.Closed != 2 || r.Dropped != 0 || r.Len() != 1 {
+		t.Fatalf("prefix %+v %v, dropped %d, records %d", ps, ok, r.Dropped, r.Len())
+	}
+	next := PrefixSummary{SchemaVersion: 1, Type: prefixType, Prefix: "203.0.113.0/24", First: "203.0.113.0", Last: "203.0.113.9", Swept: 10}
+	if err := r.AppendPrefix(&next); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	r, err = OpenResume(path, testScan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got, ok := r.Prefix("203.0.113.0/24"); !ok || got != next {
+		t.Errorf("appended prefix read back as %+v %v", got, ok)
+	}
+}
+
 func TestParseFormat(t *testing.T) {
 	for _, s := range []string{"jsonl", "csv", "text"} {
 		if _, err := ParseFormat(s); err != nil {
@@ -327,6 +382,7 @@ func FuzzOpenResume(f *testing.F) {
 	f.Add(append(append([]byte{}, hdr...), line...))
 	f.Add(append(append(append([]byte{}, hdr...), line...), `{"schema_version":1,"target":"198.5`...))
 	f.Add(append(append([]byte{}, hdr...), "\n\n{}\nnot json\n"...))
+	f.Add(append(append([]byte{}, hdr...), `{"schema_version":1,"type":"prefix","prefix":"192.0.2.0/24","swept":1}`+"\n"...))
 	f.Add(line)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {

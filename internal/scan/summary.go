@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -29,7 +30,16 @@ type Summary struct {
 	checks     map[string]*checkCount
 	exploited  int
 	eol        int
+	// Sweep is the sweep stage's counts, when there was one.
+	Sweep *SweepCounts
+	// Prefixes are the swept prefixes (the table lists those with a live
+	// address).
+	Prefixes []PrefixSummary
 }
+
+// maxPrefixRows bounds the prefix table: the JSON Lines output has every
+// prefix.
+const maxPrefixRows = 50
 
 type checkCount struct {
 	targets int
@@ -97,6 +107,9 @@ func worstOf(r *Record, check string) finding.Severity {
 // Write renders the table. elapsed is the scan's wall time (0 omits it).
 func (s *Summary) Write(w io.Writer, elapsed time.Duration) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if sw := s.Sweep; sw != nil {
+		fmt.Fprintf(tw, "Swept %d address(es) (%s): %d live (an open port), %d audited.\n", sw.Swept, sw.Mode, sw.Live, sw.Audited)
+	}
 	line := fmt.Sprintf("Scanned %d target(s)", s.Targets)
 	if elapsed > 0 {
 		line += " in " + elapsed.Round(10*time.Millisecond).String()
@@ -118,6 +131,7 @@ func (s *Summary) Write(w io.Writer, elapsed time.Duration) error {
 			fmt.Fprintf(tw, "%s\t%d\n", m, s.models[m])
 		}
 	}
+	s.writePrefixes(tw)
 	if len(s.checks) > 0 {
 		fmt.Fprintln(tw, "\nFAILING CHECK\tTARGETS\tWORST")
 		ids := make([]string, 0, len(s.checks))
@@ -139,6 +153,44 @@ func (s *Summary) Write(w io.Writer, elapsed time.Duration) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// writePrefixes lists the swept prefixes that had a live address.
+func (s *Summary) writePrefixes(tw io.Writer) {
+	if len(s.Prefixes) == 0 {
+		return
+	}
+	live := 0
+	for _, p := range s.Prefixes {
+		if p.Live > 0 {
+			live++
+		}
+	}
+	fmt.Fprintf(tw, "\nPrefixes swept: %d, with a live address: %d.\n", len(s.Prefixes), live)
+	if live == 0 {
+		return
+	}
+	rows := slices.Clone(s.Prefixes)
+	slices.SortFunc(rows, func(a, b PrefixSummary) int {
+		pa, _ := netip.ParsePrefix(a.Prefix)
+		pb, _ := netip.ParsePrefix(b.Prefix)
+		if c := pa.Addr().Compare(pb.Addr()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.First, b.First)
+	})
+	fmt.Fprintln(tw, "PREFIX\tSWEPT\tLIVE\tIDENTIFIED\tFAILING")
+	n := 0
+	for _, p := range rows {
+		if p.Live == 0 {
+			continue
+		}
+		if n++; n > maxPrefixRows {
+			fmt.Fprintf(tw, "… and %d more (every prefix is a \"type\":\"prefix\" line of the JSON Lines output)\n", live-maxPrefixRows)
+			break
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", p.Prefix, p.Swept, p.Live, p.Identified, p.Failing)
+	}
 }
 
 func counts(m map[string]int, order []string) string {

@@ -74,6 +74,15 @@ func MarshalLine(r *Record) ([]byte, error) {
 	return []byte(sb.String()), nil
 }
 
+// MarshalPrefixLine renders a prefix summary as one JSON line.
+func MarshalPrefixLine(ps *PrefixSummary) ([]byte, error) {
+	b, err := json.Marshal(ps)
+	if err != nil {
+		return nil, fmt.Errorf("scan: encode prefix %s: %w", ps.Prefix, err)
+	}
+	return append(b, '\n'), nil
+}
+
 // CSVHeader is the CSV form's fixed header.
 var CSVHeader = []string{"target", "status", "vendor", "model", "hw_rev", "firmware", "identity_confidence",
 	"verdict", "severity", "exploited_in_the_wild", "end_of_life", "cves", "open_services",

@@ -16,8 +16,9 @@ type Device struct {
 	// ID is the stable key the user or the CLI chose ("home-router",
 	// "192.0.2.1").
 	ID string `json:"id"`
-	// Site groups devices; "" for a single site. The fleet will add
-	// organisations and sites above devices; until then it is a label.
+	// Site is the ID of the organisation's site the device is at, or ""
+	// for none (a single site's devices). A device belongs to the
+	// organisation of the Tenant that stored it, which is its site's.
 	Site string `json:"site,omitempty"`
 	// Address is how the router is reached: an address or a host name.
 	Address string `json:"address,omitempty"`
@@ -166,6 +167,13 @@ type Alert struct {
 	// when.
 	Notified     AlertState `json:"notified,omitempty"`
 	LastNotified time.Time  `json:"last_notified,omitzero"`
+	// AckedBy names who acknowledged the alert and AckedAt when; both
+	// are zero until someone does.
+	AckedBy string    `json:"acked_by,omitempty"`
+	AckedAt time.Time `json:"acked_at,omitzero"`
+	// SuppressedUntil, while in the future, keeps the alert from being
+	// pending for notification.
+	SuppressedUntil time.Time `json:"suppressed_until,omitzero"`
 }
 
 // State returns whether the alert is open or resolved.
@@ -176,8 +184,13 @@ func (a Alert) State() AlertState {
 	return AlertResolved
 }
 
-// Pending reports whether the alert's state has not been notified.
+// Pending reports whether the alert's state has not been notified. It
+// does not look at suppression, which depends on the time: see
+// Suppressed.
 func (a Alert) Pending() bool { return a.Notified != a.State() }
+
+// Suppressed reports whether the alert is suppressed at now.
+func (a Alert) Suppressed(now time.Time) bool { return now.Before(a.SuppressedUntil) }
 
 // Reconciliation is what ReconcileAlerts did, each list ordered by key.
 type Reconciliation struct {

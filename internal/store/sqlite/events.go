@@ -13,26 +13,28 @@ import (
 )
 
 // PutAudit implements store.AuditStore.
-func (s *Store) PutAudit(ctx context.Context, a store.Audit) (store.Audit, error) {
+func (s *tenant) PutAudit(ctx context.Context, a store.Audit) (store.Audit, error) {
 	a, err := store.PrepareAudit(a, s.now)
 	if err != nil {
 		return store.Audit{}, fmt.Errorf("put audit: %w", err)
 	}
 	err = s.write(ctx, "put audit", func(tx *sql.Tx) error {
-		dev := sql.NullString{String: a.DeviceID, Valid: a.DeviceID != ""}
+		dev := nullString(a.DeviceID)
 		if dev.Valid {
-			if err := deviceExists(ctx, tx, a.DeviceID); err != nil {
+			if err := deviceExists(ctx, tx, s.org, a.DeviceID); err != nil {
 				return err
 			}
+		} else if err := orgExists(ctx, tx, s.org); err != nil {
+			return err
 		}
 		report := []byte(a.Report)
 		if report == nil {
 			report = []byte{}
 		}
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO audits (device_id, kind, at, verdict, headline, failing, report)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			dev, a.Kind, micros(a.At), a.Verdict, a.Headline, a.Failing, report).Scan(&a.ID)
+			INSERT INTO audits (org_id, device_id, kind, at, verdict, headline, failing, report)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			s.org, dev, a.Kind, micros(a.At), a.Verdict, a.Headline, a.Failing, report).Scan(&a.ID)
 	})
 	if err != nil {
 		return store.Audit{}, err
@@ -56,18 +58,18 @@ func scanAudit(row interface{ Scan(...any) error }) (store.Audit, error) {
 }
 
 // Audit implements store.AuditStore.
-func (s *Store) Audit(ctx context.Context, id int64) (store.Audit, error) {
+func (s *tenant) Audit(ctx context.Context, id int64) (store.Audit, error) {
 	var a store.Audit
 	err := s.read(ctx, "get audit", func(tx *sql.Tx) error {
 		var err error
-		a, err = scanAudit(tx.QueryRowContext(ctx, "SELECT "+auditColumns+" FROM audits WHERE id = ?", id))
+		a, err = scanAudit(tx.QueryRowContext(ctx, "SELECT "+auditColumns+" FROM audits WHERE org_id = ? AND id = ?", s.org, id))
 		return notFound(err, "audit")
 	})
 	return a, err
 }
 
 // Audits implements store.AuditStore.
-func (s *Store) Audits(ctx context.Context, f store.AuditFilter, p store.Page) ([]store.Audit, error) {
+func (s *tenant) Audits(ctx context.Context, f store.AuditFilter, p store.Page) ([]store.Audit, error) {
 	if err := store.CheckAuditFilter(f); err != nil {
 		return nil, fmt.Errorf("list audits: %w", err)
 	}
@@ -77,18 +79,15 @@ func (s *Store) Audits(ctx context.Context, f store.AuditFilter, p store.Page) (
 	}
 	var out []store.Audit
 	err = s.read(ctx, "list audits", func(tx *sql.Tx) error {
-		var where []string
-		var args []any
+		where := []string{"org_id = ?"}
+		args := []any{s.org}
 		if f.DeviceID != "" {
 			where, args = append(where, "device_id = ?"), append(args, f.DeviceID)
 		}
 		if f.Kind != "" {
 			where, args = append(where, "kind = ?"), append(args, f.Kind)
 		}
-		q := "SELECT " + auditColumns + " FROM audits"
-		if len(where) > 0 {
-			q += " WHERE " + strings.Join(where, " AND ")
-		}
+		q := "SELECT " + auditColumns + " FROM audits WHERE " + strings.Join(where, " AND ")
 		rows, err := tx.QueryContext(ctx, q+" ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
 		if err != nil {
 			return err
@@ -107,7 +106,7 @@ func (s *Store) Audits(ctx context.Context, f store.AuditFilter, p store.Page) (
 }
 
 // PutChanges implements store.ChangeStore.
-func (s *Store) PutChanges(ctx context.Context, e store.ChangeEvent) (store.ChangeEvent, error) {
+func (s *tenant) PutChanges(ctx context.Context, e store.ChangeEvent) (store.ChangeEvent, error) {
 	e, err := store.PrepareChanges(e, s.now)
 	if err != nil {
 		return store.ChangeEvent{}, fmt.Errorf("put changes: %w", err)
@@ -118,8 +117,8 @@ func (s *Store) PutChanges(ctx context.Context, e store.ChangeEvent) (store.Chan
 			want = 1
 		}
 		var n int
-		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM snapshots WHERE device_id = ? AND id IN (?, ?)",
-			e.DeviceID, e.FromSnapshot, e.ToSnapshot).Scan(&n)
+		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM snapshots WHERE org_id = ? AND device_id = ? AND id IN (?, ?)",
+			s.org, e.DeviceID, e.FromSnapshot, e.ToSnapshot).Scan(&n)
 		if err != nil {
 			return err
 		}
@@ -127,8 +126,8 @@ func (s *Store) PutChanges(ctx context.Context, e store.ChangeEvent) (store.Chan
 			return fmt.Errorf("snapshots of that device: %w", store.ErrNotFound)
 		}
 		err = tx.QueryRowContext(ctx, `
-			INSERT INTO change_events (device_id, from_snapshot, to_snapshot, at) VALUES (?, ?, ?, ?) RETURNING id`,
-			e.DeviceID, e.FromSnapshot, e.ToSnapshot, micros(e.At)).Scan(&e.ID)
+			INSERT INTO change_events (org_id, device_id, from_snapshot, to_snapshot, at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			s.org, e.DeviceID, e.FromSnapshot, e.ToSnapshot, micros(e.At)).Scan(&e.ID)
 		if err != nil || len(e.Changes) == 0 {
 			return err
 		}
@@ -155,7 +154,7 @@ func (s *Store) PutChanges(ctx context.Context, e store.ChangeEvent) (store.Chan
 }
 
 // ChangeEvents implements store.ChangeStore.
-func (s *Store) ChangeEvents(ctx context.Context, deviceID string, p store.Page) ([]store.ChangeEvent, error) {
+func (s *tenant) ChangeEvents(ctx context.Context, deviceID string, p store.Page) ([]store.ChangeEvent, error) {
 	if err := store.CheckOptionalDevice(deviceID); err != nil {
 		return nil, fmt.Errorf("list changes: %w", err)
 	}
@@ -165,10 +164,10 @@ func (s *Store) ChangeEvents(ctx context.Context, deviceID string, p store.Page)
 	}
 	var out []store.ChangeEvent
 	err = s.read(ctx, "list changes", func(tx *sql.Tx) error {
-		q := "SELECT id, device_id, from_snapshot, to_snapshot, at FROM change_events"
-		args := []any{}
+		q := "SELECT id, device_id, from_snapshot, to_snapshot, at FROM change_events WHERE org_id = ?"
+		args := []any{s.org}
 		if deviceID != "" {
-			q, args = q+" WHERE device_id = ?", append(args, deviceID)
+			q, args = q+" AND device_id = ?", append(args, deviceID)
 		}
 		rows, err := tx.QueryContext(ctx, q+" ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
 		if err != nil {

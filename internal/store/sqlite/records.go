@@ -12,21 +12,29 @@ import (
 )
 
 // PutDevice implements store.DeviceStore.
-func (s *Store) PutDevice(ctx context.Context, d store.Device) (store.Device, error) {
+func (s *tenant) PutDevice(ctx context.Context, d store.Device) (store.Device, error) {
 	d, err := store.PrepareDevice(d)
 	if err != nil {
 		return store.Device{}, fmt.Errorf("put device: %w", err)
 	}
 	now := micros(store.Timestamp(s.now()))
 	err = s.write(ctx, "put device", func(tx *sql.Tx) error {
+		if err := orgExists(ctx, tx, s.org); err != nil {
+			return err
+		}
+		if d.Site != "" {
+			if err := siteExists(ctx, tx, s.org, d.Site); err != nil {
+				return err
+			}
+		}
 		var created, updated int64
 		err := tx.QueryRowContext(ctx, `
-			INSERT INTO devices (id, site, address, adapter, label, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET site = excluded.site, address = excluded.address,
+			INSERT INTO devices (org_id, id, site, address, adapter, label, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org_id, id) DO UPDATE SET site = excluded.site, address = excluded.address,
 				adapter = excluded.adapter, label = excluded.label, updated_at = excluded.updated_at
 			RETURNING created_at, updated_at`,
-			d.ID, d.Site, d.Address, d.Adapter, d.Label, now, now).Scan(&created, &updated)
+			s.org, d.ID, nullString(d.Site), d.Address, d.Adapter, d.Label, now, now).Scan(&created, &updated)
 		d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
 		return err
 	})
@@ -40,31 +48,32 @@ const deviceColumns = "id, site, address, adapter, label, created_at, updated_at
 
 func scanDevice(row interface{ Scan(...any) error }) (store.Device, error) {
 	var d store.Device
+	var site sql.NullString
 	var created, updated int64
-	err := row.Scan(&d.ID, &d.Site, &d.Address, &d.Adapter, &d.Label, &created, &updated)
-	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+	err := row.Scan(&d.ID, &site, &d.Address, &d.Adapter, &d.Label, &created, &updated)
+	d.Site, d.CreatedAt, d.UpdatedAt = site.String, fromMicros(created), fromMicros(updated)
 	return d, err
 }
 
 // Device implements store.DeviceStore.
-func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
+func (s *tenant) Device(ctx context.Context, id string) (store.Device, error) {
 	if err := store.CheckID("device ID", id); err != nil {
 		return store.Device{}, fmt.Errorf("get device: %w", err)
 	}
 	var d store.Device
 	err := s.read(ctx, "get device", func(tx *sql.Tx) error {
 		var err error
-		d, err = scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = ?", id))
+		d, err = scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE org_id = ? AND id = ?", s.org, id))
 		return notFound(err, "device")
 	})
 	return d, err
 }
 
 // Devices implements store.DeviceStore.
-func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
+func (s *tenant) Devices(ctx context.Context) ([]store.Device, error) {
 	var out []store.Device
 	err := s.read(ctx, "list devices", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+deviceColumns+" FROM devices ORDER BY site, id")
+		rows, err := tx.QueryContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE org_id = ? ORDER BY site, id", s.org) // NULL (no site) first
 		if err != nil {
 			return err
 		}
@@ -82,7 +91,7 @@ func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
 }
 
 // PutSnapshot implements store.SnapshotStore.
-func (s *Store) PutSnapshot(ctx context.Context, deviceID string, snap *device.Snapshot) (store.SnapshotMeta, error) {
+func (s *tenant) PutSnapshot(ctx context.Context, deviceID string, snap *device.Snapshot) (store.SnapshotMeta, error) {
 	if err := store.CheckID("device ID", deviceID); err != nil {
 		return store.SnapshotMeta{}, fmt.Errorf("put snapshot: %w", err)
 	}
@@ -102,14 +111,14 @@ func (s *Store) PutSnapshot(ctx context.Context, deviceID string, snap *device.S
 		Warnings:   e.WarningCount,
 	}
 	err = s.write(ctx, "put snapshot", func(tx *sql.Tx) error {
-		if err := deviceExists(ctx, tx, deviceID); err != nil {
+		if err := deviceExists(ctx, tx, s.org, deviceID); err != nil {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, `
-			INSERT INTO snapshots (device_id, adapter, target, taken_at, stored_at, config_hash, config,
+			INSERT INTO snapshots (org_id, device_id, adapter, target, taken_at, stored_at, config_hash, config,
 				warnings, n_warnings, n_artifacts, raw_bytes)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			deviceID, e.Adapter, addrText(e.Target), micros(e.TakenAt), micros(m.StoredAt), e.ConfigHash, e.Config,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			s.org, deviceID, e.Adapter, addrText(e.Target), micros(e.TakenAt), micros(m.StoredAt), e.ConfigHash, e.Config,
 			e.Warnings, e.WarningCount, len(e.Raw), e.RawBytes).Scan(&m.ID)
 		if err != nil {
 			return err
@@ -190,18 +199,18 @@ func loadSnapshot(ctx context.Context, tx *sql.Tx, query string, args ...any) (s
 }
 
 // Snapshot implements store.SnapshotStore.
-func (s *Store) Snapshot(ctx context.Context, id int64) (store.StoredSnapshot, error) {
+func (s *tenant) Snapshot(ctx context.Context, id int64) (store.StoredSnapshot, error) {
 	var out store.StoredSnapshot
 	err := s.read(ctx, "get snapshot", func(tx *sql.Tx) error {
 		var err error
-		out, err = loadSnapshot(ctx, tx, "SELECT "+snapshotColumns+", config, warnings FROM snapshots WHERE id = ?", id)
+		out, err = loadSnapshot(ctx, tx, "SELECT "+snapshotColumns+", config, warnings FROM snapshots WHERE org_id = ? AND id = ?", s.org, id)
 		return err
 	})
 	return out, err
 }
 
 // LatestSnapshot implements store.SnapshotStore.
-func (s *Store) LatestSnapshot(ctx context.Context, deviceID string) (store.StoredSnapshot, error) {
+func (s *tenant) LatestSnapshot(ctx context.Context, deviceID string) (store.StoredSnapshot, error) {
 	if err := store.CheckID("device ID", deviceID); err != nil {
 		return store.StoredSnapshot{}, fmt.Errorf("latest snapshot: %w", err)
 	}
@@ -209,14 +218,14 @@ func (s *Store) LatestSnapshot(ctx context.Context, deviceID string) (store.Stor
 	err := s.read(ctx, "latest snapshot", func(tx *sql.Tx) error {
 		var err error
 		out, err = loadSnapshot(ctx, tx, "SELECT "+snapshotColumns+`, config, warnings FROM snapshots
-			WHERE device_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1`, deviceID)
+			WHERE org_id = ? AND device_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1`, s.org, deviceID)
 		return err
 	})
 	return out, err
 }
 
 // Snapshots implements store.SnapshotStore.
-func (s *Store) Snapshots(ctx context.Context, deviceID string, p store.Page) ([]store.SnapshotMeta, error) {
+func (s *tenant) Snapshots(ctx context.Context, deviceID string, p store.Page) ([]store.SnapshotMeta, error) {
 	if err := store.CheckID("device ID", deviceID); err != nil {
 		return nil, fmt.Errorf("list snapshots: %w", err)
 	}
@@ -227,7 +236,7 @@ func (s *Store) Snapshots(ctx context.Context, deviceID string, p store.Page) ([
 	var out []store.SnapshotMeta
 	err = s.read(ctx, "list snapshots", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, "SELECT "+snapshotColumns+` FROM snapshots
-			WHERE device_id = ? ORDER BY taken_at DESC, id DESC LIMIT ? OFFSET ?`, deviceID, limit, offset)
+			WHERE org_id = ? AND device_id = ? ORDER BY taken_at DESC, id DESC LIMIT ? OFFSET ?`, s.org, deviceID, limit, offset)
 		if err != nil {
 			return err
 		}
@@ -245,32 +254,32 @@ func (s *Store) Snapshots(ctx context.Context, deviceID string, p store.Page) ([
 }
 
 // CountSnapshots implements store.SnapshotStore.
-func (s *Store) CountSnapshots(ctx context.Context, deviceID string) (int, error) {
+func (s *tenant) CountSnapshots(ctx context.Context, deviceID string) (int, error) {
 	if err := store.CheckID("device ID", deviceID); err != nil {
 		return 0, fmt.Errorf("count snapshots: %w", err)
 	}
 	var n int
 	err := s.read(ctx, "count snapshots", func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, "SELECT count(*) FROM snapshots WHERE device_id = ?", deviceID).Scan(&n)
+		return tx.QueryRowContext(ctx, "SELECT count(*) FROM snapshots WHERE org_id = ? AND device_id = ?", s.org, deviceID).Scan(&n)
 	})
 	return n, err
 }
 
 // SetBaseline implements store.BaselineStore.
-func (s *Store) SetBaseline(ctx context.Context, b store.Baseline) (store.Baseline, error) {
+func (s *tenant) SetBaseline(ctx context.Context, b store.Baseline) (store.Baseline, error) {
 	b, err := store.PrepareBaseline(b, s.now)
 	if err != nil {
 		return store.Baseline{}, fmt.Errorf("set baseline: %w", err)
 	}
 	err = s.write(ctx, "set baseline", func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM snapshots WHERE id = ? AND device_id = ?", b.SnapshotID, b.DeviceID).Scan(&one)
+		err := exists(ctx, tx, "snapshot of that device", "SELECT 1 FROM snapshots WHERE org_id = ? AND id = ? AND device_id = ?",
+			s.org, b.SnapshotID, b.DeviceID)
 		if err != nil {
-			return notFound(err, "snapshot of that device")
+			return err
 		}
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO baselines (device_id, snapshot_id, set_at, note) VALUES (?, ?, ?, ?) RETURNING id`,
-			b.DeviceID, b.SnapshotID, micros(b.SetAt), b.Note).Scan(&b.ID)
+			INSERT INTO baselines (org_id, device_id, snapshot_id, set_at, note) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			s.org, b.DeviceID, b.SnapshotID, micros(b.SetAt), b.Note).Scan(&b.ID)
 	})
 	if err != nil {
 		return store.Baseline{}, err
@@ -289,7 +298,7 @@ func scanBaseline(row interface{ Scan(...any) error }) (store.Baseline, error) {
 }
 
 // Baseline implements store.BaselineStore.
-func (s *Store) Baseline(ctx context.Context, deviceID string) (store.Baseline, error) {
+func (s *tenant) Baseline(ctx context.Context, deviceID string) (store.Baseline, error) {
 	if err := store.CheckID("device ID", deviceID); err != nil {
 		return store.Baseline{}, fmt.Errorf("get baseline: %w", err)
 	}
@@ -297,14 +306,14 @@ func (s *Store) Baseline(ctx context.Context, deviceID string) (store.Baseline, 
 	err := s.read(ctx, "get baseline", func(tx *sql.Tx) error {
 		var err error
 		b, err = scanBaseline(tx.QueryRowContext(ctx, "SELECT "+baselineColumns+` FROM baselines
-			WHERE device_id = ? ORDER BY id DESC LIMIT 1`, deviceID))
+			WHERE org_id = ? AND device_id = ? ORDER BY id DESC LIMIT 1`, s.org, deviceID))
 		return notFound(err, "baseline")
 	})
 	return b, err
 }
 
 // Baselines implements store.BaselineStore.
-func (s *Store) Baselines(ctx context.Context, deviceID string, p store.Page) ([]store.Baseline, error) {
+func (s *tenant) Baselines(ctx context.Context, deviceID string, p store.Page) ([]store.Baseline, error) {
 	if err := store.CheckID("device ID", deviceID); err != nil {
 		return nil, fmt.Errorf("list baselines: %w", err)
 	}
@@ -315,7 +324,7 @@ func (s *Store) Baselines(ctx context.Context, deviceID string, p store.Page) ([
 	var out []store.Baseline
 	err = s.read(ctx, "list baselines", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, "SELECT "+baselineColumns+` FROM baselines
-			WHERE device_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`, deviceID, limit, offset)
+			WHERE org_id = ? AND device_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`, s.org, deviceID, limit, offset)
 		if err != nil {
 			return err
 		}

@@ -63,15 +63,36 @@ const busyTimeout = 10 * time.Second
 // readers is the size of the read-only connection pool.
 const readers = 4
 
-// Store is a store.Store in one SQLite file.
-type Store struct {
+// db is what a Store and its Tenants share.
+type db struct {
 	w      *sql.DB // one connection: every write
 	r      *sql.DB // read-only connections
 	closed atomic.Bool
 	now    func() time.Time
 }
 
-var _ store.Store = (*Store)(nil)
+// tenant is one organisation's data: every query names org.
+type tenant struct {
+	*db
+	org string
+}
+
+// Store is a store.Store in one SQLite file. Its own Tenant methods are
+// those of store.DefaultOrg.
+type Store struct {
+	tenant
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Tenant = (*tenant)(nil)
+)
+
+// ForOrg implements store.Store.
+func (s *Store) ForOrg(id string) store.Tenant { return &tenant{db: s.db, org: id} }
+
+// OrgID implements store.Tenant.
+func (t *tenant) OrgID() string { return t.org }
 
 // options are the settings tests may change.
 type options struct {
@@ -127,7 +148,7 @@ func open(ctx context.Context, path string, o options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	s := &Store{w: w, r: r, now: time.Now}
+	s := &Store{tenant{db: &db{w: w, r: r, now: time.Now}, org: store.DefaultOrg}}
 	if err := errors.Join(w.PingContext(ctx), r.PingContext(ctx)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -197,6 +218,10 @@ func fileURI(path string) string {
 
 // Close closes the store. Calls after it return store.ErrClosed.
 func (s *Store) Close() error {
+	return s.db.close()
+}
+
+func (s *db) close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
@@ -206,7 +231,7 @@ func (s *Store) Close() error {
 // IntegrityCheck runs SQLite's integrity and foreign-key checks and
 // returns an error naming what they found.
 func (s *Store) IntegrityCheck(ctx context.Context) error {
-	err := s.read(ctx, "integrity check", func(tx *sql.Tx) error {
+	err := s.db.read(ctx, "integrity check", func(tx *sql.Tx) error {
 		var problems []string
 		rows, err := tx.QueryContext(ctx, "PRAGMA integrity_check")
 		if err != nil {
@@ -266,7 +291,7 @@ func corrupt(err error) bool {
 }
 
 // ready refuses work on a closed store or a done context.
-func (s *Store) ready(ctx context.Context) error {
+func (s *db) ready(ctx context.Context) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
@@ -274,20 +299,74 @@ func (s *Store) ready(ctx context.Context) error {
 }
 
 // fail classifies err from an operation.
-func (s *Store) fail(ctx context.Context, op string, err error) error {
+func (s *db) fail(ctx context.Context, op string, err error) error {
 	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrClosed):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrClosed),
+		errors.Is(err, store.ErrConflict):
 		return fmt.Errorf("%s: %w", op, err)
 	case s.closed.Load():
 		return fmt.Errorf("%s: %w", op, store.ErrClosed)
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s: %w", op, ctx.Err())
+	case unique(err):
+		return fmt.Errorf("%s: %w", op, store.ErrConflict)
+	case foreignKey(err):
+		// Each write looks for what it refers to first; this is the
+		// backstop.
+		return fmt.Errorf("%s: a record it refers to: %w", op, store.ErrNotFound)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
 
+// unique reports whether err is SQLite's unique or primary key
+// constraint failing.
+func unique(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// foreignKey reports whether err is SQLite's foreign key constraint
+// failing.
+func foreignKey(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// write runs fn in one write transaction of the tenant's organisation;
+// the context's audit entry (store.WithAudit) is appended in it.
+func (t *tenant) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	if err := store.CheckOrgID(t.org); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	e, ok, err := store.ContextAudit(ctx, t.org, t.now)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return t.db.write(ctx, op, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if ok {
+			_, err := insertAuditEntry(ctx, tx, e)
+			return err
+		}
+		return nil
+	})
+}
+
+// read runs fn in one read transaction of the tenant's organisation.
+func (t *tenant) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	if err := store.CheckOrgID(t.org); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return t.db.read(ctx, op, fn)
+}
+
 // write runs fn in one write transaction.
-func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+func (s *db) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -307,7 +386,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 
 // read runs fn in one read transaction: every query in it sees the same
 // committed state.
-func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+func (s *db) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -360,9 +439,26 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// deviceExists returns store.ErrNotFound when the device is not there.
-func deviceExists(ctx context.Context, tx *sql.Tx, id string) error {
+// exists returns store.ErrNotFound (naming what) when the query finds
+// no row.
+func exists(ctx context.Context, tx *sql.Tx, what, query string, args ...any) error {
 	var one int
-	err := tx.QueryRowContext(ctx, "SELECT 1 FROM devices WHERE id = ?", id).Scan(&one)
-	return notFound(err, "device")
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&one)
+	return notFound(err, what)
 }
+
+// deviceExists returns store.ErrNotFound when the device is not in org.
+func deviceExists(ctx context.Context, tx *sql.Tx, org, id string) error {
+	return exists(ctx, tx, "device", "SELECT 1 FROM devices WHERE org_id = ? AND id = ?", org, id)
+}
+
+// nullMicros is a time that may be zero, as a nullable column.
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(t), Valid: true}
+}
+
+// nullString is a string that may be empty, as a nullable column.
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -157,8 +157,8 @@ func TestReopen(t *testing.T) {
 }
 
 func TestSchemaVersion(t *testing.T) {
-	if v := SchemaVersion(); v != 2 {
-		t.Errorf("SchemaVersion() = %d, want 2 (update this test with each migration)", v)
+	if v := SchemaVersion(); v != 3 {
+		t.Errorf("SchemaVersion() = %d, want 3 (update this test with each migration)", v)
 	}
 	s := openT(t, filepath.Join(t.TempDir(), "store.db"))
 	var v int64

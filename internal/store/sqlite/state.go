@@ -18,7 +18,7 @@ func (s *Store) State(ctx context.Context, name string) ([]byte, error) {
 		return nil, err
 	}
 	var b []byte
-	err := s.read(ctx, "state", func(tx *sql.Tx) error {
+	err := s.db.read(ctx, "state", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT value FROM state WHERE name = ?`, name).Scan(&b)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
@@ -39,7 +39,7 @@ func (s *Store) PutState(ctx context.Context, name string, b []byte) error {
 	if b == nil {
 		b = []byte{}
 	}
-	return s.write(ctx, "put state", func(tx *sql.Tx) error {
+	return s.db.write(ctx, "put state", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 			name, b, micros(time.Now()))

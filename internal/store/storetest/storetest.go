@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Closed", testClosed},
 		{"State", testState},
 	}
-	for _, tc := range tests {
+	for _, tc := range append(tests, tenancyTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
 			tc.fn(t, s)
@@ -68,7 +69,7 @@ var base = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.FixedZone("CET", 36
 
 func ctx(t *testing.T) context.Context { return t.Context() }
 
-func mustDevice(t *testing.T, s store.Store, id string) store.Device {
+func mustDevice(t *testing.T, s store.Tenant, id string) store.Device {
 	t.Helper()
 	d, err := s.PutDevice(ctx(t), store.Device{ID: id, Address: "192.0.2.1", Adapter: "tplink-legacy", Label: "test " + id})
 	if err != nil {
@@ -77,7 +78,7 @@ func mustDevice(t *testing.T, s store.Store, id string) store.Device {
 	return d
 }
 
-func mustSnapshot(t *testing.T, s store.Store, dev string, n int, at time.Time) store.SnapshotMeta {
+func mustSnapshot(t *testing.T, s store.Tenant, dev string, n int, at time.Time) store.SnapshotMeta {
 	t.Helper()
 	m, err := s.PutSnapshot(ctx(t), dev, Snapshot(n, at, 0))
 	if err != nil {
@@ -98,6 +99,8 @@ func testDevices(t *testing.T, s store.Store) {
 	if ds, err := s.Devices(c); err != nil || len(ds) != 0 {
 		t.Fatalf("Devices on an empty store = %v, %v; want none", ds, err)
 	}
+	mustSite(t, s, "office-a")
+	mustSite(t, s, "office-b")
 	in := store.Device{ID: "home", Site: "office-b", Address: "192.0.2.1", Adapter: "tplink-legacy", Label: "hall cupboard"}
 	got, err := s.PutDevice(c, in)
 	if err != nil {
@@ -447,6 +450,7 @@ func testNotFound(t *testing.T, s store.Store) {
 			return err
 		}},
 		{"PutSnapshot unknown device", func() error { _, err := s.PutSnapshot(c, "nobody", Snapshot(1, base, 0)); return err }},
+		{"PutDevice at an unknown site", func() error { _, err := s.PutDevice(c, store.Device{ID: "new", Site: "nowhere"}); return err }},
 		{"Baseline none set", func() error { _, err := s.Baseline(c, "r"); return err }},
 		{"SetBaseline unknown snapshot", func() error {
 			_, err := s.SetBaseline(c, store.Baseline{DeviceID: "r", SnapshotID: 999999})
@@ -493,6 +497,9 @@ func testNotFound(t *testing.T, s store.Store) {
 	}
 	if as, _ := s.Audits(c, store.AuditFilter{}, store.Page{}); len(as) != 0 {
 		t.Errorf("refused PutAudit left %v", as)
+	}
+	if _, err := s.Device(c, "new"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a device at an unknown site was stored (%v)", err)
 	}
 }
 
@@ -1056,6 +1063,7 @@ func testCancelledContext(t *testing.T, s store.Store) {
 		"MarkNotified":  func() error { return s.MarkNotified(c, 1, store.AlertOpen, base) },
 		"Alerts":        func() error { _, err := s.Alerts(c, store.AlertFilter{}, store.Page{}); return err },
 	}
+	maps.Copy(calls, tenancyCalls(c, s, 1))
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) { wantErr(t, name, call(), context.Canceled) })
 	}
@@ -1068,6 +1076,18 @@ func testCancelledContext(t *testing.T, s store.Store) {
 	}
 	if all, _ := s.Alerts(bg, store.AlertFilter{}, store.Page{}); len(all) != 0 {
 		t.Errorf("a cancelled reconciliation opened %d alerts", len(all))
+	}
+	if orgs, _ := s.Orgs(bg); len(orgs) != 1 {
+		t.Errorf("a cancelled CreateOrg stored it: %d organisations", len(orgs))
+	}
+	if sites, _ := s.Sites(bg); len(sites) != 0 {
+		t.Errorf("a cancelled PutSite stored it: %d sites", len(sites))
+	}
+	if users, _ := s.Users(bg, store.Page{}); len(users) != 0 {
+		t.Errorf("a cancelled CreateUser stored it: %d users", len(users))
+	}
+	if log, _ := s.AuditLog(bg, store.Page{}); len(log) != 0 {
+		t.Errorf("cancelled writes left %d audit log entries", len(log))
 	}
 }
 
@@ -1141,7 +1161,11 @@ func testClosed(t *testing.T, s store.Store) {
 		"PendingAlerts":   func() error { _, err := s.PendingAlerts(c, ""); return err },
 		"MarkNotified":    func() error { return s.MarkNotified(c, 1, store.AlertOpen, base) },
 		"Alerts":          func() error { _, err := s.Alerts(c, store.AlertFilter{}, store.Page{}); return err },
+		"State":           func() error { _, err := s.State(c, "x"); return err },
+		"PutState":        func() error { return s.PutState(c, "x", nil) },
+		"ForOrg Devices":  func() error { _, err := s.ForOrg("acme").Devices(c); return err },
 	}
+	maps.Copy(calls, tenancyCalls(c, s, 1))
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) { wantErr(t, name, call(), store.ErrClosed) })
 	}
