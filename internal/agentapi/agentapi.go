@@ -75,6 +75,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/routerwatch/routerwatch/internal/strictjson"
@@ -117,9 +118,14 @@ const (
 	MaxInterval = 7 * 24 * time.Hour
 	// MaxErrorText bounds an error's words.
 	MaxErrorText = 4096
-	// MaxIDLen bounds identifiers (agent, site, router IDs): a site's
-	// ID, a slash and a router's ID fit the store's 256 bytes.
+	// MaxIDLen bounds an agent's ID.
 	MaxIDLen = 120
+	// MaxSiteIDLen and MaxRouterIDLen bound a site's and a router's
+	// IDs: a router is a device of the store (IDs of up to 256 bytes),
+	// and the server names a site's own records by the site's ID and a
+	// suffix ("/network").
+	MaxSiteIDLen   = 240
+	MaxRouterIDLen = 256
 )
 
 // Kind is what a task runs and what a result is.
@@ -300,12 +306,19 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
-// idRe is the form of agent, site and router IDs: printable, no spaces,
-// no slashes (they name files and keys).
+// idRe is the form of an agent ID: printable, no spaces, no slashes.
 var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]*$`)
 
-// ValidID reports whether s is a valid agent, site or router ID.
+// ValidID reports whether s is a valid agent ID: it names the agent's
+// ledger on the server and appears in logs.
 func ValidID(s string) bool { return len(s) <= MaxIDLen && idRe.MatchString(s) }
+
+// ValidName reports whether s is a valid site or router ID of at most max
+// bytes: not empty, valid UTF-8, no control character (the store's rule
+// for identifiers).
+func ValidName(s string, max int) bool {
+	return s != "" && len(s) <= max && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
 
 // adapterRe is the form of an adapter name.
 var adapterRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
@@ -315,7 +328,7 @@ func (s *Schedule) Validate() error {
 	if s.Version != Version {
 		return invalid("schedule version %d, this agent speaks %d", s.Version, Version)
 	}
-	if !ValidID(s.Site) {
+	if !ValidName(s.Site, MaxSiteIDLen) {
 		return invalid("schedule: invalid site ID")
 	}
 	if len(s.SiteName) > 1024 || !utf8.ValidString(s.SiteName) {
@@ -343,7 +356,7 @@ func (s *Schedule) Validate() error {
 	ids := map[string]bool{}
 	for i, r := range s.Routers {
 		switch {
-		case !ValidID(r.ID):
+		case !ValidName(r.ID, MaxRouterIDLen):
 			return invalid("schedule: router %d: invalid ID", i)
 		case ids[r.ID]:
 			return invalid("schedule: router ID %q twice", r.ID)
@@ -378,7 +391,7 @@ func (r *Result) Validate() error {
 	if r.StartedAt.IsZero() || r.FinishedAt.IsZero() {
 		return invalid("result %d: started_at and finished_at are required", r.Seq)
 	}
-	if r.Router != "" && !ValidID(r.Router) {
+	if r.Router != "" && !ValidName(r.Router, MaxRouterIDLen) {
 		return invalid("result %d: invalid router ID", r.Seq)
 	}
 	if len(r.Headline) > MaxErrorText || !utf8.ValidString(r.Headline) || len(r.Verdict) > 32 || r.Failing < 0 {

@@ -35,26 +35,28 @@ const (
 )
 
 // Device IDs of a site. A site's devices are its network (the DNS audit,
-// the DNS hijack problem), the routers of its schedule, and its agent's
-// default gateway when no router is named.
+// the DNS hijack problem), its routers (the devices of the site that its
+// schedule names, by their own IDs), and its agent's default gateway when
+// no router is named.
 func networkID(p Principal) string { return p.SiteID + "/network" }
 
-func routerID(p Principal, router string) string {
-	if router == "" {
-		return p.SiteID + "/gateway"
-	}
-	return p.SiteID + "/router/" + router
-}
+func gatewayID(p Principal) string { return p.SiteID + "/gateway" }
 
 // target is the device and the audit kind a result is stored as.
 func target(p Principal, r *agentapi.Result) (dev, kind string) {
+	router := func() string {
+		if r.Router == "" {
+			return gatewayID(p)
+		}
+		return r.Router
+	}
 	switch r.Kind {
 	case agentapi.KindDNS:
 		return networkID(p), store.AuditDNS
 	case agentapi.KindCheck:
-		return routerID(p, r.Router), store.AuditCheck
+		return router(), store.AuditCheck
 	case agentapi.KindConfigPull:
-		return routerID(p, r.Router), configaudit.AuditKind
+		return router(), configaudit.AuditKind
 	}
 	return networkID(p), KindAgent
 }
@@ -132,8 +134,8 @@ func (h *Handler) saveLedger(ctx context.Context, led *ledger) error {
 const auditPage = 100
 
 // newestAudit returns the greatest audit ID of the device and kind.
-func (h *Handler) newestAudit(ctx context.Context, dev, kind string) (int64, error) {
-	as, err := h.o.Store.Audits(ctx, store.AuditFilter{DeviceID: dev, Kind: kind}, store.Page{Limit: auditPage})
+func (h *Handler) newestAudit(ctx context.Context, t store.Tenant, dev, kind string) (int64, error) {
+	as, err := t.Audits(ctx, store.AuditFilter{DeviceID: dev, Kind: kind}, store.Page{Limit: auditPage})
 	if err != nil {
 		return 0, err
 	}
@@ -146,8 +148,8 @@ func (h *Handler) newestAudit(ctx context.Context, dev, kind string) (int64, err
 
 // auditStored reports whether an audit of the device and kind newer than
 // mark has the time at.
-func (h *Handler) auditStored(ctx context.Context, dev, kind string, mark int64, at time.Time) (bool, error) {
-	as, err := h.o.Store.Audits(ctx, store.AuditFilter{DeviceID: dev, Kind: kind}, store.Page{Limit: auditPage})
+func (h *Handler) auditStored(ctx context.Context, t store.Tenant, dev, kind string, mark int64, at time.Time) (bool, error) {
+	as, err := t.Audits(ctx, store.AuditFilter{DeviceID: dev, Kind: kind}, store.Page{Limit: auditPage})
 	if err != nil {
 		return false, err
 	}
@@ -163,16 +165,17 @@ func (h *Handler) auditStored(ctx context.Context, dev, kind string, mark int64,
 // accept stores one result that is the next of its agent and moves the
 // ledger past it.
 func (h *Handler) accept(ctx context.Context, p Principal, site *Site, agentID string, led *ledger, r *agentapi.Result) error {
+	t := h.o.Store.ForOrg(p.OrgID)
 	dev, kind := target(p, r)
 	next := *led
 	stored := false
 	if led.Pending != nil && led.Pending.Seq == r.Seq {
 		var err error
-		if stored, err = h.auditStored(ctx, dev, kind, led.Pending.Mark, r.FinishedAt); err != nil {
+		if stored, err = h.auditStored(ctx, t, dev, kind, led.Pending.Mark, r.FinishedAt); err != nil {
 			return err
 		}
 	} else {
-		mark, err := h.newestAudit(ctx, dev, kind)
+		mark, err := h.newestAudit(ctx, t, dev, kind)
 		if err != nil {
 			return err
 		}
@@ -184,7 +187,7 @@ func (h *Handler) accept(ctx context.Context, p Principal, site *Site, agentID s
 	}
 	if stored {
 		h.log.Info("agent endpoint: a result stored before the server stopped; not stored again", "site", p.SiteID, "agent", agentID, "seq", r.Seq)
-	} else if err := h.store(ctx, p, site, agentID, r); err != nil {
+	} else if err := h.store(ctx, t, p, site, agentID, r); err != nil {
 		return err
 	}
 	next.Last, next.Pending = r.End(), nil
@@ -198,41 +201,79 @@ func (h *Handler) accept(ctx context.Context, p Principal, site *Site, agentID s
 	return nil
 }
 
-// store keeps one result under the site's devices and reconciles the
-// site's alerts.
-func (h *Handler) store(ctx context.Context, p Principal, site *Site, agentID string, r *agentapi.Result) error {
-	at := store.Timestamp(r.FinishedAt)
-	dev, kind := target(p, r)
-	record := store.Device{ID: dev, Site: p.SiteID, Label: site.Name + " network"}
-	if dev != networkID(p) {
-		record = store.Device{ID: dev, Site: p.SiteID, Label: r.Router}
-		if r.Address.IsValid() {
-			record.Address = r.Address.String()
-		}
+// device returns the record of the device a result goes to: the
+// device as stored (a router the site's operator added), else a new one
+// of the site. A device of another site is refused (ok false): an agent
+// reports for its own site only, whatever its results name.
+func (h *Handler) device(ctx context.Context, t store.Tenant, p Principal, site *Site, r *agentapi.Result) (store.Device, bool, error) {
+	dev, _ := target(p, r)
+	d, err := t.Device(ctx, dev)
+	switch {
+	case err == nil:
+		return d, d.Site == p.SiteID, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Device{}, false, err
+	}
+	d = store.Device{ID: dev, Site: p.SiteID}
+	switch dev {
+	case networkID(p):
+		d.Label = site.Name + " network"
+	case gatewayID(p):
+		d.Label = site.Name + " gateway"
+	default:
+		d.Label = r.Router
 		for _, rt := range site.Routers {
 			if rt.ID == r.Router {
-				record.Label, record.Adapter = firstNonEmpty(rt.Label, rt.ID), rt.Adapter
+				d.Label, d.Adapter = firstNonEmpty(rt.Label, rt.ID), rt.Adapter
 			}
 		}
-		if r.Router == "" {
-			record.Label = site.Name + " gateway"
-		}
 	}
-	failed := func(words string) error {
-		if _, err := h.o.Store.PutDevice(ctx, record); err != nil {
+	if r.Address.IsValid() && dev != networkID(p) {
+		d.Address = r.Address.String()
+	}
+	return d, true, nil
+}
+
+// store keeps one result under the site's devices and reconciles the
+// site's alerts.
+func (h *Handler) store(ctx context.Context, t store.Tenant, p Principal, site *Site, agentID string, r *agentapi.Result) error {
+	at := store.Timestamp(r.FinishedAt)
+	dev, kind := target(p, r)
+	record, ok, err := h.device(ctx, t, p, site, r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// Kept as an event of the site, so that the history says why
+		// the result is missing.
+		h.log.Warn("agent endpoint: a result for a device of another site refused", "site", p.SiteID, "agent", agentID, "seq", r.Seq, "device", dev)
+		net, netOK, err := h.device(ctx, t, p, site, &agentapi.Result{Kind: agentapi.KindDNS})
+		if err != nil || !netOK {
+			return err // the site's network record is another site's device: nowhere to say it
+		}
+		if _, err := t.PutDevice(ctx, net); err != nil {
 			return err
 		}
-		_, err := h.o.Store.PutAudit(ctx, store.Audit{DeviceID: dev, Kind: kind, At: at, Verdict: VerdictError, Headline: words})
+		_, err = t.PutAudit(ctx, store.Audit{DeviceID: net.ID, Kind: KindAgent, At: at, Verdict: "refused",
+			Headline: fmt.Sprintf("A %s result of the site's agent named %s, a device of another site; it was not kept.", r.Kind, dev)})
+		return err
+	}
+	adev := alert.Device{Address: record.ID, Label: firstNonEmpty(record.Label, record.ID)}
+	failed := func(words string) error {
+		if _, err := t.PutDevice(ctx, record); err != nil {
+			return err
+		}
+		_, err := t.PutAudit(ctx, store.Audit{DeviceID: dev, Kind: kind, At: at, Verdict: VerdictError, Headline: words})
 		return err
 	}
 	switch r.Kind {
 	case agentapi.KindDropped:
 		n := r.LastSeq - r.Seq + 1
 		h.log.Warn("agent endpoint: the agent gave up results", "site", p.SiteID, "agent", agentID, "from", r.Seq, "to", r.LastSeq, "count", n)
-		if _, err := h.o.Store.PutDevice(ctx, record); err != nil {
+		if _, err := t.PutDevice(ctx, record); err != nil {
 			return err
 		}
-		_, err := h.o.Store.PutAudit(ctx, store.Audit{DeviceID: dev, Kind: KindAgent, At: at, Verdict: "dropped",
+		_, err := t.PutAudit(ctx, store.Audit{DeviceID: dev, Kind: KindAgent, At: at, Verdict: "dropped",
 			Headline: fmt.Sprintf("%d result(s) of the site's agent were lost (numbers %d to %d): its outbox was full during a long outage, or this server lost them.", n, r.Seq, r.LastSeq)})
 		return err
 
@@ -241,10 +282,10 @@ func (h *Handler) store(ctx context.Context, p Principal, site *Site, agentID st
 			// Like watch: an audit that could not look resolves nothing.
 			return failed("The DNS audit could not complete at the site: " + r.Error.Message)
 		}
-		if _, err := h.o.Store.PutDevice(ctx, record); err != nil {
+		if _, err := t.PutDevice(ctx, record); err != nil {
 			return err
 		}
-		if _, err := h.o.Store.PutAudit(ctx, store.Audit{DeviceID: dev, Kind: kind, At: at, Verdict: r.Verdict, Headline: r.Headline,
+		if _, err := t.PutAudit(ctx, store.Audit{DeviceID: dev, Kind: kind, At: at, Verdict: r.Verdict, Headline: r.Headline,
 			Failing: r.Failing, Report: r.Report}); err != nil {
 			return err
 		}
@@ -252,20 +293,20 @@ func (h *Handler) store(ctx context.Context, p Principal, site *Site, agentID st
 		if err != nil {
 			h.log.Warn("agent endpoint: a DNS report that does not decode; judged by its verdict alone", "site", p.SiteID, "seq", r.Seq, "error", err)
 		}
-		problems, part := watch.JudgeDNS(h.alertDevice(p, site, dev, ""), dnshijack.Verdict(r.Verdict), r.Headline, rep.Findings, h.o.AlertOn)
-		if err := h.reconcile(ctx, dev, kind, at, problems); err != nil {
+		problems, part := watch.JudgeDNS(adev, dnshijack.Verdict(r.Verdict), r.Headline, rep.Findings, h.o.AlertOn)
+		if err := h.reconcile(ctx, t, dev, kind, at, problems); err != nil {
 			return err
 		}
-		return h.hijack(ctx, p, site, at, func(s *hijackState) { s.DNS = part })
+		return h.hijack(ctx, t, p, adev, at, func(s *hijackState) { s.DNS = part })
 
 	case agentapi.KindCheck:
 		if r.Error != nil {
 			return failed("The router audit could not complete at the site: " + r.Error.Message)
 		}
-		if _, err := h.o.Store.PutDevice(ctx, record); err != nil {
+		if _, err := t.PutDevice(ctx, record); err != nil {
 			return err
 		}
-		if _, err := h.o.Store.PutAudit(ctx, store.Audit{DeviceID: dev, Kind: kind, At: at, Verdict: r.Verdict, Headline: r.Headline,
+		if _, err := t.PutAudit(ctx, store.Audit{DeviceID: dev, Kind: kind, At: at, Verdict: r.Verdict, Headline: r.Headline,
 			Failing: r.Failing, Report: r.Report}); err != nil {
 			return err
 		}
@@ -274,10 +315,9 @@ func (h *Handler) store(ctx context.Context, p Principal, site *Site, agentID st
 			h.log.Warn("agent endpoint: a check report that does not decode; no alerts from it", "site", p.SiteID, "seq", r.Seq, "error", err)
 			return nil
 		}
-		return h.reconcile(ctx, dev, kind, at, watch.FindingProblems(h.alertDevice(p, site, dev, r.Router), rep.Findings, h.o.AlertOn))
+		return h.reconcile(ctx, t, dev, kind, at, watch.FindingProblems(adev, rep.Findings, h.o.AlertOn))
 
 	case agentapi.KindConfigPull:
-		adev := h.alertDevice(p, site, dev, r.Router)
 		if r.Error != nil {
 			if err := failed("The router's settings could not be read at the site: " + r.Error.Message); err != nil {
 				return err
@@ -285,7 +325,7 @@ func (h *Handler) store(ctx context.Context, p Principal, site *Site, agentID st
 			// Like watch: the router's own problems stay as they were;
 			// "could not be read" is a problem of its own.
 			up := watch.UnreachableProblem(adev, r.Error.Message, r.Error.Class == agentapi.ErrorAuth)
-			return h.reconcile(ctx, dev, watch.CheckUnreachable, at, []alert.Problem{up})
+			return h.reconcile(ctx, t, dev, watch.CheckUnreachable, at, []alert.Problem{up})
 		}
 		var snap device.Snapshot
 		if err := json.Unmarshal(r.Snapshot, &snap); err != nil || snap.Adapter == "" {
@@ -299,7 +339,7 @@ func (h *Handler) store(ctx context.Context, p Principal, site *Site, agentID st
 			snap.TakenAt = at
 		}
 		record.Adapter = snap.Adapter
-		s, err := watch.RecordSettings(ctx, watch.SettingsOptions{Store: h.o.Store, Device: record, Snapshot: &snap, Allowed: site.Allowed,
+		s, err := watch.RecordSettings(ctx, watch.SettingsOptions{Store: t, Device: record, Snapshot: &snap, Allowed: site.Allowed,
 			Index: h.o.Index, AlertOn: h.o.AlertOn, Alert: adev, Note: "first reading by the site's agent",
 			Now: func() time.Time { return at }})
 		if errors.Is(err, store.ErrInvalid) {
@@ -312,13 +352,20 @@ func (h *Handler) store(ctx context.Context, p Principal, site *Site, agentID st
 		if s.BaselineErr != nil {
 			h.log.Error("agent endpoint: setting the first baseline", "site", p.SiteID, "device", dev, "error", s.BaselineErr)
 		}
-		if err := h.reconcile(ctx, dev, configaudit.AuditKind, at, s.Problems); err != nil {
+		if err := h.reconcile(ctx, t, dev, configaudit.AuditKind, at, s.Problems); err != nil {
 			return err
 		}
-		if err := h.reconcile(ctx, dev, watch.CheckUnreachable, at, nil); err != nil {
+		if err := h.reconcile(ctx, t, dev, watch.CheckUnreachable, at, nil); err != nil {
 			return err
 		}
-		return h.hijack(ctx, p, site, at, func(st *hijackState) {
+		net, netOK, err := h.device(ctx, t, p, site, &agentapi.Result{Kind: agentapi.KindDNS})
+		if err != nil || !netOK {
+			return err
+		}
+		if _, err := t.PutDevice(ctx, net); err != nil {
+			return err
+		}
+		return h.hijack(ctx, t, p, alert.Device{Address: net.ID, Label: net.Label}, at, func(st *hijackState) {
 			if st.Routers == nil {
 				st.Routers = map[string]watch.Hijack{}
 			}
@@ -351,22 +398,8 @@ func decodeReport(b json.RawMessage) (report.Report, error) {
 	return rep, nil
 }
 
-// alertDevice names a device in problems: its ID, and words for people.
-func (h *Handler) alertDevice(p Principal, site *Site, dev, router string) alert.Device {
-	if dev == networkID(p) {
-		return alert.Device{Address: dev, Label: site.Name + " network"}
-	}
-	label := router
-	for _, rt := range site.Routers {
-		if rt.ID == router && rt.Label != "" {
-			label = rt.Label
-		}
-	}
-	return alert.Device{Address: dev, Label: label}
-}
-
 // reconcile makes the device's open alerts of kind the problems.
-func (h *Handler) reconcile(ctx context.Context, dev, kind string, at time.Time, ps []alert.Problem) error {
+func (h *Handler) reconcile(ctx context.Context, t store.Tenant, dev, kind string, at time.Time, ps []alert.Problem) error {
 	byKey := map[string]store.Problem{}
 	for _, p := range ps {
 		key := p.ID
@@ -379,7 +412,7 @@ func (h *Handler) reconcile(ctx context.Context, dev, kind string, at time.Time,
 		byKey[key] = store.Problem{Key: key, Title: p.Title, Severity: p.Severity, Detail: p.Detail}
 	}
 	present := slices.Collect(maps.Values(byKey))
-	rec, err := h.o.Store.ReconcileAlerts(ctx, dev, kind, at, present)
+	rec, err := t.ReconcileAlerts(ctx, dev, kind, at, present)
 	if err != nil {
 		return err
 	}
@@ -402,8 +435,8 @@ type hijackState struct {
 }
 
 // hijack updates the site's hijack parts with edit and reconciles the
-// one "DNS hijacked" problem on the site's network.
-func (h *Handler) hijack(ctx context.Context, p Principal, site *Site, at time.Time, edit func(*hijackState)) error {
+// one "DNS hijacked" problem on the site's network, net.
+func (h *Handler) hijack(ctx context.Context, t store.Tenant, p Principal, net alert.Device, at time.Time, edit func(*hijackState)) error {
 	name := stateName("hijack", p.OrgID, p.SiteID)
 	var st hijackState
 	b, err := h.o.Store.State(ctx, name)
@@ -429,8 +462,8 @@ func (h *Handler) hijack(ctx context.Context, p Principal, site *Site, at time.T
 		all.Merge(st.Routers[id])
 	}
 	var ps []alert.Problem
-	if pr, ok := all.Problem(h.alertDevice(p, site, networkID(p), "")); ok {
+	if pr, ok := all.Problem(net); ok {
 		ps = append(ps, pr)
 	}
-	return h.reconcile(ctx, networkID(p), watch.CheckDNSHijack, at, ps)
+	return h.reconcile(ctx, t, net.Address, watch.CheckDNSHijack, at, ps)
 }

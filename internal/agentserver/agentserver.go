@@ -7,9 +7,14 @@
 //
 // The contract:
 //
-//   - Every request is authenticated (Authenticator): the token names the
-//     organisation and the site, and nothing in a message can name
-//     another; results are stored under that site's devices only.
+//   - Every request is authenticated (Authenticator; AuthPrincipal when
+//     the handler is mounted behind internal/auth's middleware): the token
+//     names the organisation and the site, and nothing in a message can
+//     name another. Results are written through that organisation's
+//     store.Tenant, under that site's devices only: its network
+//     ("SITE/network"), its routers (the site's devices, by their own
+//     IDs) and its agent's default gateway ("SITE/gateway"); a result that
+//     names a device of another site is not kept.
 //   - Results are taken in each agent's order, once: per (organisation,
 //     site, agent ID) the handler keeps the last sequence number stored (a
 //     ledger in the store's state). A duplicate is acked without being
@@ -97,8 +102,8 @@ type Site struct {
 	Allowed []netip.Addr
 }
 
-// Sites reads the site of a principal; an unknown site wraps
-// store.ErrNotFound.
+// Sites reads the site of a principal (StoreSites reads the store's); an
+// unknown site wraps store.ErrNotFound.
 type Sites interface {
 	AgentSite(ctx context.Context, p Principal) (Site, error)
 }
@@ -121,7 +126,8 @@ const (
 type Options struct {
 	Auth  Authenticator
 	Sites Sites
-	// Store keeps the results, the ledgers and the alerts. Required.
+	// Store keeps the results and the alerts (in each organisation's
+	// Tenant) and the ledgers (in its state). Required.
 	Store store.Store
 	// Index is the advisory data for judging a router's firmware; nil
 	// leaves that check unknown.
@@ -227,7 +233,7 @@ func (h *Handler) authed(next func(http.ResponseWriter, *http.Request, Principal
 			h.log.Error("agent endpoint: authentication failed", "error", err)
 			reply(w, http.StatusServiceUnavailable, agentapi.Ack{Error: "the server cannot check tokens now"})
 			return
-		case !agentapi.ValidID(p.SiteID):
+		case !agentapi.ValidName(p.SiteID, agentapi.MaxSiteIDLen):
 			h.log.Error("agent endpoint: the authenticator gave a principal without a valid site", "token", p.Token)
 			reply(w, http.StatusForbidden, agentapi.Ack{Error: ErrForbidden.Error()})
 			return

@@ -38,10 +38,10 @@ const (
 	tokenDown = "rw_test_auth-down"
 )
 
-// auth is a static Authenticator.
-type auth struct{}
+// staticAuth is a static Authenticator.
+type staticAuth struct{}
 
-func (auth) AuthenticateAgent(r *http.Request) (agentserver.Principal, error) {
+func (staticAuth) AuthenticateAgent(r *http.Request) (agentserver.Principal, error) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	switch {
 	case !ok:
@@ -98,8 +98,9 @@ func newWorld(t *testing.T, edit func(*agentserver.Options)) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	seed(t, st)
 	w := &world{st: st, sites: defaultSites(), logs: &bytes.Buffer{}}
-	o := agentserver.Options{Auth: auth{}, Sites: w.sites, Store: st, Rate: 1000, Burst: 1000,
+	o := agentserver.Options{Auth: staticAuth{}, Sites: w.sites, Store: st, Rate: 1000, Burst: 1000,
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: w.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if edit != nil {
 		edit(&o)
@@ -114,6 +115,35 @@ func newWorld(t *testing.T, edit func(*agentserver.Options)) *world {
 	w.srv = httptest.NewServer(w.h)
 	t.Cleanup(w.srv.Close)
 	return w
+}
+
+// seed makes the tests' organisations, their sites, and site A's router
+// (a device its operator added).
+func seed(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	for org, site := range map[string]string{"org-1": "office-a", "org-2": "office-b"} {
+		if _, err := st.CreateOrg(ctx, store.Org{ID: org, Name: org}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ForOrg(org).PutSite(ctx, store.Site{ID: site, Name: site}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.ForOrg("org-1").PutDevice(ctx, store.Device{ID: "gw", Site: "office-a", Address: "192.0.2.1", Adapter: "tplink-legacy", Label: "front desk router"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ten is an organisation's data.
+func (w *world) ten(org string) store.Tenant { return w.st.ForOrg(org) }
+
+// orgOf is the organisation of the tests' devices.
+func orgOf(dev string) string {
+	if strings.HasPrefix(dev, "office-b/") {
+		return "org-2"
+	}
+	return "org-1"
 }
 
 type lockedWriter struct {
@@ -214,7 +244,7 @@ func (w *world) post(t *testing.T, token, agent string, rs ...agentapi.Result) a
 
 func (w *world) audits(t *testing.T, dev, kind string) []store.Audit {
 	t.Helper()
-	as, err := w.st.Audits(t.Context(), store.AuditFilter{DeviceID: dev, Kind: kind}, store.Page{Limit: store.MaxLimit})
+	as, err := w.ten(orgOf(dev)).Audits(t.Context(), store.AuditFilter{DeviceID: dev, Kind: kind}, store.Page{Limit: store.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +253,7 @@ func (w *world) audits(t *testing.T, dev, kind string) []store.Audit {
 
 func (w *world) openAlerts(t *testing.T, dev, kind string) []store.Alert {
 	t.Helper()
-	as, err := w.st.Alerts(t.Context(), store.AlertFilter{DeviceID: dev, Kind: kind, State: store.AlertOpen}, store.Page{})
+	as, err := w.ten(orgOf(dev)).Alerts(t.Context(), store.AlertFilter{DeviceID: dev, Kind: kind, State: store.AlertOpen}, store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,14 +327,29 @@ func TestTenantIsolation(t *testing.T) {
 	if n := len(w.openAlerts(t, "office-b/network", "")); n != 0 {
 		t.Errorf("site B has %d open alerts from site A's hijack", n)
 	}
-	devs, err := w.st.Devices(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range devs {
-		if !strings.HasPrefix(d.ID, d.Site+"/") {
-			t.Errorf("device %s of site %s", d.ID, d.Site)
+	// Each organisation's data holds its own site's records only.
+	for org, site := range map[string]string{"org-1": "office-a", "org-2": "office-b"} {
+		devs, err := w.ten(org).Devices(t.Context())
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, d := range devs {
+			if d.Site != site {
+				t.Errorf("%s holds device %s of site %s", org, d.ID, d.Site)
+			}
+		}
+		as, err := w.ten(org).Audits(t.Context(), store.AuditFilter{}, store.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range as {
+			if !strings.HasPrefix(a.DeviceID, site+"/") {
+				t.Errorf("%s holds an audit of %s", org, a.DeviceID)
+			}
+		}
+	}
+	if as, _ := w.ten("org-2").Alerts(t.Context(), store.AlertFilter{}, store.Page{}); len(as) != 0 {
+		t.Errorf("org-2 sees %d alerts of org-1's site", len(as))
 	}
 	// A message cannot name a site: the field does not exist.
 	body := `{"version":1,"agent_id":"agent-1","site":"office-b","results":[]}`
@@ -411,7 +456,7 @@ func TestHijackAlertsOnce(t *testing.T) {
 		if a := w.post(t, tokenA, "agent-1", r); a.code != 200 {
 			t.Fatalf("%s: %d %+v", name, a.code, a.ack)
 		}
-		all, err := w.st.Alerts(t.Context(), store.AlertFilter{State: store.AlertOpen}, store.Page{})
+		all, err := w.ten("org-1").Alerts(t.Context(), store.AlertFilter{State: store.AlertOpen}, store.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -439,15 +484,15 @@ func TestHijackAlertsOnce(t *testing.T) {
 	// that is not the owner's: still hijacked (watch's rule).
 	step("dns_clean_router_not", dnsResult(t, 6, "clean"), 1)
 	step("router_back", configResult(t, 7, "192.0.2.1"), 0)
-	all, err := w.st.Alerts(t.Context(), store.AlertFilter{DeviceID: net, Kind: watch.CheckDNSHijack}, store.Page{})
+	all, err := w.ten("org-1").Alerts(t.Context(), store.AlertFilter{DeviceID: net, Kind: watch.CheckDNSHijack}, store.Page{})
 	if err != nil || len(all) != 1 || all[0].State() != store.AlertResolved {
 		t.Errorf("after everything: %v %+v, want the one alert, resolved", err, all)
 	}
 	// The config pulls are kept as the router's history.
-	if n := len(w.audits(t, "office-a/router/gw", "config")); n != 3 {
+	if n := len(w.audits(t, "gw", "config")); n != 3 {
 		t.Errorf("%d config audits, want 3", n)
 	}
-	if snaps, err := w.st.CountSnapshots(t.Context(), "office-a/router/gw"); err != nil || snaps != 3 {
+	if snaps, err := w.ten("org-1").CountSnapshots(t.Context(), "gw"); err != nil || snaps != 3 {
 		t.Errorf("%d snapshots (%v), want 3", snaps, err)
 	}
 }
@@ -467,7 +512,7 @@ func TestFailedAuditsResolveNothing(t *testing.T) {
 	if n := len(w.openAlerts(t, "office-a/network", watch.CheckDNSHijack)); n != 1 {
 		t.Errorf("a DNS audit that could not look resolved the hijack (%d open)", n)
 	}
-	un := w.openAlerts(t, "office-a/router/gw", watch.CheckUnreachable)
+	un := w.openAlerts(t, "gw", watch.CheckUnreachable)
 	if len(un) != 1 || un[0].Severity != finding.SeverityHigh || !strings.Contains(un[0].Title, "refused the login") {
 		t.Errorf("refused login: %+v", un)
 	}
@@ -563,7 +608,7 @@ func TestConcurrentBatches(t *testing.T) {
 	if n := len(w.audits(t, "office-a/network", "dns")); n != 3 {
 		t.Errorf("%d audits, want 3", n)
 	}
-	if all, _ := w.st.Alerts(t.Context(), store.AlertFilter{}, store.Page{}); len(all) != 1 {
+	if all, _ := w.ten("org-1").Alerts(t.Context(), store.AlertFilter{}, store.Page{}); len(all) != 1 {
 		t.Errorf("%d alerts, want 1", len(all))
 	}
 }

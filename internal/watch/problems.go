@@ -150,7 +150,9 @@ func UnreachableProblem(dev alert.Device, why string, refused bool) alert.Proble
 
 // SettingsOptions say how to keep and judge one router's reading.
 type SettingsOptions struct {
-	Store store.Store
+	// Store keeps the reading: a whole store, or one organisation's
+	// data.
+	Store store.Tenant
 	// Device is the router's record; Device.ID is required.
 	Device   store.Device
 	Snapshot *device.Snapshot
