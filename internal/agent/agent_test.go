@@ -105,6 +105,17 @@ func (auth) AuthenticateAgent(r *http.Request) (agentserver.Principal, error) {
 	return agentserver.Principal{OrgID: "org-1", SiteID: "office", Token: "agenttest"}, nil
 }
 
+// seed makes the organisation and the site of the token.
+func seed(t *testing.T, st store.Store) {
+	t.Helper()
+	if _, err := st.CreateOrg(t.Context(), store.Org{ID: "org-1", Name: "MSP customer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ForOrg("org-1").PutSite(t.Context(), store.Site{ID: "office", Name: "Office"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type sites struct{ tasks []agentapi.Task }
 
 func (s sites) AgentSite(context.Context, agentserver.Principal) (agentserver.Site, error) {
@@ -129,6 +140,7 @@ func newServer(t *testing.T, tasks []agentapi.Task, down func(*http.Request) str
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	seed(t, st)
 	h, err := agentserver.New(agentserver.Options{Auth: auth{}, Sites: sites{tasks}, Store: st, Rate: 1000, Burst: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +179,7 @@ func newServer(t *testing.T, tasks []agentapi.Task, down func(*http.Request) str
 
 func (s *server) dnsAudits(t *testing.T) []store.Audit {
 	t.Helper()
-	as, err := s.st.Audits(t.Context(), store.AuditFilter{DeviceID: "office/network", Kind: "dns"}, store.Page{Limit: store.MaxLimit})
+	as, err := s.st.ForOrg("org-1").Audits(t.Context(), store.AuditFilter{DeviceID: "office/network", Kind: "dns"}, store.Page{Limit: store.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +429,7 @@ func TestServerLostResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDelivered(t, s2, r.eng.produced()[made:], r.logs.String())
-	lost, err := s2.st.Audits(t.Context(), store.AuditFilter{DeviceID: "office/network", Kind: agentserver.KindAgent}, store.Page{})
+	lost, err := s2.st.ForOrg("org-1").Audits(t.Context(), store.AuditFilter{DeviceID: "office/network", Kind: agentserver.KindAgent}, store.Page{})
 	if err != nil || len(lost) != 1 || !strings.Contains(lost[0].Headline, fmt.Sprintf("%d result(s)", made)) {
 		t.Errorf("the lost range at the server: %v %+v", err, lost)
 	}
@@ -471,7 +483,7 @@ func TestOutboxCapReported(t *testing.T) {
 	}
 	made := r.eng.produced()
 	got := s.dnsAudits(t)
-	lost, _ := s.st.Audits(t.Context(), store.AuditFilter{DeviceID: "office/network", Kind: agentserver.KindAgent}, store.Page{})
+	lost, _ := s.st.ForOrg("org-1").Audits(t.Context(), store.AuditFilter{DeviceID: "office/network", Kind: agentserver.KindAgent}, store.Page{})
 	if len(lost) != 1 {
 		t.Fatalf("%d lost-range records at the server, want 1", len(lost))
 	}
@@ -524,6 +536,7 @@ func TestCAFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	seed(t, st)
 	h, _ := agentserver.New(agentserver.Options{Auth: auth{}, Sites: sites{every5min}, Store: st})
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point

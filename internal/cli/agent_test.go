@@ -49,6 +49,12 @@ func TestAgentCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	if _, err := st.CreateOrg(t.Context(), store.Org{ID: "org", Name: "MSP customer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ForOrg("org").PutSite(t.Context(), store.Site{ID: "office", Name: "Office"}); err != nil {
+		t.Fatal(err)
+	}
 	site := agentserver.Site{Name: "Office",
 		Tasks:   []agentapi.Task{{Kind: agentapi.KindConfigPull, IntervalSeconds: 600}},
 		Routers: []agentapi.Router{{ID: "front", Address: r.Addr().Addr(), Port: r.Addr().Port(), Adapter: "tplink-legacy"}}}
@@ -80,11 +86,11 @@ func TestAgentCommand(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("agent --once: exit %d\n%s", code, out)
 	}
-	as, err := st.Audits(t.Context(), store.AuditFilter{DeviceID: "office/router/front", Kind: "config"}, store.Page{})
+	as, err := st.ForOrg("org").Audits(t.Context(), store.AuditFilter{DeviceID: "front", Kind: "config"}, store.Page{})
 	if err != nil || len(as) != 1 || as[0].Verdict == "error" {
 		t.Fatalf("the server has %+v (%v), want one config reading of the router\n%s", as, err, out)
 	}
-	if n, err := st.CountSnapshots(t.Context(), "office/router/front"); err != nil || n != 1 {
+	if n, err := st.ForOrg("org").CountSnapshots(t.Context(), "front"); err != nil || n != 1 {
 		t.Errorf("%d snapshots (%v)", n, err)
 	}
 	for _, secret := range []string{cliAgentToken, fakeRouterPassword} {

@@ -64,6 +64,13 @@ func TestAgentDNSChanger(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	if _, err := st.CreateOrg(t.Context(), store.Org{ID: "msp", Name: "an MSP's customer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ForOrg("msp").PutSite(t.Context(), store.Site{ID: "lab-office", Name: "Lab office"}); err != nil {
+		t.Fatal(err)
+	}
+	ten := st.ForOrg("msp")
 	site := agentserver.Site{Name: "Lab office",
 		Tasks:   []agentapi.Task{{Kind: agentapi.KindDNS, IntervalSeconds: 600}, {Kind: agentapi.KindConfigPull, IntervalSeconds: 600}},
 		Routers: []agentapi.Router{{ID: "front", Address: router, Adapter: "tplink-legacy", Label: "lab router"}}}
@@ -107,7 +114,7 @@ func TestAgentDNSChanger(t *testing.T) {
 	}
 	openAlerts := func() []store.Alert {
 		t.Helper()
-		as, err := st.Alerts(t.Context(), store.AlertFilter{State: store.AlertOpen}, store.Page{})
+		as, err := ten.Alerts(t.Context(), store.AlertFilter{State: store.AlertOpen}, store.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +122,7 @@ func TestAgentDNSChanger(t *testing.T) {
 	}
 	lastDNS := func() store.Audit {
 		t.Helper()
-		as, err := st.Audits(t.Context(), store.AuditFilter{DeviceID: "lab-office/network", Kind: "dns"}, store.Page{Limit: 1})
+		as, err := ten.Audits(t.Context(), store.AuditFilter{DeviceID: "lab-office/network", Kind: "dns"}, store.Page{Limit: 1})
 		if err != nil || len(as) != 1 {
 			t.Fatalf("the server's DNS audits: %v %+v", err, as)
 		}
@@ -152,7 +159,7 @@ func TestAgentDNSChanger(t *testing.T) {
 	if as := openAlerts(); len(as) != 1 || as[0].ID != a.ID {
 		t.Errorf("the same state again: %+v, want the one alert still open and nothing new", as)
 	}
-	all, err := st.Alerts(t.Context(), store.AlertFilter{}, store.Page{})
+	all, err := ten.Alerts(t.Context(), store.AlertFilter{}, store.Page{})
 	if err != nil || len(all) != 1 {
 		t.Errorf("alerts ever raised: %d (%v), want 1", len(all), err)
 	}
@@ -160,9 +167,9 @@ func TestAgentDNSChanger(t *testing.T) {
 	for _, kind := range []string{"dns", "config"} {
 		dev := "lab-office/network"
 		if kind == "config" {
-			dev = "lab-office/router/front"
+			dev = "front"
 		}
-		got, err := st.Audits(t.Context(), store.AuditFilter{DeviceID: dev, Kind: kind}, store.Page{})
+		got, err := ten.Audits(t.Context(), store.AuditFilter{DeviceID: dev, Kind: kind}, store.Page{})
 		if err != nil || len(got) != 3 {
 			t.Errorf("%s audits at the server: %d (%v), want 3", kind, len(got), err)
 		}
