@@ -27,14 +27,14 @@ import (
 func (a *App) newAdvisoriesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "advisories",
-		Short: "List, show, import and update advisory data",
+		Short: "List, show, import, update and publish advisory data",
 		Long: `Advisory data is the built-in CSAF documents plus what you import or download
 into the data directory (--data-dir, default $XDG_DATA_HOME/routerwatch).
 'update' is the only routerwatch command that downloads anything.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.newAdvisoriesListCmd(), a.newAdvisoriesShowCmd(), a.newAdvisoriesImportCmd(), a.newAdvisoriesUpdateCmd())
+	cmd.AddCommand(a.newAdvisoriesListCmd(), a.newAdvisoriesShowCmd(), a.newAdvisoriesImportCmd(), a.newAdvisoriesUpdateCmd(), a.newAdvisoriesPublishCmd())
 	return cmd
 }
 

@@ -3,7 +3,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +13,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/advisory/datastore"
 	"github.com/routerwatch/routerwatch/internal/finding"
+	"github.com/routerwatch/routerwatch/internal/lookup"
 	"github.com/routerwatch/routerwatch/internal/termtext"
 )
 
@@ -76,20 +77,8 @@ func (a *App) runLookup(cmd *cobra.Command, args []string, f lookupFlags) error 
 	if err != nil {
 		return err
 	}
-	if m, ok := ix.Resolve(id.Model); ok {
-		id.Model = m.Model
-		if id.Vendor == "" {
-			id.Vendor = m.Vendor
-		}
-	}
-	if !ix.Knows(id) {
-		if sugg := ix.Suggest(id.Model, 5); len(sugg) > 0 {
-			names := make([]string, len(sugg))
-			for i, s := range sugg {
-				names[i] = s.Model
-			}
-			return usagef("no advisory names model %q; did you mean %s?", id.Model, strings.Join(names, ", "))
-		}
+	if id, err = lookup.Resolve(ix, id); err != nil {
+		return lookupUsage(err)
 	}
 	as := advisory.Assess(ix, id)
 	switch format {
@@ -107,164 +96,37 @@ func (a *App) runLookup(cmd *cobra.Command, args []string, f lookupFlags) error 
 	return nil
 }
 
+// lookupStyle words lookup.Errors the way the command line is written:
+// fields as flags, whole-query problems prefixed with the command.
+var lookupStyle = lookup.Style{
+	Name:    func(f lookup.Field) string { return "--" + string(f) },
+	Prefix:  "lookup: ",
+	Example: "routerwatch lookup TL-WR841N --hw 10",
+}
+
+// lookupUsage turns a refused question into a usage error (exit 2).
+func lookupUsage(err error) error {
+	var le *lookup.Error
+	if errors.As(err, &le) {
+		return usagef("%s", le.Text(lookupStyle))
+	}
+	return err
+}
+
 // identityFromArgs reads MODEL (which may carry a revision and region,
 // "TL-WR841N(EU) v10") and the flags; a value given both ways must agree.
 func identityFromArgs(args []string, f lookupFlags) (advisory.Identity, error) {
-	text := strings.TrimSpace(strings.Join(args, " "))
-	if text == "" {
-		return advisory.Identity{}, usagef("lookup: give a model, e.g. routerwatch lookup TL-WR841N --hw 10")
-	}
-	pn := advisory.ParseProductName(text)
-	if len(pn.Models) != 1 {
-		return advisory.Identity{}, usagef("lookup: %q names %d models; give one", text, len(pn.Models))
-	}
-	id := advisory.Identity{Vendor: pn.Vendor, Model: pn.Models[0], HWRev: pn.HWRev, Region: pn.Region, Firmware: strings.TrimSpace(f.fw)}
-	if f.vendor != "" {
-		if id.Vendor != "" && advisory.VendorKey(id.Vendor) != advisory.VendorKey(f.vendor) {
-			return id, usagef("lookup: the model says vendor %s but --vendor says %s", id.Vendor, f.vendor)
-		}
-		id.Vendor = advisory.VendorName(f.vendor)
-	}
-	if f.hw != "" {
-		if _, _, ok := advisory.ParseHWRev(f.hw); !ok {
-			return id, usagef("--hw: %q is not a hardware revision (want 10, V10 or 10.0)", f.hw)
-		}
-		if id.HWRev != "" && advisory.CanonicalHWRev(f.hw) != id.HWRev {
-			return id, usagef("lookup: the model says hardware V%s but --hw says %s", id.HWRev, f.hw)
-		}
-		id.HWRev = advisory.CanonicalHWRev(f.hw)
-	}
-	if f.region != "" {
-		r := strings.ToUpper(strings.TrimSpace(f.region))
-		if !advisory.IsRegion(r) {
-			return id, usagef("--region: %q is not a known market variant (known: %s)", f.region, strings.Join(advisory.Regions(), ", "))
-		}
-		if id.Region != "" && id.Region != r {
-			return id, usagef("lookup: the model says region %s but --region says %s", id.Region, r)
-		}
-		id.Region = r
-	}
-	return id, nil
+	id, err := lookup.Parse(lookup.Query{Model: strings.Join(args, " "), Vendor: f.vendor, HW: f.hw, Region: f.region, Firmware: f.fw})
+	return id, lookupUsage(err)
 }
 
-// Lookup JSON: stable snake_case, versioned by schema_version.
-type lookupJSON struct {
-	SchemaVersion int                `json:"schema_version"`
-	Identity      advisory.Identity  `json:"identity"`
-	Verdict       string             `json:"verdict"`
-	Severity      string             `json:"severity,omitempty"`
-	Exploited     bool               `json:"exploited_in_the_wild"`
-	EndOfLife     eolJSON            `json:"end_of_life"`
-	Headline      string             `json:"headline"`
-	Advisories    []matchJSON        `json:"advisories"`
-	Campaigns     []campaignJSON     `json:"campaigns"`
-	Steps         []string           `json:"steps"`
-	Data          lookupDataInfoJSON `json:"data"`
-}
-
-type eolJSON struct {
-	Status     string `json:"status"` // "yes" or "unknown"
-	Date       string `json:"date,omitempty"`
-	Detail     string `json:"detail,omitempty"`
-	SourceURL  string `json:"source_url,omitempty"`
-	Confidence string `json:"confidence,omitempty"`
-}
-
-type kevJSON struct {
-	Source    string `json:"source"`
-	DateAdded string `json:"date_added,omitempty"`
-	DueDate   string `json:"due_date,omitempty"`
-}
-
-type matchJSON struct {
-	ID          string   `json:"id"`
-	CVEs        []string `json:"cves"`
-	Title       string   `json:"title"`
-	Status      string   `json:"status"`
-	Reason      string   `json:"reason"`
-	Confidence  string   `json:"confidence"`
-	Severity    string   `json:"severity"`
-	CVSS        float64  `json:"cvss,omitempty"`
-	FixedIn     string   `json:"fixed_in,omitempty"`
-	NoFix       bool     `json:"no_fix"`
-	Region      string   `json:"depends_on_region,omitempty"`
-	Text        string   `json:"free_text_version,omitempty"`
-	Exploited   *kevJSON `json:"exploited,omitempty"`
-	Remediation string   `json:"remediation,omitempty"`
-	SourceURL   string   `json:"source_url,omitempty"`
-	Source      string   `json:"source"`
-	// why is advisory.Match.Explain, for the text output.
-	why string
-}
-
-type campaignJSON struct {
-	ID         string `json:"id"`
-	Title      string `json:"title"`
-	Confidence string `json:"confidence"`
-	SourceURL  string `json:"source_url,omitempty"`
-}
-
-type lookupDataInfoJSON struct {
-	Builtin      string `json:"builtin"`
-	StoreDocs    int    `json:"store_documents"`
-	StoreUpdated string `json:"store_updated,omitempty"`
-	KEVCatalog   string `json:"kev_catalog,omitempty"`
-}
-
-func toLookupJSON(as *advisory.Assessment, info datastore.Info) lookupJSON {
-	eol := as.EOL != nil && as.EOL.EOL
-	out := lookupJSON{
-		SchemaVersion: 1, Identity: as.Identity, Verdict: as.Verdict.String(),
-		Exploited: as.Exploited, Headline: as.Headline, Steps: as.Steps,
-		Advisories: []matchJSON{}, Campaigns: []campaignJSON{},
-		EndOfLife: eolJSON{Status: "unknown"},
-		Data: lookupDataInfoJSON{Builtin: info.BuiltinVersion, StoreDocs: info.StoreDocs,
-			StoreUpdated: info.StoreUpdated, KEVCatalog: info.KEVVersion},
-	}
-	if as.Steps == nil {
-		out.Steps = []string{}
-	}
-	if as.Verdict == advisory.StatusAffected {
-		out.Severity = as.Severity.String()
-	}
-	if eol {
-		out.EndOfLife = eolJSON{Status: "yes", Date: as.EOL.Date, Detail: as.EOL.Detail,
-			SourceURL: as.EOL.Source, Confidence: as.EOL.Conf.String()}
-	}
-	for i := range as.Matches {
-		m := &as.Matches[i]
-		mj := matchJSON{
-			ID: m.Advisory.ID, CVEs: m.Advisory.CVEs, Title: m.Advisory.Title, Status: m.Status.String(),
-			Reason: m.Reason.String(), Confidence: m.Confidence.String(), Severity: m.Severity(eol).String(),
-			CVSS: m.Advisory.CVSS, FixedIn: m.FixedIn, NoFix: m.NoFix, Region: m.Region, Text: m.Text,
-			SourceURL: m.SourceURL(), Source: m.Advisory.Source.String(), why: m.Explain(),
-		}
-		if mj.CVEs == nil {
-			mj.CVEs = []string{}
-		}
-		if m.Product != nil {
-			mj.Remediation = m.Product.Remediation
-		}
-		switch {
-		case m.KEV != nil:
-			mj.Exploited = &kevJSON{Source: "CISA KEV catalog", DateAdded: m.KEV.DateAdded, DueDate: m.KEV.DueDate}
-		case m.Exploited != nil:
-			mj.Exploited = &kevJSON{Source: m.Exploited.Source + " (per " + m.Advisory.ID + ")", DateAdded: m.Exploited.DateAdded, DueDate: m.Exploited.DueDate}
-		}
-		out.Advisories = append(out.Advisories, mj)
-	}
-	for i := range as.Campaigns {
-		m := &as.Campaigns[i]
-		out.Campaigns = append(out.Campaigns, campaignJSON{ID: m.Advisory.ID, Title: m.Advisory.Title,
-			Confidence: m.Confidence.String(), SourceURL: m.SourceURL()})
-	}
-	return out
+func toLookupJSON(as *advisory.Assessment, info datastore.Info) lookup.Result {
+	return lookup.NewResult(as, info)
 }
 
 func writeLookupJSON(w io.Writer, as *advisory.Assessment, info datastore.Info) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(toLookupJSON(as, info))
+	j := toLookupJSON(as, info)
+	return j.WriteJSON(w)
 }
 
 func writeLookupText(w io.Writer, as *advisory.Assessment, info datastore.Info) error {
@@ -342,17 +204,9 @@ func orUnknown(s string) string {
 
 // explainReason is the match's reason in words, with the flag that
 // decides it when the answer depends on what was not given.
-func explainReason(m matchJSON) string {
-	if flag, ok := decidingFlag[m.Reason]; ok {
-		return m.why + ": give " + flag
+func explainReason(m lookup.Match) string {
+	if f := lookup.DecidingField(m.Reason); f != "" {
+		return m.Why + ": give " + lookupStyle.Name(f)
 	}
-	return m.why
-}
-
-// decidingFlag maps the reasons that wait on a detail to lookup's flag
-// for it.
-var decidingFlag = map[string]string{
-	advisory.ReasonNeedFirmware.String(): "--fw",
-	advisory.ReasonNeedHWRev.String():    "--hw",
-	advisory.ReasonNeedRegion.String():   "--region",
+	return m.Why
 }

@@ -168,6 +168,8 @@ Only targets in scope are contacted; nothing is exploited by default.`,
 		a.newWatchCmd(),
 		a.newAgentCmd(),
 		a.newLabCmd(),
+		a.newWorkerCmd(),
+		a.newRangeCmd(),
 	)
 	return root
 }

@@ -49,6 +49,11 @@ type Config struct {
 	CredentialsFile string `yaml:"credentials_file"`
 	// Watch configures `routerwatch watch`.
 	Watch Watch `yaml:"watch"`
+	// Database names the fleet's database for `routerwatch worker` (and
+	// the server): a postgres:// URL, or a SQLite store file. Empty means
+	// the store in the data directory. A password in it is a secret:
+	// prefer ROUTERWATCH_DB or a password file (PGPASSFILE).
+	Database string `yaml:"database"`
 	// Alerts is the alerts: block, kept as YAML: its schema and its
 	// validation live with the channels (package alert), which the CLI
 	// applies at load.
