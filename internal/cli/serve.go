@@ -19,6 +19,8 @@ import (
 
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/advisory/datastore"
+	"github.com/routerwatch/routerwatch/internal/agentapi"
+	"github.com/routerwatch/routerwatch/internal/agentserver"
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/auth"
 	"github.com/routerwatch/routerwatch/internal/config"
@@ -154,21 +156,15 @@ func (a *App) runServe(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	if st == nil {
-		// TODO(h12 part 2): the PostgreSQL store.
-		return usagef("--db: this routerwatch has no PostgreSQL store yet; serve a SQLite store file")
-	}
 	defer st.Close()
 	o.Store = st
 
 	// The jobs: River next to the store, counters on /metrics' registry.
-	needData := f.workers > 0 || f.publicLookup
-	var ix *advisory.Index
-	var info datastore.Info
-	if needData {
-		if ix, info, err = a.openAdvisories(); err != nil {
-			return err
-		}
+	// The advisory data judges the agents' routers, the workers' range
+	// audits and the public lookup; the built-in data is always there.
+	ix, info, err := a.openAdvisories()
+	if err != nil {
+		return err
 	}
 	o.Registry = prometheus.NewRegistry()
 	metrics, err := jobs.NewMetrics(o.Registry)
@@ -206,6 +202,15 @@ func (a *App) runServe(ctx context.Context, f *serveFlags) error {
 			log.Warn("serve: stopping the jobs", "err", err)
 		}
 	}()
+
+	// The agents' endpoint: only a site's agent tokens reach it, each for
+	// its own site; their results are judged and alerted on here.
+	ah, err := agentserver.New(agentserver.Options{Auth: agentserver.AuthPrincipal{},
+		Sites: agentserver.StoreSites{Store: st}, Store: st, Index: ix, Logger: log})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	o.Agents = append(o.Agents, server.AgentRoute{Pattern: agentapi.BasePath, Handler: ah})
 
 	if f.publicLookup {
 		h, err := lookuppage.New(lookuppage.Options{Logger: log,
@@ -318,9 +323,6 @@ func (a *App) runAddUser(ctx context.Context, f *addUserFlags) error {
 	st, err := a.openFleetStore(ctx, a.fleetDB(f.db))
 	if err != nil {
 		return err
-	}
-	if st == nil {
-		return usagef("--db: this routerwatch has no PostgreSQL store yet")
 	}
 	defer st.Close()
 	actor := "cli serve adduser"

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -170,8 +171,50 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || session == "" {
 		t.Fatalf("login: %d, session cookie %v", resp.StatusCode, resp.Cookies())
 	}
-	if resp, body := get("/", map[string]string{"Cookie": "__Host-rw_session=" + session}); resp.StatusCode != 200 || !strings.Contains(body, `data-testid="page-sites"`) {
+	resp, body := get("/", map[string]string{"Cookie": "__Host-rw_session=" + session})
+	if resp.StatusCode != 200 || !strings.Contains(body, `data-testid="page-sites"`) {
 		t.Errorf("dashboard: %d\n%s", resp.StatusCode, body)
+	}
+	// The page's CSRF token, as htmx sends it.
+	var csrf string
+	if m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(body); m != nil {
+		csrf = m[1]
+	}
+	// A site and its agent token, made through the API with the session;
+	// the agent then reads its schedule at the mounted agents' endpoint.
+	post := func(path, body string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", base)
+		req.Header.Set("Cookie", "__Host-rw_session="+session)
+		req.Header.Set("X-CSRF-Token", csrf)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, body := post("/api/v1/sites", `{"id":"branch-1","name":"Branch office"}`); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create site: %d %s", resp.StatusCode, body)
+	}
+	resp, body = post("/api/v1/sites/branch-1/agent-tokens", `{"name":"branch-1 agent"}`)
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(body), &tok) != nil || tok.Token == "" {
+		t.Fatalf("create agent token: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get("/api/v1/agent/schedule", map[string]string{"Authorization": "Bearer " + tok.Token}); resp.StatusCode != 200 || !strings.Contains(body, `"dns"`) {
+		t.Errorf("agent schedule with the agent token: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get("/api/v1/agent/schedule", map[string]string{"Cookie": "__Host-rw_session=" + session}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("agent schedule with a user's session: %d %s, want 403", resp.StatusCode, body)
+	}
+	if resp, body := get("/api/v1/agent/schedule", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("agent schedule without a token: %d %s, want 401", resp.StatusCode, body)
 	}
 	if resp, body := get("/metrics", nil); resp.StatusCode != 200 || !strings.Contains(body, "routerwatch_http_requests_total") || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("metrics from loopback: %d\n%s", resp.StatusCode, body)
@@ -208,13 +251,15 @@ func TestServe(t *testing.T) {
 	}
 }
 
-func TestServePostgresNotYet(t *testing.T) {
+// TestServePostgresUnreachable: a PostgreSQL store that cannot be
+// reached fails the start with the server named and the password not.
+func TestServePostgresUnreachable(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"XDG_DATA_HOME": dir, "HOME": dir}
 	errs := &lockedBuffer{}
 	app := &App{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: errs, Getenv: func(k string) string { return env[k] }}
-	code := app.Run(context.Background(), []string{"serve", "--db", "postgres://rw:Sup3rS3cret@127.0.0.1:1/rw"})
-	if code != ExitUsage || strings.Contains(errs.String(), "Sup3rS3cret") {
+	code := app.Run(context.Background(), []string{"serve", "--db", "postgres://rw:Sup3rS3cret@127.0.0.1:1/rw?connect_timeout=5"})
+	if code == 0 || strings.Contains(errs.String(), "Sup3rS3cret") || !strings.Contains(errs.String(), "127.0.0.1:1") {
 		t.Errorf("exit %d:\n%s", code, errs)
 	}
 }
