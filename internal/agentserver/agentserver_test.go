@@ -449,7 +449,15 @@ func TestSchedule(t *testing.T) {
 // nothing; a router's reading that hands out the attacker joins the same
 // alert; clean again resolves it.
 func TestHijackAlertsOnce(t *testing.T) {
-	w := newWorld(t, nil)
+	var mu sync.Mutex
+	counted := map[string]int{}
+	w := newWorld(t, func(o *agentserver.Options) {
+		o.Audited = func(typ string, _ []finding.Finding) {
+			mu.Lock()
+			defer mu.Unlock()
+			counted[typ]++
+		}
+	})
 	net := "office-a/network"
 	step := func(name string, r agentapi.Result, open int) store.Alert {
 		t.Helper()
@@ -488,6 +496,13 @@ func TestHijackAlertsOnce(t *testing.T) {
 	if err != nil || len(all) != 1 || all[0].State() != store.AlertResolved {
 		t.Errorf("after everything: %v %+v, want the one alert, resolved", err, all)
 	}
+	// Every DNS audit kept is counted for /metrics; settings readings are
+	// not audits of their own there.
+	mu.Lock()
+	if counted["agent-dns"] != 4 || len(counted) != 1 {
+		t.Errorf("audits counted %v, want agent-dns 4", counted)
+	}
+	mu.Unlock()
 	// The config pulls are kept as the router's history.
 	if n := len(w.audits(t, "gw", "config")); n != 3 {
 		t.Errorf("%d config audits, want 3", n)
