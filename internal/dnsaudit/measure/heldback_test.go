@@ -43,8 +43,8 @@ func TestRunHeldBack(t *testing.T) {
 		outlook  dnshijack.NameOutcome
 		// reason is a pattern: the measured delay varies with the
 		// machine's load (2.5 s asked, 2.7 s seen on a busy CI host).
-		reason   string
-		maxTook  time.Duration
+		reason  string
+		maxTook time.Duration
 	}{
 		{name: "late_honest_answers", zone: delayed(l.truth(), 2500*time.Millisecond), deadline: 10 * time.Second,
 			want: dnshijack.VerdictSuspicious, wantConf: finding.ConfidenceLow, outlook: dnshijack.OutcomeMatch,
