@@ -276,7 +276,9 @@ func (f *fleet) owner(t *testing.T) {
 	f.do(t, "the router's page", chromedp.Navigate(f.base+"/devices/"+routerID), chromedp.WaitVisible("#device-report"))
 	browsertest.Screenshot(t, f.ctx, "device")
 	f.do(t, "the router's report", chromedp.Navigate(f.base+"/devices/"+routerID+"/report"), chromedp.WaitReady("body"))
-	browsertest.Screenshot(t, f.ctx, "device-report")
+	if body := f.text(t, "body"); !strings.Contains(body, "TL-WR841N") {
+		t.Errorf("the router's report does not name its model:\n%.1000s", body)
+	}
 	f.do(t, "the router's configuration history", chromedp.Navigate(f.base+"/devices/"+routerID), chromedp.Click("#device-config-link"),
 		chromedp.WaitVisible(`[data-testid="change-event"]`))
 	if ch := f.text(t, `[data-testid="change-event"]`); !strings.Contains(ch, wantChange) {
@@ -310,7 +312,12 @@ func (f *fleet) owner(t *testing.T) {
 	browsertest.Screenshot(t, f.ctx, "audit-log")
 	f.do(t, "the range audits", chromedp.Click("#nav-ranges"), chromedp.WaitReady("body"))
 	browsertest.Screenshot(t, f.ctx, "ranges")
-	f.do(t, "the public lookup page", chromedp.Navigate(f.base+lookuppage.PagePath), chromedp.WaitReady("body"))
+	f.do(t, "the sites page", chromedp.Click("#nav-sites"), chromedp.WaitVisible(`tr[data-site="`+labSiteID+`"]`))
+	browsertest.Screenshot(t, f.ctx, "sites")
+	f.do(t, "the public lookup page", chromedp.Navigate(f.base+lookuppage.PagePath+"?model=TL-WR841N&hw=10"), chromedp.WaitReady("body"))
+	if body := f.text(t, "body"); !strings.Contains(body, "CVE-2023-50224") {
+		t.Errorf("the lookup of TL-WR841N V10 does not name CVE-2023-50224:\n%.1000s", body)
+	}
 	browsertest.Screenshot(t, f.ctx, "lookup")
 	f.logout(t)
 }
