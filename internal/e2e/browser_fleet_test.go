@@ -58,6 +58,10 @@ const (
 	routerID = "front"
 )
 
+// testParams are the weakest argon2id parameters auth accepts (OWASP's
+// minimum): the logins stay real but cost little on a loaded machine.
+var testParams = auth.Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
 // browserStep bounds one page action (a navigation, a form, a poll):
 // pages answer in milliseconds, Chromium renders in well under a second.
 const browserStep = 20 * time.Second
@@ -90,6 +94,7 @@ func TestBrowserFleet(t *testing.T) {
 		browserFleetChild(t, c.Lab)
 		return
 	}
+	t.Parallel()
 	browsertest.Chromium(t)
 	l := labtest.Up(t, "dns-changer")
 	env := []string{lab.ExecutableEnv + "=" + labtest.Executable(t)}
@@ -118,8 +123,12 @@ func browserFleetChild(t *testing.T, l *lab.Lab) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	addUser(t, st, ownerOrg, ownerLogin, ownerPassword, store.RoleAdmin)
-	addUser(t, st, otherOrg, otherLogin, otherPassword, store.RoleAdmin)
+	hasher, err := auth.NewHasher(testParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addUser(t, st, hasher, ownerOrg, ownerLogin, ownerPassword, store.RoleAdmin)
+	addUser(t, st, hasher, otherOrg, otherLogin, otherPassword, store.RoleAdmin)
 
 	// The server as serve wires it: the agents' endpoint behind auth,
 	// judged with the advisory data (the built-in documents here), and
@@ -141,7 +150,7 @@ func browserFleetChild(t *testing.T, l *lab.Lab) {
 	clientAddr := l.Addr("client.lan")
 	certFile, keyFile, spki := selfSignedCert(t, dir, clientAddr)
 	ready := make(chan net.Addr, 1)
-	srv, err := server.New(server.Options{Store: st, Listen: net.JoinHostPort(clientAddr.String(), "0"),
+	srv, err := server.New(server.Options{Store: st, Hasher: hasher, Listen: net.JoinHostPort(clientAddr.String(), "0"),
 		CertFile: certFile, KeyFile: keyFile,
 		Agents: []server.AgentRoute{{Pattern: agentapi.BasePath, Handler: ah}},
 		Public: []server.PublicRoute{{Pattern: lookuppage.PagePath, Handler: lp}, {Pattern: lookuppage.APIPath, Handler: lp}},
@@ -591,8 +600,9 @@ func (f *fleet) attrs(t *testing.T, sel, attr string) []string {
 func (f *fleet) hrefs(t *testing.T, sel string) []string { return f.attrs(t, sel, "href") }
 
 // addUser makes a user as `serve adduser` does: the organisation when
-// missing, the password hashed with auth's default parameters.
-func addUser(t *testing.T, st store.Store, org, login, password string, role store.Role) {
+// missing, the password checked and hashed by auth (with h's
+// parameters).
+func addUser(t *testing.T, st store.Store, h *auth.Hasher, org, login, password string, role store.Role) {
 	t.Helper()
 	ctx := t.Context()
 	if _, err := st.Org(ctx, org); err != nil {
@@ -602,10 +612,6 @@ func addUser(t *testing.T, st store.Store, org, login, password string, role sto
 		}
 	}
 	if err := auth.CheckNewPassword(login, password); err != nil {
-		t.Fatal(err)
-	}
-	h, err := auth.NewHasher(auth.DefaultParams)
-	if err != nil {
 		t.Fatal(err)
 	}
 	phc, err := h.Hash(ctx, password)
