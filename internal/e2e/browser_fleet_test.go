@@ -309,7 +309,9 @@ func (f *fleet) owner(t *testing.T) {
 	f.do(t, "creating an API token", chromedp.Click("#nav-tokens"), chromedp.WaitVisible("#token-add-form"),
 		chromedp.SendKeys("#token-name", "monitoring"),
 		chromedp.Click("#token-add-submit"),
-		chromedp.WaitVisible(`[data-testid="token-row"]`))
+		// Only the answer has the secret (the page before it lists the
+		// agent's token already, so a row would not tell them apart).
+		chromedp.WaitVisible("#new-token-secret"))
 	browsertest.Screenshot(t, f.ctx, "tokens")
 	f.do(t, "the audit log", chromedp.Click("#nav-audit-log"), chromedp.WaitVisible("#audit-log"))
 	log := f.text(t, "#audit-log")
@@ -319,7 +321,7 @@ func (f *fleet) owner(t *testing.T) {
 		}
 	}
 	browsertest.Screenshot(t, f.ctx, "audit-log")
-	f.do(t, "the range audits", chromedp.Click("#nav-ranges"), chromedp.WaitReady("body"))
+	f.do(t, "the range audits", chromedp.Click("#nav-ranges"), chromedp.WaitVisible(`[data-testid="page-ranges"]`))
 	browsertest.Screenshot(t, f.ctx, "ranges")
 	f.do(t, "the sites page", chromedp.Click("#nav-sites"), chromedp.WaitVisible(`tr[data-site="`+labSiteID+`"]`))
 	browsertest.Screenshot(t, f.ctx, "sites")
