@@ -18,6 +18,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"github.com/routerwatch/routerwatch/internal/configaudit"
 	"github.com/routerwatch/routerwatch/internal/device"
+	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/report"
 	"github.com/routerwatch/routerwatch/internal/store"
 	"github.com/routerwatch/routerwatch/internal/watch"
@@ -293,6 +294,7 @@ func (h *Handler) store(ctx context.Context, t store.Tenant, p Principal, site *
 		if err != nil {
 			h.log.Warn("agent endpoint: a DNS report that does not decode; judged by its verdict alone", "site", p.SiteID, "seq", r.Seq, "error", err)
 		}
+		h.audited("agent-dns", rep.Findings)
 		problems, part := watch.JudgeDNS(adev, dnshijack.Verdict(r.Verdict), r.Headline, rep.Findings, h.o.AlertOn)
 		if err := h.reconcile(ctx, t, dev, kind, at, problems); err != nil {
 			return err
@@ -311,6 +313,7 @@ func (h *Handler) store(ctx context.Context, t store.Tenant, p Principal, site *
 			return err
 		}
 		rep, err := decodeReport(r.Report)
+		h.audited("agent-check", rep.Findings)
 		if err != nil {
 			h.log.Warn("agent endpoint: a check report that does not decode; no alerts from it", "site", p.SiteID, "seq", r.Seq, "error", err)
 			return nil
@@ -373,6 +376,13 @@ func (h *Handler) store(ctx context.Context, t store.Tenant, p Principal, site *
 		})
 	}
 	return fmt.Errorf("agentserver: unknown result kind %q", r.Kind)
+}
+
+// audited counts a kept audit (Options.Audited).
+func (h *Handler) audited(typ string, fs []finding.Finding) {
+	if h.o.Audited != nil {
+		h.o.Audited(typ, fs)
+	}
 }
 
 func firstNonEmpty(ss ...string) string {

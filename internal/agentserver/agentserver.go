@@ -139,6 +139,10 @@ type Options struct {
 	// defaults.
 	Rate  rate.Limit
 	Burst int
+	// Audited, if set, is called for each DNS audit and router check
+	// result kept (typ "agent-dns" or "agent-check", with the report's
+	// findings): the server's /metrics counts them.
+	Audited func(typ string, fs []finding.Finding)
 	// Logger receives one line per batch and per refusal; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.

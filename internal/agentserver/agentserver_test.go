@@ -97,6 +97,13 @@ func newWorld(t *testing.T, edit func(*agentserver.Options)) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newWorldOn(t, st, edit)
+}
+
+// newWorldOn is newWorld over the given store, closed with the test.
+func newWorldOn(t *testing.T, st store.Store, edit func(*agentserver.Options)) *world {
+	t.Helper()
+	var err error
 	t.Cleanup(func() { st.Close() })
 	seed(t, st)
 	w := &world{st: st, sites: defaultSites(), logs: &bytes.Buffer{}}
@@ -263,7 +270,9 @@ func (w *world) openAlerts(t *testing.T, dev, kind string) []store.Alert {
 // TestResultsInOrderOnce: results are stored in the agent's order; a
 // duplicate is acked and not stored again; a gap is refused with 409
 // and the sequence number needed, storing nothing past it.
-func TestResultsInOrderOnce(t *testing.T) {
+func TestResultsInOrderOnce(t *testing.T) { eachStore(t, testResultsInOrderOnce) }
+
+func testResultsInOrderOnce(t *testing.T, newWorld worldMaker) {
 	w := newWorld(t, nil)
 	net := "office-a/network"
 	for _, step := range []struct {
@@ -310,7 +319,9 @@ func TestResultsInOrderOnce(t *testing.T) {
 // TestTenantIsolation: a token's site decides where results go; the same
 // agent ID at another organisation's site is another ledger, and its
 // results land under that site's devices only.
-func TestTenantIsolation(t *testing.T) {
+func TestTenantIsolation(t *testing.T) { eachStore(t, testTenantIsolation) }
+
+func testTenantIsolation(t *testing.T, newWorld worldMaker) {
 	w := newWorld(t, nil)
 	if a := w.post(t, tokenA, "agent-1", dnsResult(t, 1, "hijacked"), dnsResult(t, 2, "hijacked")); a.code != 200 || a.ack.AckedSeq != 2 {
 		t.Fatalf("site A: %d %+v", a.code, a.ack)
@@ -448,8 +459,18 @@ func TestSchedule(t *testing.T) {
 // one alert, named and worded as watch's; the same state again raises
 // nothing; a router's reading that hands out the attacker joins the same
 // alert; clean again resolves it.
-func TestHijackAlertsOnce(t *testing.T) {
-	w := newWorld(t, nil)
+func TestHijackAlertsOnce(t *testing.T) { eachStore(t, testHijackAlertsOnce) }
+
+func testHijackAlertsOnce(t *testing.T, newWorld worldMaker) {
+	var mu sync.Mutex
+	counted := map[string]int{}
+	w := newWorld(t, func(o *agentserver.Options) {
+		o.Audited = func(typ string, _ []finding.Finding) {
+			mu.Lock()
+			defer mu.Unlock()
+			counted[typ]++
+		}
+	})
 	net := "office-a/network"
 	step := func(name string, r agentapi.Result, open int) store.Alert {
 		t.Helper()
@@ -488,6 +509,13 @@ func TestHijackAlertsOnce(t *testing.T) {
 	if err != nil || len(all) != 1 || all[0].State() != store.AlertResolved {
 		t.Errorf("after everything: %v %+v, want the one alert, resolved", err, all)
 	}
+	// Every DNS audit kept is counted for /metrics; settings readings are
+	// not audits of their own there.
+	mu.Lock()
+	if counted["agent-dns"] != 4 || len(counted) != 1 {
+		t.Errorf("audits counted %v, want agent-dns 4", counted)
+	}
+	mu.Unlock()
 	// The config pulls are kept as the router's history.
 	if n := len(w.audits(t, "gw", "config")); n != 3 {
 		t.Errorf("%d config audits, want 3", n)
@@ -565,7 +593,9 @@ func (f *failingStore) PutState(ctx context.Context, name string, b []byte) erro
 // TestCrashBetweenStoreAndLedger: the result's records are stored but the
 // ledger does not move (the server failed in between); the agent gets a
 // 503, sends the result again, and it is acked without a second copy.
-func TestCrashBetweenStoreAndLedger(t *testing.T) {
+func TestCrashBetweenStoreAndLedger(t *testing.T) { eachStore(t, testCrashBetweenStoreAndLedger) }
+
+func testCrashBetweenStoreAndLedger(t *testing.T, newWorld worldMaker) {
 	var fs *failingStore
 	w := newWorld(t, func(o *agentserver.Options) {
 		fs = &failingStore{Store: o.Store, failAt: 2}
@@ -593,7 +623,9 @@ func TestCrashBetweenStoreAndLedger(t *testing.T) {
 
 // TestConcurrentBatches: the same batch posted many times at once (an
 // agent retrying while its first request still runs) is stored once.
-func TestConcurrentBatches(t *testing.T) {
+func TestConcurrentBatches(t *testing.T) { eachStore(t, testConcurrentBatches) }
+
+func testConcurrentBatches(t *testing.T, newWorld worldMaker) {
 	w := newWorld(t, nil)
 	rs := []agentapi.Result{dnsResult(t, 1, "clean"), dnsResult(t, 2, "hijacked"), dnsResult(t, 3, "hijacked")}
 	var wg sync.WaitGroup

@@ -206,7 +206,7 @@ func (a *App) runServe(ctx context.Context, f *serveFlags) error {
 	// The agents' endpoint: only a site's agent tokens reach it, each for
 	// its own site; their results are judged and alerted on here.
 	ah, err := agentserver.New(agentserver.Options{Auth: agentserver.AuthPrincipal{},
-		Sites: agentserver.StoreSites{Store: st}, Store: st, Index: ix, Logger: log})
+		Sites: agentserver.StoreSites{Store: st}, Store: st, Index: ix, Logger: log, Audited: metrics.Audited})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -28,9 +28,9 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		audits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "routerwatch_audits_total",
-			Help: "Addresses audited by jobs, by job type (range, wan)."}, []string{"type"}),
+			Help: "Audits run: by jobs (type range, wan) and by agents (type agent-dns, agent-check)."}, []string{"type"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "routerwatch_audit_failures_total",
-			Help: "Failing findings of audits run by jobs, by check."}, []string{"check"}),
+			Help: "Failing findings of the audits counted in routerwatch_audits_total, by check."}, []string{"check"}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "routerwatch_jobs_total",
 			Help: "Jobs worked by this process, by kind and outcome (completed, failed, cancelled, snoozed)."}, []string{"kind", "outcome"}),
 		run: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "routerwatch_job_run_seconds",
@@ -48,13 +48,21 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 
 // audited counts one audited address and its failing findings.
 func (m *Metrics) audited(typ string, r *scan.Record) {
+	m.Audited(typ, r.Findings)
+}
+
+// Audited counts one audit of type typ and its failing findings: the
+// jobs' own (range, wan), and those the server keeps from elsewhere (an
+// agent's dns and check reports), so that /metrics counts every audit
+// the fleet runs.
+func (m *Metrics) Audited(typ string, fs []finding.Finding) {
 	if m == nil {
 		return
 	}
 	m.audits.WithLabelValues(typ).Inc()
-	for i := range r.Findings {
-		if r.Findings[i].Status == finding.StatusFail {
-			m.failures.WithLabelValues(r.Findings[i].CheckID).Inc()
+	for i := range fs {
+		if fs[i].Status == finding.StatusFail {
+			m.failures.WithLabelValues(fs[i].CheckID).Inc()
 		}
 	}
 }

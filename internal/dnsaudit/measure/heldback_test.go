@@ -5,6 +5,7 @@ package measure
 import (
 	"context"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -40,18 +41,20 @@ func TestRunHeldBack(t *testing.T) {
 		want     dnshijack.Verdict
 		wantConf finding.Confidence
 		outlook  dnshijack.NameOutcome
+		// reason is a pattern: the measured delay varies with the
+		// machine's load (2.5 s asked, 2.7 s seen on a busy CI host).
 		reason   string
 		maxTook  time.Duration
 	}{
 		{name: "late_honest_answers", zone: delayed(l.truth(), 2500*time.Millisecond), deadline: 10 * time.Second,
 			want: dnshijack.VerdictSuspicious, wantConf: finding.ConfidenceLow, outlook: dnshijack.OutcomeMatch,
-			reason: "holds back outlook.office365.com (A (stub) answered after 2.5", maxTook: 4 * time.Second},
+			reason: `holds back outlook\.office365\.com \(A \(stub\) answered after (2\.[5-9]|3\.\d)\d* s`, maxTook: 4 * time.Second},
 		{name: "late_lies", zone: delayed(l.hijacker(l.aitm), 2500*time.Millisecond), deadline: 10 * time.Second,
 			want: dnshijack.VerdictHijacked, wantConf: finding.ConfidenceHigh, outlook: dnshijack.OutcomeIntercepted,
-			reason: "holds back outlook.office365.com", maxTook: 4 * time.Second},
+			reason: `holds back outlook\.office365\.com`, maxTook: 4 * time.Second},
 		{name: "too_late_for_the_deadline", zone: delayed(l.truth(), 4*time.Second), deadline: 4500 * time.Millisecond,
 			want: dnshijack.VerdictSuspicious, wantConf: finding.ConfidenceMedium, outlook: dnshijack.OutcomeFailed,
-			reason: "A (stub) not answered in 3", maxTook: 4500 * time.Millisecond},
+			reason: `A \(stub\) not answered in 3`, maxTook: 4500 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +75,7 @@ func TestRunHeldBack(t *testing.T) {
 			if o := outcomes(v)["outlook.office365.com"]; o != tt.outlook {
 				t.Errorf("outlook.office365.com: %s, want %s", o, tt.outlook)
 			}
-			if r := strings.Join(v.Reasons, "; "); !strings.Contains(r, tt.reason) {
+			if r := strings.Join(v.Reasons, "; "); !regexp.MustCompile(tt.reason).MatchString(r) {
 				t.Errorf("reasons %q lack %q", r, tt.reason)
 			}
 			if !raceEnabled && took > tt.maxTook {
