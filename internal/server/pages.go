@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -43,6 +44,12 @@ var pageFuncs = template.FuncMap{
 		}
 		return s
 	},
+	// pathseg makes an ID one segment of a link's path: a device's ID
+	// may hold '/' (the site's network is SITE/network) or '?', which
+	// html/template leaves as they are in a path, so the link would name
+	// another route. ServeMux matches the escaped segment and PathValue
+	// gives the ID back.
+	"pathseg":    url.PathEscape,
 	"minutes":    func(sec int64) int64 { return sec / 60 },
 	"severities": func() []string { return []string{"critical", "high", "medium", "low", "info"} },
 }

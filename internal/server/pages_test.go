@@ -6,12 +6,17 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"html"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/routerwatch/routerwatch/internal/finding"
 	"github.com/routerwatch/routerwatch/internal/report"
+	"github.com/routerwatch/routerwatch/internal/store"
 )
 
 // TestEveryPageRenders opens every dashboard page as acme's admin: each
@@ -255,5 +260,55 @@ func TestVendoredHTMX(t *testing.T) {
 	}
 	if w := f.do(request{method: "GET", path: "/static/..%2fserver.go"}); w.Code != 404 {
 		t.Errorf("a path outside the list: %d", w.Code)
+	}
+}
+
+// TestDeviceLinksWithASlash: the agents' endpoint keeps a site's DNS
+// audits and hijack alert under the device SITE/network; every link to
+// it (the site page, the alerts, its own pages) must open its pages, not
+// the 404 of a path with one segment more.
+func TestDeviceLinksWithASlash(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	acme := f.st.ForOrg("acme")
+	const id = "acme-office/network"
+	if _, err := acme.PutDevice(ctx, store.Device{ID: id, Site: "acme-office", Label: "acme network"}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := json.Marshal(f.rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acme.PutAudit(ctx, store.Audit{DeviceID: id, Kind: store.AuditCheck, At: time.Now(), Verdict: "fail",
+		Headline: "acme: a check", Report: rep}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acme.ReconcileAlerts(ctx, id, "dns-hijack", time.Now(), []store.Problem{{
+		Key: "dns-hijack", Title: "acme: network hijacked", Severity: finding.SeverityCritical}}); err != nil {
+		t.Fatal(err)
+	}
+	ck, _ := f.session("acme-viewer")
+	href := regexp.MustCompile(`(?:href|src)="(/devices/[^"]*)"`)
+	seen := map[string]bool{}
+	for _, page := range []string{"/sites/acme-office", "/alerts", "/devices/acme-office%2Fnetwork"} {
+		w := f.do(request{method: "GET", path: page, cookie: ck})
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d", page, w.Code)
+		}
+		for _, m := range href.FindAllStringSubmatch(w.Body.String(), -1) {
+			link := html.UnescapeString(m[1])
+			if !strings.Contains(link, "acme-office") || seen[link] {
+				continue
+			}
+			seen[link] = true
+			if w := f.do(request{method: "GET", path: link, cookie: ck}); w.Code != http.StatusOK {
+				t.Errorf("the link %s on %s: %d", link, page, w.Code)
+			}
+		}
+	}
+	for _, want := range []string{"/devices/acme-office%2Fnetwork", "/devices/acme-office%2Fnetwork/config", "/devices/acme-office%2Fnetwork/report"} {
+		if !seen[want] {
+			t.Errorf("no link %s on the pages (links: %v)", want, seen)
+		}
 	}
 }
