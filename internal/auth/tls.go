@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,13 +70,28 @@ func (c CertInfo) LogValue() slog.Value {
 // and reused after, so a pinned fingerprint stays valid. It logs the
 // certificate's SHA-256 fingerprint on logger (nil: not logged) and
 // returns it. A key file that others may read is refused.
-func TLSConfig(certFile, keyFile, stateDir string, logger *slog.Logger) (*tls.Config, CertInfo, error) {
+//
+// names are the host names and IP addresses clients reach the server by
+// (agents at the sites, by the server's LAN or public address), put in a
+// self-signed certificate beside localhost, the host name and loopback;
+// a kept certificate that lacks one of them is replaced (a new
+// fingerprint), since a client checks the name as well as the pin.
+// With a given certificate, names are refused: it names what its issuer
+// signed.
+func TLSConfig(certFile, keyFile, stateDir string, logger *slog.Logger, names ...string) (*tls.Config, CertInfo, error) {
+	for _, n := range names {
+		if err := checkTLSName(n); err != nil {
+			return nil, CertInfo{}, err
+		}
+	}
 	var (
 		cert tls.Certificate
 		info CertInfo
 		err  error
 	)
 	switch {
+	case certFile != "" && keyFile != "" && len(names) > 0:
+		return nil, CertInfo{}, errors.New("names for the certificate are for the self-signed one only: a given certificate names what its issuer signed")
 	case certFile != "" && keyFile != "":
 		cert, err = tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
@@ -87,7 +103,7 @@ func TLSConfig(certFile, keyFile, stateDir string, logger *slog.Logger) (*tls.Co
 	case stateDir == "":
 		return nil, CertInfo{}, errors.New("no TLS certificate given and no state directory to keep a self-signed one in")
 	default:
-		cert, info, err = selfSigned(stateDir, time.Now())
+		cert, info, err = selfSigned(stateDir, time.Now(), names)
 		if err != nil {
 			return nil, CertInfo{}, err
 		}
@@ -116,23 +132,57 @@ func Fingerprint(der []byte) string {
 	return strings.Join(parts, ":")
 }
 
-func selfSigned(dir string, now time.Time) (tls.Certificate, CertInfo, error) {
+// checkTLSName accepts an IP address or a DNS host name.
+func checkTLSName(n string) error {
+	if a, err := netip.ParseAddr(n); err == nil {
+		if a.Zone() != "" {
+			return fmt.Errorf("TLS name %q: an address with a zone cannot be in a certificate", n)
+		}
+		return nil
+	}
+	if len(n) == 0 || len(n) > 253 {
+		return fmt.Errorf("TLS name %q is not an IP address or a host name", n)
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(n, "."), ".") {
+		ok := len(label) > 0 && len(label) <= 63 && label[0] != '-' && label[len(label)-1] != '-'
+		for _, c := range label {
+			ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-')
+		}
+		if !ok {
+			return fmt.Errorf("TLS name %q is not an IP address or a host name", n)
+		}
+	}
+	return nil
+}
+
+// covers reports whether leaf is valid for every name.
+func covers(leaf *x509.Certificate, names []string) bool {
+	for _, n := range names {
+		if leaf.VerifyHostname(n) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func selfSigned(dir string, now time.Time, names []string) (tls.Certificate, CertInfo, error) {
 	certPath, keyPath := filepath.Join(dir, SelfSignedCertFile), filepath.Join(dir, SelfSignedKeyFile)
 	info := CertInfo{SelfSigned: true, CertFile: certPath}
 	cert, err := loadSelfSigned(certPath, keyPath)
 	switch {
 	case err == nil:
-		if now.Add(renewBefore).Before(cert.Leaf.NotAfter) {
+		if now.Add(renewBefore).Before(cert.Leaf.NotAfter) && covers(cert.Leaf, names) {
 			return cert, info, nil
 		}
-		// Near or past its end: make a new one below.
+		// Near or past its end, or not valid for a name asked for: make
+		// a new one below.
 	case !errors.Is(err, fs.ErrNotExist):
 		return tls.Certificate{}, CertInfo{}, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return tls.Certificate{}, CertInfo{}, fmt.Errorf("creating the state directory: %w", err)
 	}
-	certPEM, keyPEM, err := newSelfSigned(now)
+	certPEM, keyPEM, err := newSelfSigned(now, names...)
 	if err != nil {
 		return tls.Certificate{}, CertInfo{}, err
 	}
@@ -185,7 +235,7 @@ func loadSelfSigned(certPath, keyPath string) (tls.Certificate, error) {
 	return cert, nil
 }
 
-func newSelfSigned(now time.Time) (certPEM, keyPEM []byte, err error) {
+func newSelfSigned(now time.Time, extra ...string) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating a TLS key: %w", err)
@@ -198,11 +248,19 @@ func newSelfSigned(now time.Time) (certPEM, keyPEM []byte, err error) {
 	if h, err := os.Hostname(); err == nil && h != "" && h != "localhost" {
 		names = append(names, h)
 	}
+	ips := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	for _, n := range extra {
+		if a, err := netip.ParseAddr(n); err == nil {
+			ips = append(ips, a.AsSlice())
+		} else {
+			names = append(names, n)
+		}
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: "routerwatch serve (self-signed)"},
 		DNSNames:              names,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		IPAddresses:           ips,
 		NotBefore:             now.Add(-time.Hour), // tolerate a client's clock a little behind
 		NotAfter:              now.Add(selfSignedValidity),
 		KeyUsage:              x509.KeyUsageDigitalSignature,

@@ -91,7 +91,7 @@ func TestTLSSelfSignedKeptAndReused(t *testing.T) {
 func TestTLSSelfSignedRenewedNearExpiry(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Now()
-	_, old, err := selfSigned(dir, start.Add(-selfSignedValidity+3*24*time.Hour))
+	_, old, err := selfSigned(dir, start.Add(-selfSignedValidity+3*24*time.Hour), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +169,64 @@ func TestTLSSelfSignedRecoversFromHalfWrite(t *testing.T) {
 	}
 	if !info.Generated || info.Fingerprint == first.Fingerprint {
 		t.Errorf("after a half-written renewal: %+v, want a new certificate", info)
+	}
+}
+
+// TestSelfSignedNames: the names clients reach the server by go into the
+// self-signed certificate; a kept one lacking a name asked for is
+// replaced, one that has them all is kept (the pin stays valid).
+func TestSelfSignedNames(t *testing.T) {
+	dir := t.TempDir()
+	_, first, err := TLSConfig("", "", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"10.77.0.10", "rw.example.net", "2001:db8::10"}
+	cfg, second, err := TLSConfig("", "", dir, nil, names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Fingerprint == first.Fingerprint || !second.Generated {
+		t.Errorf("a certificate without %v was kept: %+v", names, second)
+	}
+	leaf := cfg.Certificates[0].Leaf
+	for _, n := range append([]string{"localhost", "127.0.0.1"}, names...) {
+		if err := leaf.VerifyHostname(n); err != nil {
+			t.Errorf("the new certificate is not valid for %s: %v", n, err)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		names []string
+	}{
+		{"same_names", names},
+		{"fewer_names", names[:1]},
+		{"none", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, again, err := TLSConfig("", "", dir, nil, tc.names...)
+			if err != nil || again.Fingerprint != second.Fingerprint || again.Generated {
+				t.Errorf("%v %+v: want the kept certificate %s", err, again, second.Fingerprint)
+			}
+		})
+	}
+	for _, bad := range []string{"", "-bad.example", "a b", "fe80::1%eth0", "x_y.example", strings.Repeat("a", 64) + ".example"} {
+		if _, _, err := TLSConfig("", "", dir, nil, bad); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+	certPEM, keyPEM, err := newSelfSigned(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, kf := filepath.Join(t.TempDir(), "c.pem"), filepath.Join(t.TempDir(), "k.pem")
+	if err := os.WriteFile(cf, certPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kf, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := TLSConfig(cf, kf, "", nil, "rw.example.net"); err == nil {
+		t.Error("names with a given certificate accepted")
 	}
 }

@@ -46,6 +46,7 @@ type serveFlags struct {
 	listen, db      string
 	workers         int
 	tlsCert, tlsKey string
+	tlsNames        []string
 	trustedProxies  []string
 	trustedOrigins  []string
 	publicLookup    bool
@@ -91,6 +92,7 @@ finish, running jobs are handed back. See docs/serve.md.`,
 	fl.IntVar(&f.workers, "workers", jobs.DefaultWorkers, fmt.Sprintf("jobs of each queue worked in this process (0-%d; 0 when 'routerwatch worker' processes work them)", jobs.MaxWorkers))
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (PEM; default: a self-signed one kept in the data directory)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS key file (PEM), with --tls-cert")
+	fl.StringSliceVar(&f.tlsNames, "tls-name", nil, "host name or IP address agents and browsers reach the server by, put in the self-signed certificate (a new one is made when the kept one lacks it); repeatable")
 	fl.StringSliceVar(&f.trustedProxies, "trusted-proxy", nil, "prefix of a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable")
 	fl.StringSliceVar(&f.trustedOrigins, "trusted-origin", nil, "origin (https://host[:port]) allowed to post forms besides the server's own, behind a proxy that changes the host; repeatable")
 	fl.BoolVar(&f.publicLookup, "public-lookup", false, `also serve the public "is my model affected?" page (/lookup) and API (/api/v1/lookup), without login`)
@@ -137,7 +139,10 @@ func (a *App) runServe(ctx context.Context, f *serveFlags) error {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
 	}
-	o := server.Options{Logger: log, Listen: f.listen, CertFile: f.tlsCert, KeyFile: f.tlsKey,
+	if f.tlsCert != "" && len(f.tlsNames) > 0 {
+		return usagef("--tls-name is for the self-signed certificate: a given --tls-cert names what its issuer signed")
+	}
+	o := server.Options{Logger: log, Listen: f.listen, CertFile: f.tlsCert, KeyFile: f.tlsKey, TLSNames: f.tlsNames,
 		StateDir: a.cfg.DataDir, TrustedOrigins: f.trustedOrigins, AllowPrivateRanges: f.allowPrivate}
 	for _, p := range f.trustedProxies {
 		pf, err := netip.ParsePrefix(p)

@@ -65,11 +65,14 @@ type Options struct {
 	// (auth.TLSConfig).
 	TLS               *tls.Config
 	CertFile, KeyFile string
-	StateDir          string
-	TrustedProxies    []netip.Prefix
-	TrustedOrigins    []string
-	Hasher            *auth.Hasher
-	Limiter           *auth.Limiter
+	// TLSNames are the host names and addresses clients reach the server
+	// by, put in the self-signed certificate (auth.TLSConfig).
+	TLSNames       []string
+	StateDir       string
+	TrustedProxies []netip.Prefix
+	TrustedOrigins []string
+	Hasher         *auth.Hasher
+	Limiter        *auth.Limiter
 	// Registry is /metrics' registry; nil makes a new one. The caller
 	// passes its own to register internal/jobs' counters on it
 	// (jobs.NewMetrics: audits run, failures by check, job latency)
@@ -164,7 +167,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.tls = o.TLS
 	if s.tls == nil {
-		s.tls, s.cert, err = auth.TLSConfig(o.CertFile, o.KeyFile, o.StateDir, s.log)
+		s.tls, s.cert, err = auth.TLSConfig(o.CertFile, o.KeyFile, o.StateDir, s.log, o.TLSNames...)
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
