@@ -74,7 +74,8 @@ const browserStep = 20 * time.Second
 // and the agent by --ca-file. Chromium, in the same namespace:
 //
 //   - owner: logs in; adds the site; creates its agent token and reads it
-//     from the page; `routerwatch agent --once` reports from the site and
+//     from the page; adds the site's router (front) in the site page's
+//     form; `routerwatch agent --once` reports from the site and
 //     the site page shows the clean DNS verdict; `lab attack dns-changer`
 //     rewrites the router's DHCP DNS; after the next report the alerts
 //     page (polled) shows the hijack alert; the owner acknowledges it, the
@@ -215,13 +216,23 @@ func (f *fleet) owner(t *testing.T) {
 		t.Error("the agent token's secret is shown again")
 	}
 
-	// The site's router, as its installer registers it: the dashboard
-	// has no page for a site's routers (the agents' schedule names the
-	// site's devices with an address), so it goes into the store.
+	// The site's router, as its owner registers it in the site page's
+	// form: the agents' schedule names the site's devices with an
+	// address, with their adapter.
+	f.do(t, "adding the router",
+		chromedp.SendKeys("#router-address", f.l.Addr("router.lan").String()),
+		chromedp.SetValue("#router-adapter", "tplink-legacy"),
+		chromedp.SendKeys("#router-label", "lab router"),
+		chromedp.SendKeys("#router-id", routerID),
+		chromedp.Click("#router-add-submit"),
+		chromedp.WaitVisible(`#site-devices tr[data-device="`+routerID+`"]`))
+	if f.exists(t, "#router-add-error") {
+		t.Errorf("adding the router: %s", f.text(t, "#router-add-error"))
+	}
 	ten := f.st.ForOrg(ownerOrg)
-	if _, err := ten.PutDevice(t.Context(), store.Device{ID: routerID, Site: labSiteID,
-		Address: f.l.Addr("router.lan").String(), Adapter: "tplink-legacy", Label: "lab router"}); err != nil {
-		t.Fatal(err)
+	if d, err := ten.Device(t.Context(), routerID); err != nil || d.Site != labSiteID || d.Address != f.l.Addr("router.lan").String() ||
+		d.Adapter != "tplink-legacy" || d.Label != "lab router" {
+		t.Fatalf("the router the form added, in the store: %+v (%v)", d, err)
 	}
 
 	agent := f.agent(t, token)
@@ -315,7 +326,7 @@ func (f *fleet) owner(t *testing.T) {
 	browsertest.Screenshot(t, f.ctx, "tokens")
 	f.do(t, "the audit log", chromedp.Click("#nav-audit-log"), chromedp.WaitVisible("#audit-log"))
 	log := f.text(t, "#audit-log")
-	for _, want := range []string{"site.create", "alert.ack", "user.create"} {
+	for _, want := range []string{"site.create", "device.create", "alert.ack", "user.create"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the audit log has no %s:\n%s", want, log)
 		}
@@ -348,7 +359,7 @@ func (f *fleet) viewer(t *testing.T) {
 		}
 	}
 	f.do(t, "the site page", chromedp.Navigate(f.base+"/sites/"+labSiteID), chromedp.WaitVisible("#site-devices"))
-	for _, form := range []string{"#site-edit-form", "#agent-token-form", "#agent-tokens"} {
+	for _, form := range []string{"#site-edit-form", "#router-add-form", "#agent-token-form", "#agent-tokens"} {
 		if f.exists(t, form) {
 			t.Errorf("the viewer's site page has %s", form)
 		}
@@ -379,6 +390,7 @@ func (f *fleet) viewer(t *testing.T) {
 		{"/alerts/" + ids[0] + "/suppress", "hours=168"},
 		{"/sites", "id=forged&name=forged"},
 		{"/sites/" + labSiteID + "/agent-tokens", "name=forged"},
+		{"/sites/" + labSiteID + "/devices", "id=forged&address=10.0.0.99"},
 		{"/users", "name=mallory-forged&role=admin&password=mallory-forged-pass-1"},
 	} {
 		status := f.post(t, c.path, c.body)
@@ -401,6 +413,9 @@ func (f *fleet) viewer(t *testing.T) {
 	}
 	if sitesAfter, err := ten.Sites(t.Context()); err != nil || len(sitesAfter) != len(sitesBefore) {
 		t.Errorf("sites after the viewer's POSTs: %d (%v), want %d", len(sitesAfter), err, len(sitesBefore))
+	}
+	if _, err := ten.Device(t.Context(), "forged"); err == nil {
+		t.Error("the viewer's forged POST added a router")
 	}
 	if _, err := f.st.UserByLogin(t.Context(), "mallory-forged"); err == nil {
 		t.Error("the viewer's forged POST made a user")

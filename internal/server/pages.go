@@ -289,6 +289,10 @@ type sitePage struct {
 	Tokens []tokenView
 	// NewToken is an agent token just made: its secret is shown once.
 	NewToken *newTokenView
+	// RouterForm is the "Add a router" form as it was sent (after an
+	// error); Adapters the adapters it offers.
+	RouterForm routerForm
+	Adapters   []string
 }
 
 func (s *Server) sitePageData(r *http.Request, id string) (sitePage, error) {
@@ -297,7 +301,7 @@ func (s *Server) sitePageData(r *http.Request, id string) (sitePage, error) {
 	if err != nil {
 		return sitePage{}, err
 	}
-	sp := sitePage{Status: st}
+	sp := sitePage{Status: st, Adapters: adapterNames()}
 	if auth.Can(principal(r), auth.ActionAgentTokenManage) {
 		ts, err := s.agentTokens(r.Context(), t, id)
 		if err != nil {
