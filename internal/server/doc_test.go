@@ -5,8 +5,12 @@ package server
 import (
 	"flag"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/routerwatch/routerwatch/internal/device/adapters"
 )
 
 var update = flag.Bool("update", false, "rewrite the route table in docs/serve.md")
@@ -58,4 +62,27 @@ func TestRouteTableDocumented(t *testing.T) {
 		return
 	}
 	t.Errorf("%s's route table differs from the code; run with -update. Want:\n%s", serveDoc, want)
+}
+
+// TestAdaptersDocumented: docs/serve.md names every adapter a site's
+// router may be registered with, and no other.
+func TestAdaptersDocumented(t *testing.T) {
+	b, err := os.ReadFile(serveDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("\\(((?:`[a-z0-9-]+`, )*`[a-z0-9-]+`); the").FindSubmatch(b)
+	if m == nil {
+		t.Fatal("docs/serve.md: the list of adapters is not found")
+	}
+	var documented []string
+	for _, n := range strings.Split(string(m[1]), ", ") {
+		documented = append(documented, strings.Trim(n, "`"))
+	}
+	want := adapters.Names()
+	slices.Sort(documented)
+	slices.Sort(want)
+	if !slices.Equal(documented, want) {
+		t.Errorf("docs/serve.md lists adapters %v, the registry has %v", documented, want)
+	}
 }
