@@ -35,6 +35,7 @@ var mayDial = map[string]string{
 	"internal/lab":             "it runs the lab's own daemons and checks inside the namespaces it created",
 	"internal/advisory/feed":   "advisories update downloads feeds the user named; it is not a probe",
 	"internal/alert":           "alerts go to the webhook, syslog and SMTP endpoints the user configured; they are not probes of a device",
+	"internal/agent":           "the agent talks to the routerwatch server the user named (--server); its audits go through the engines and netx",
 	"internal/probe/dhcpprobe": "DHCP and router solicitations need raw/broadcast sockets; it checks each destination with netx.Dialer.Check",
 }
 

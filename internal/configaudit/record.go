@@ -26,9 +26,10 @@ const AuditKind = "config"
 
 // RecordOptions say what to keep and how to judge it.
 type RecordOptions struct {
-	// Store keeps the reading; nil judges without keeping (an imported
-	// file, a dry look).
-	Store store.Store
+	// Store keeps the reading (a whole store is its default
+	// organisation's data; the fleet passes one organisation's); nil
+	// judges without keeping (an imported file, a dry look).
+	Store store.Tenant
 	// Device is the router's record (ID, address, adapter, label); its
 	// ID is required with a Store.
 	Device store.Device

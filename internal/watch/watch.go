@@ -20,6 +20,11 @@
 // what the audits could not do is reported as problems and logs. The
 // alert delivery state lives in the store, so a restart neither repeats
 // nor loses an alert.
+//
+// The judgement of results (JudgeDNS, RecordSettings, Hijack,
+// UnreachableProblem) is exported: the server's agent endpoint
+// (agentserver) receives the same audits from agents at the sites and
+// must make the same problems of them.
 package watch
 
 import (
@@ -31,12 +36,10 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/routerwatch/routerwatch/internal/advisory"
 	"github.com/routerwatch/routerwatch/internal/alert"
-	"github.com/routerwatch/routerwatch/internal/check/dnshijack"
 	"github.com/routerwatch/routerwatch/internal/configaudit"
 	"github.com/routerwatch/routerwatch/internal/device"
 	"github.com/routerwatch/routerwatch/internal/dnsaudit"
@@ -230,7 +233,7 @@ func (w *Watcher) Cycle(ctx context.Context) (*CycleResult, error) {
 	now := w.o.Now()
 	res := &CycleResult{At: now}
 	var c alert.Cycle
-	hijack := hijackParts{}
+	var hijack Hijack
 
 	if w.o.DNS != nil {
 		w.dnsAudit(ctx, &c, &hijack)
@@ -246,7 +249,7 @@ func (w *Watcher) Cycle(ctx context.Context) (*CycleResult, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if p, ok := hijack.problem(w.o.Routers); ok {
+	if p, ok := hijack.Problem(hijackDevice(w.o.Routers)); ok {
 		c.Problems = append(c.Problems, p)
 	}
 	res.Problems = c.Problems
@@ -266,46 +269,19 @@ func (w *Watcher) Cycle(ctx context.Context) (*CycleResult, error) {
 	return res, nil
 }
 
-// hijackParts gathers what makes the one "DNS hijacked" problem.
-type hijackParts struct {
-	verdict  string // the DNS audit's headline when it found a lying resolver
-	severity finding.Severity
-	words    []string // the settings' failing findings
-	changes  []string // the DNS settings' changes, in words
-	any      bool
-}
-
-func (h *hijackParts) add(sev finding.Severity, words string) {
-	h.any = true
-	h.severity = max(h.severity, sev)
-	h.words = append(h.words, words)
-}
-
-// problem is the DNS hijack problem: on the router when there is one
-// router (the DNS of this network is its), else on the network.
-func (h *hijackParts) problem(routers []Router) (alert.Problem, bool) {
-	if !h.any {
-		return alert.Problem{}, false
-	}
-	dev := networkDevice
+// hijackDevice is where the DNS hijack problem goes: on the router when
+// there is one router (the DNS of this network is its), else on the
+// network.
+func hijackDevice(routers []Router) alert.Device {
 	if len(routers) == 1 {
-		dev = alert.Device{Address: routers[0].ID, Label: routers[0].Label}
+		return alert.Device{Address: routers[0].ID, Label: routers[0].Label}
 	}
-	title := "DNS hijacked: a resolver this network is given is not yours"
-	var detail []string
-	detail = append(detail, h.changes...)
-	detail = append(detail, h.words...)
-	if h.verdict != "" {
-		title = "DNS hijacked: a resolver this network is given lies"
-		detail = append(detail, "DNS audit: "+h.verdict)
-	}
-	return alert.Problem{Device: dev, ID: CheckDNSHijack, CheckID: CheckDNSHijack, Subject: "DNS of " + dev.String(),
-		Severity: h.severity, Title: title, Detail: strings.Join(detail, "\n")}, true
+	return networkDevice
 }
 
 // dnsAudit runs the DNS audit, stores it, and turns its failing findings
 // into problems (the lying resolvers into the hijack problem).
-func (w *Watcher) dnsAudit(ctx context.Context, c *alert.Cycle, h *hijackParts) {
+func (w *Watcher) dnsAudit(ctx context.Context, c *alert.Cycle, h *Hijack) {
 	start := w.o.Now()
 	dctx, cancel := context.WithTimeout(ctx, dnsaudit.DefaultTimeout)
 	res, err := w.o.DNS.Run(dctx)
@@ -326,93 +302,43 @@ func (w *Watcher) dnsAudit(ctx context.Context, c *alert.Cycle, h *hijackParts) 
 			w.log.Error("watch: storing the DNS audit", "error", err)
 		}
 	}
-	if o := res.Overall(); o == dnshijack.VerdictHijacked || o == dnshijack.VerdictSuspicious {
-		h.verdict = res.Headline()
-		h.severity = max(h.severity, finding.SeverityHigh)
-		if o == dnshijack.VerdictHijacked {
-			h.severity = finding.SeverityCritical
-		}
-		h.any = true
-	}
-	for _, f := range res.Findings() {
-		if f.Status != finding.StatusFail || f.Severity < w.o.AlertOn || hijackFinding(f.CheckID) {
-			continue
-		}
-		c.Problems = append(c.Problems, alert.ProblemFromFinding(networkDevice, &f))
-	}
-}
-
-// hijackFinding reports whether a check's failure is part of the DNS
-// hijack problem rather than a problem of its own.
-func hijackFinding(id string) bool {
-	switch id {
-	case "dns.resolver_hijacked", "dns.resolver_known_bad", "dns.dhcp_resolver_unknown", "dns.primary_secondary_disagree",
-		"dns.answer_anomaly", "config.dhcp_dns_not_allowed", "config.wan_dns_not_allowed":
-		return true
-	}
-	return false
+	problems, part := JudgeDNS(networkDevice, res.Overall(), res.Headline(), res.Findings(), w.o.AlertOn)
+	h.Merge(part)
+	c.Problems = append(c.Problems, problems...)
 }
 
 // router reads one router's settings; it reports whether the router
 // answered.
-func (w *Watcher) router(ctx context.Context, r Router, c *alert.Cycle, h *hijackParts) bool {
+func (w *Watcher) router(ctx context.Context, r Router, c *alert.Cycle, h *Hijack) bool {
 	dev := alert.Device{Address: r.ID, Label: r.Label}
 	snap, err := w.o.Pull(ctx, configaudit.PullOptions{Target: r.Addr, Port: r.Port, TLS: r.TLS, Adapter: r.Adapter,
 		Credentials: r.Credentials, Logger: w.log})
 	if err != nil {
 		w.log.Warn("watch: router did not answer", "router", r.ID, "error", err)
 		c.Skipped = append(c.Skipped, alert.Scope{Device: r.ID})
-		sev := finding.SeverityMedium
-		title := "Router settings could not be read"
-		if errors.Is(err, device.ErrAuth) {
-			sev, title = finding.SeverityHigh, "Router refused the login: its password changed"
-		}
-		c.Problems = append(c.Problems, alert.Problem{Device: dev, ID: CheckUnreachable, CheckID: CheckUnreachable, Subject: "router " + r.ID,
-			Severity: sev, Title: title, Detail: err.Error()})
-		return errors.Is(err, device.ErrAuth) // a refused login is an answer
+		refused := errors.Is(err, device.ErrAuth)
+		c.Problems = append(c.Problems, UnreachableProblem(dev, err.Error(), refused))
+		return refused // a refused login is an answer
 	}
-	rec, err := configaudit.Record(ctx, configaudit.RecordOptions{Store: w.o.Store, Snapshot: snap, Allowed: w.o.Allowed, Index: w.o.Index,
-		Device: store.Device{ID: r.ID, Address: r.Addr.String(), Adapter: snap.Adapter, Label: r.Label}})
+	s, err := RecordSettings(ctx, SettingsOptions{Store: w.o.Store, Snapshot: snap, Allowed: w.o.Allowed, Index: w.o.Index,
+		Device:  store.Device{ID: r.ID, Address: r.Addr.String(), Adapter: snap.Adapter, Label: r.Label},
+		AlertOn: w.o.AlertOn, Alert: dev, Note: "first reading by watch"})
 	if err != nil {
 		w.log.Error("watch: storing the settings", "router", r.ID, "error", err)
 		c.Skipped = append(c.Skipped, alert.Scope{Device: r.ID})
 		return true
 	}
-	for _, g := range rec.Changes {
+	for _, g := range s.Record.Changes {
 		w.log.Info("watch: change", "router", r.ID, "severity", g.Severity, "change", g.Sentence())
 	}
-	// The first reading of a router without a baseline becomes its
-	// baseline: from then on, its resolvers are the owner's, and any
-	// other is "not yours".
-	if rec.BaselineID == 0 {
-		if _, err := w.o.Store.SetBaseline(ctx, store.Baseline{DeviceID: r.ID, SnapshotID: rec.Meta.ID, Note: "first reading by watch"}); err != nil {
-			w.log.Error("watch: setting the first baseline", "router", r.ID, "error", err)
-		} else {
-			w.log.Info("watch: first reading kept as the baseline", "router", r.ID, "snapshot", rec.Meta.ID)
-		}
+	switch {
+	case s.BaselineErr != nil:
+		w.log.Error("watch: setting the first baseline", "router", r.ID, "error", s.BaselineErr)
+	case s.BaselineSet:
+		w.log.Info("watch: first reading kept as the baseline", "router", r.ID, "snapshot", s.Record.Meta.ID)
 	}
-	// The DNS changes, since the baseline (else since the last reading),
-	// name what the hijack problem is about.
-	dnsChanges := rec.SinceBaseline
-	if rec.BaselineID == 0 {
-		dnsChanges = rec.Changes
-	}
-	for _, g := range dnsChanges {
-		if strings.HasPrefix(g.Path, "dhcp_dns") || strings.HasPrefix(g.Path, "wan_dns") {
-			h.changes = append(h.changes, g.Sentence())
-		}
-	}
-	for i := range rec.Findings {
-		f := &rec.Findings[i]
-		if f.Status != finding.StatusFail || f.Severity < w.o.AlertOn {
-			continue
-		}
-		if hijackFinding(f.CheckID) {
-			h.add(f.Severity, f.Title+": "+f.Detail)
-			continue
-		}
-		c.Problems = append(c.Problems, alert.ProblemFromFinding(dev, f))
-	}
+	h.Merge(s.Hijack)
+	c.Problems = append(c.Problems, s.Problems...)
 	return true
 }
 
