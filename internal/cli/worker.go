@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/jobs"
 	"github.com/routerwatch/routerwatch/internal/store"
+	"github.com/routerwatch/routerwatch/internal/store/postgres"
 	"github.com/routerwatch/routerwatch/internal/store/sqlite"
 )
 
@@ -116,12 +119,8 @@ func (a *App) runWorker(ctx context.Context, f *workerFlags) error {
 	if err != nil {
 		return err
 	}
-	if st != nil {
-		defer st.Close()
-		cfg.Range, cfg.WAN = jobs.FromStore(st)
-	} else {
-		a.logger.Warn("worker: this routerwatch has no PostgreSQL store yet: range and WAN jobs are left to a worker that has one")
-	}
+	defer st.Close()
+	cfg.Range, cfg.WAN = jobs.FromStore(st)
 	c, err := jobs.Open(ctx, cfg)
 	switch {
 	case errors.Is(err, jobs.ErrInvalid):
@@ -146,11 +145,16 @@ func (a *App) runWorker(ctx context.Context, f *workerFlags) error {
 	return nil
 }
 
-// openFleetStore opens the store of a fleet database: the SQLite store
-// file, or nil for PostgreSQL until its store is built in.
+// openFleetStore opens the store of a fleet database: the PostgreSQL
+// store of a postgres:// DSN (many processes share it), or the SQLite
+// store file.
 func (a *App) openFleetStore(ctx context.Context, db string) (store.Store, error) {
 	if jobs.Backend(db) == jobs.BackendPostgres {
-		return nil, nil
+		st, err := postgres.Open(ctx, db)
+		if err != nil {
+			return nil, pgStoreError(db, err)
+		}
+		return st, nil
 	}
 	path := jobs.SQLitePath(db)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -162,6 +166,48 @@ func (a *App) openFleetStore(ctx context.Context, db string) (store.Store, error
 	}
 	return st, nil
 }
+
+// pgStoreError says which server could not be opened (host and port,
+// never the password) and whether it could be reached at all. The
+// driver's messages name the user and database, not the password; a
+// password that turns up anyway is masked.
+func pgStoreError(dsn string, err error) error {
+	where := "(unparsable DSN)"
+	var pw string
+	if u, perr := url.Parse(dsn); perr == nil {
+		where = u.Host
+		if h := u.Query().Get("host"); h != "" {
+			where = h
+			if p := u.Query().Get("port"); p != "" {
+				where += ":" + p
+			}
+		}
+		pw, _ = u.User.Password()
+		if qp := u.Query().Get("password"); qp != "" {
+			pw = qp
+		}
+	}
+	var ne net.Error
+	what := "could not be opened"
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		what = "could not be reached"
+	}
+	msg := fmt.Sprintf("the store's PostgreSQL at %s %s: %v", where, what, err)
+	if pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	return &wrapped{msg: msg, err: err}
+}
+
+// wrapped is an error with its own message that still matches what it
+// wraps (errors.Is: store.ErrSchemaTooNew, store.ErrInvalid).
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
 
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
