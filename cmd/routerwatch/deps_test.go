@@ -53,6 +53,8 @@ func TestBinaryDeps(t *testing.T) {
 		module + "/internal/lab/labtest":               "lab test helpers",
 		"github.com/chromedp/chromedp":                 "test-only (drives a browser)",
 		"github.com/santhosh-tekuri/jsonschema/v6/cmd": "tooling",
+		"github.com/getkin/kin-openapi":                "test-only (validates the server's answers against its OpenAPI document)",
+		"github.com/gorilla/mux":                       "test-only (kin-openapi's router)",
 	}
 	pkgs := listPackages(t, "-deps", "./")
 	for _, p := range pkgs {
