@@ -32,7 +32,10 @@ import (
 // `routerwatch worker` process on PostgreSQL, then the per-prefix report
 // and the CSV and JSON exports read through the CLI.
 //
-// The scope is 192.0.2.0/25 and 192.0.2.128/25, routed by the ISP to the
+// The scope is 100.64.0.0/25 and 100.64.0.128/25 (shared address space,
+// as an ISP numbers its customers behind carrier-grade NAT; no
+// documentation prefix, which may be a real network next to the lab's
+// host), routed by the ISP to the
 // tplink-legacy router, which drops it (a blackhole route) except for
 // twelve addresses DNATed to its own LAN address: twelve TP-Link routers
 // whose web UI, SSH, telnet and DNS forwarder answer the Internet. One more
@@ -44,19 +47,20 @@ import (
 // addresses the sweep found open ports on).
 func TestRangeLab(t *testing.T) {
 	t.Parallel()
+	requireNFT(t)
 	l := labtest.Up(t, "tplink-legacy")
 	srv := pgtest.Start(t)
 	dsn := socketDSN(t, srv, srv.NewDatabase(t))
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 
-	low, high := netip.MustParsePrefix("192.0.2.0/25"), netip.MustParsePrefix("192.0.2.128/25")
+	low, high := netip.MustParsePrefix("100.64.0.0/25"), netip.MustParsePrefix("100.64.0.128/25")
 	var exposed []netip.Addr
-	for _, a := range []string{"192.0.2.1", "192.0.2.17", "192.0.2.33", "192.0.2.49", "192.0.2.65", "192.0.2.81", "192.0.2.97", "192.0.2.113",
-		"192.0.2.129", "192.0.2.161", "192.0.2.193", "192.0.2.254"} {
+	for _, a := range []string{"100.64.0.1", "100.64.0.17", "100.64.0.33", "100.64.0.49", "100.64.0.65", "100.64.0.81", "100.64.0.97", "100.64.0.113",
+		"100.64.0.129", "100.64.0.161", "100.64.0.193", "100.64.0.254"} {
 		exposed = append(exposed, netip.MustParseAddr(a))
 	}
-	closed := netip.MustParseAddr("192.0.2.100")
+	closed := netip.MustParseAddr("100.64.0.100")
 	labRangeNetwork(t, l, exposed, closed)
 
 	bin := labtest.Executable(t)
@@ -86,7 +90,7 @@ func TestRangeLab(t *testing.T) {
 		return out
 	}
 
-	mustRW("scope 1: 192.0.2.0/25 192.0.2.128/25", "range", "scope", "add", "--db", dsn, "--prefix", low.String(), "--prefix", high.String(),
+	mustRW("scope 1: 100.64.0.0/25 100.64.0.128/25", "range", "scope", "add", "--db", dsn, "--prefix", low.String(), "--prefix", high.String(),
 		"--owner", "Example ISP AS64500", "--reason", "post-campaign exposure audit, ticket 4711", "--rate", "100")
 
 	// The worker: a real process in the ISP's namespace, on PostgreSQL.
@@ -153,7 +157,7 @@ func TestRangeLab(t *testing.T) {
 
 	// The report: per prefix, the live routers, their exposed management
 	// and open resolvers, and their model with its advisory verdict.
-	report := mustRW("192.0.2.0/25", "range", "report", "1", "--db", dsn)
+	report := mustRW("100.64.0.0/25", "range", "report", "1", "--db", dsn)
 	for _, tt := range []struct {
 		prefix netip.Prefix
 		n      int
@@ -242,7 +246,7 @@ func socketDSN(t *testing.T, srv *pgtest.Server, dsn string) string {
 	return (&url.URL{Scheme: "postgres", User: u.User, Path: u.Path, RawQuery: q.Encode()}).String()
 }
 
-// labRangeNetwork routes 192.0.2.0/24 from the ISP to the router, which
+// labRangeNetwork routes 100.64.0.0/24 from the ISP to the router, which
 // drops it except for exposed (DNATed to its LAN address, where its
 // services listen) and closed (DNATed to its WAN address, where none do).
 func labRangeNetwork(t *testing.T, l *lab.Lab, exposed []netip.Addr, closed netip.Addr) {
@@ -264,15 +268,28 @@ func labRangeNetwork(t *testing.T, l *lab.Lab, exposed []netip.Addr, closed neti
 		args  []string
 		stdin string
 	}{
-		{lab.Router, []string{"ip", "route", "add", "blackhole", "192.0.2.0/24"}, ""},
+		{lab.Router, []string{"ip", "route", "add", "blackhole", "100.64.0.0/24"}, ""},
 		{lab.Router, []string{"nft", "-f", "-"}, rules},
-		{lab.ISP, []string{"ip", "route", "add", "192.0.2.0/24", "via", l.Addr("router.wan").String()}, ""},
+		{lab.ISP, []string{"ip", "route", "add", "100.64.0.0/24", "via", l.Addr("router.wan").String()}, ""},
 	} {
 		cmd := l.Command(t.Context(), c.host, c.args[0], c.args[1:]...)
 		cmd.Stdin = strings.NewReader(c.stdin)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v: %s", strings.Join(c.args, " "), err, out)
 		}
+	}
+}
+
+// requireNFT skips t without nft (Debian's nftables), which the DNAT
+// rules need, or fails it under CI=true, where lab tests must run
+// (scripts/install-lab-deps installs it).
+func requireNFT(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("nft not found (apt-get install nftables; scripts/install-lab-deps does)")
+		}
+		t.Skip("nft not found (apt-get install nftables)")
 	}
 }
 
