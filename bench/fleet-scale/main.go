@@ -23,16 +23,19 @@
 // workers open.
 //
 // One router plays every live address, so its daemons do the work of
-// thousands of routers. The expensive one is miniupnpd: the lab runs it
-// with -d, and on a machine without a syslog socket (/dev/log) glibc's
-// syslog writes each of its debug lines to /dev/console as well, about 35
-// lines and 30-40 ms of CPU (mostly in the console driver) per audit, in
-// one single-threaded process. That caps the benchmark near 30 audits a
-// second whatever the workers do. -upnp=false leaves the UPnP ports
+// thousands of routers, on the same 2 cores as the workers; the output
+// splits the router's CPU by command. One daemon differs from a real
+// router's: the lab runs miniupnpd with -d, and on a machine without a
+// syslog socket (/dev/log) glibc's syslog also writes each of its debug
+// lines to /dev/console, about 1 ms each. Audited at its own address
+// (routerwatch scan 10.77.0.1) it costs 40-60 ms of CPU per audit, most
+// of it for the description and IGD requests; at a DNATed address its
+// SSDP answer names 10.77.0.1, which the UPnP probe does not fetch from
+// (it fetches only from the audited address), so in this benchmark it
+// answers only SSDP, NAT-PMP and PCP: a few milliseconds per audit, in
+// one single-threaded process. -upnp=false leaves the UPnP ports
 // (udp/1900, udp/5351, tcp/5000) silent at the live addresses, as for
-// routers with UPnP off, so that the workers' side can be measured
-// beyond that cap; the per-command split of the router's CPU in the
-// output shows which daemon costs what.
+// routers with UPnP off, to measure without it.
 //
 // PostgreSQL is Debian's (initdb and postgres from /usr/lib/postgresql/<v>/bin)
 // run as the postgres user with a temporary data directory, as
@@ -42,8 +45,10 @@
 // listens on a Unix socket only, in its data directory: the workers run
 // in the lab client's network namespace, which does not share the host's
 // loopback, and a socket in the file system is reachable from every
-// namespace, so nothing listens on any network. Its settings are
-// PostgreSQL's defaults (fsync on) unless -fsync=false.
+// namespace, so nothing listens on any network. It runs with fsync,
+// synchronous commit and full-page writes off, as pgtest's servers do
+// (the benchmark measures rows and CPU, not a disk shared with other
+// work); -fsync keeps PostgreSQL's durable defaults.
 //
 // Each configuration gets a fresh database: the scope is added with
 // `routerwatch range scope add`, the workers are started in the client's
