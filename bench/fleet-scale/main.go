@@ -1255,7 +1255,7 @@ func (r *result) print(w io.Writer) {
 		r.Scenario, r.Prefix, r.Addresses, r.Chunks, r.Live)
 	fmt.Fprintf(w, "routerwatch worker --workers %d per process; scope rate %.0f addresses/s per /24; PostgreSQL fsync %v; the router's UPnP DNATed %v; %d CPUs\n\n",
 		r.WorkersPerProcess, r.Rate, r.Fsync, r.UPnP, r.CPUs)
-	fmt.Fprintf(w, "%-9s %-3s %-6s %-11s %8s %6s %9s %10s %-18s %-26s %6s %7s %-15s %s\n", "processes", "run", "state", "audited", "seconds", "last", "audits/s",
+	fmt.Fprintf(w, "%-9s %-3s %-6s %-11s %6s %8s %6s %9s %10s %-18s %-26s %6s %7s %-15s %s\n", "processes", "run", "state", "audited", "model", "seconds", "last", "audits/s",
 		"rows/audit", "rows ins/upd/del", "CPU s: work/rtr/pg/machine", "busy", "flows/a", "peak RSS MB", "chunk jobs")
 	for _, c := range r.Configs {
 		var rss []string
@@ -1266,8 +1266,8 @@ func (r *result) print(w io.Writer) {
 		if c.Audited > 0 {
 			flows = float64(c.Flows) / float64(c.Audited)
 		}
-		fmt.Fprintf(w, "%-9d %-3d %-6s %-11s %8.1f %6.1f %9.1f %10.2f %-18s %-26s %5.0f%% %7.1f %-15s %s, %d retried\n", c.Processes, c.Run, c.State,
-			fmt.Sprintf("%d/%d", c.Audited, c.Expected), c.Seconds, c.LastSeconds, c.AuditsPerS, c.RowsPerAudit,
+		fmt.Fprintf(w, "%-9d %-3d %-6s %-11s %6d %8.1f %6.1f %9.1f %10.2f %-18s %-26s %5.0f%% %7.1f %-15s %s, %d retried\n", c.Processes, c.Run, c.State,
+			fmt.Sprintf("%d/%d", c.Audited, c.Expected), c.Identified, c.Seconds, c.LastSeconds, c.AuditsPerS, c.RowsPerAudit,
 			fmt.Sprintf("%d/%d/%d", c.RowsTotal.Ins, c.RowsTotal.Upd, c.RowsTotal.Del),
 			fmt.Sprintf("%.1f/%.1f/%.1f/%.1f", c.WorkerCPU, c.RouterCPU, c.PostgresCPU, c.MachineCPU), c.MachineBusy*100, flows,
 			strings.Join(rss, " "), c.ChunkStates, c.Retried)
