@@ -369,6 +369,41 @@ func (b *bench) resetCounters(ctx context.Context) (int, error) {
 	return total, nil
 }
 
+// dropCounters are the kernel's counters, in the router's and the
+// client's namespaces, of what overload loses: SYNs dropped at a full
+// listen queue, UDP datagrams dropped at a full receive buffer, packets
+// dropped at a full backlog. Missing counters (an older kernel) are left
+// out.
+func (b *bench) dropCounters(ctx context.Context) map[string]map[string]int64 {
+	want := map[string]bool{"TcpExt:ListenOverflows": true, "TcpExt:ListenDrops": true, "TcpExt:TCPBacklogDrop": true,
+		"Udp:RcvbufErrors": true, "Udp:InErrors": true, "Ip:InDiscards": true}
+	out := map[string]map[string]int64{}
+	for name, h := range map[string]lab.Host{"router": lab.Router, "client": lab.Client} {
+		m := map[string]int64{}
+		for _, f := range []string{"/proc/net/netstat", "/proc/net/snmp"} {
+			text, err := b.lab.Command(ctx, h, "cat", f).Output()
+			if err != nil {
+				continue
+			}
+			// Pairs of lines: "Proto: names…" then "Proto: values…".
+			lines := strings.Split(string(text), "\n")
+			for i := 0; i+1 < len(lines); i += 2 {
+				ks, vs := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+				if len(ks) != len(vs) || len(ks) == 0 {
+					continue
+				}
+				for j := 1; j < len(ks); j++ {
+					if k := ks[0] + ks[j]; want[k] {
+						m[k], _ = strconv.ParseInt(vs[j], 10, 64)
+					}
+				}
+			}
+		}
+		out[name] = m
+	}
+	return out
+}
+
 // config is one configuration's outcome.
 type config struct {
 	Processes int `json:"processes"`
@@ -423,6 +458,15 @@ type config struct {
 	PeakRSSMB []float64 `json:"worker_peak_rss_mb"`
 	// Flows counts the SYNs and UDP datagrams the router's LAN saw.
 	Flows int `json:"router_flows"`
+	// Drops are the kernel's counters of packets and connections lost
+	// during the run that could hide a live address from the sweep, by
+	// namespace ("router", "client") and counter (nonzero ones only).
+	Drops map[string]map[string]int64 `json:"kernel_drops,omitempty"`
+	// RecordBytes is the mean size of a record's JSON as stored
+	// (pg_column_size: after TOAST compression), TableBytes the range
+	// records' table with its indexes and TOAST over its rows.
+	RecordBytes float64 `json:"record_bytes_stored"`
+	TableBytes  float64 `json:"range_records_bytes_per_row"`
 }
 
 // rowCount is PostgreSQL's count of rows written to a table.
@@ -501,6 +545,7 @@ func (b *bench) configuration(ctx context.Context, n int) (config, error) {
 		return c, err
 	}
 	cpu0 := b.cpuNow(ws)
+	drops0 := b.dropCounters(ctx)
 
 	fmt.Fprintf(os.Stderr, "  run of %d addresses (%d live) queued…\n", 1<<(32-b.prefix.Bits()), len(b.live))
 	out, err := b.cli(ctx, "range", "run", strconv.FormatInt(scopes[0].ID, 10), "--db", dsn)
@@ -554,6 +599,20 @@ func (b *bench) configuration(ctx context.Context, n int) (config, error) {
 	cpu1 := b.cpuNow(ws)
 	if c.Flows, err = b.resetCounters(ctx); err != nil {
 		return c, err
+	}
+	drops1 := b.dropCounters(ctx)
+	for ns, m := range drops1 {
+		for k, v := range m {
+			if d := v - drops0[ns][k]; d != 0 {
+				if c.Drops == nil {
+					c.Drops = map[string]map[string]int64{}
+				}
+				if c.Drops[ns] == nil {
+					c.Drops[ns] = map[string]int64{}
+				}
+				c.Drops[ns][k] = d
+			}
+		}
 	}
 
 	// Stop the workers; their backends flush their statistics as they exit.
@@ -611,6 +670,9 @@ func (b *bench) configuration(ctx context.Context, n int) (config, error) {
 		c.LastSeconds = last.Sub(r.StartedAt).Seconds()
 	}
 	if err := b.pg.chunkJobs(ctx, dbName, &c); err != nil {
+		return c, err
+	}
+	if err := b.pg.recordSizes(ctx, dbName, &c); err != nil {
 		return c, err
 	}
 	if c.Seconds > 0 {
@@ -1161,6 +1223,17 @@ func (s *pgServer) chunkJobs(ctx context.Context, db string, c *config) error {
 	return nil
 }
 
+// recordSizes measures how much room the run's records take.
+func (s *pgServer) recordSizes(ctx context.Context, db string, c *config) error {
+	conn, err := pgx.Connect(ctx, s.ownDSN(db))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return conn.QueryRow(ctx, `SELECT coalesce(avg(pg_column_size(record)), 0)::float8,
+		(pg_total_relation_size('public.range_records')::float8 / greatest(count(*), 1))::float8 FROM public.range_records`).Scan(&c.RecordBytes, &c.TableBytes)
+}
+
 // result is the benchmark's outcome.
 type result struct {
 	Scenario          string    `json:"scenario"`
@@ -1297,6 +1370,25 @@ func (r *result) print(w io.Writer) {
 			fmt.Fprintf(w, " %dp#%d: %d/%d/%d", c.Processes, c.Run, x.Ins, x.Upd, x.Del)
 		}
 		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "\nKernel drop counters during the run (nonzero only):")
+	for _, c := range r.Configs {
+		var parts []string
+		for _, ns := range []string{"router", "client"} {
+			var ks []string
+			for k := range c.Drops[ns] {
+				ks = append(ks, k)
+			}
+			sort.Strings(ks)
+			for _, k := range ks {
+				parts = append(parts, fmt.Sprintf("%s %s %d", ns, k, c.Drops[ns][k]))
+			}
+		}
+		fmt.Fprintf(w, "  %dp#%d: %s\n", c.Processes, c.Run, strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w, "\nStored size of the range records (bytes): the record's JSON / the table, indexes and TOAST per row:")
+	for _, c := range r.Configs {
+		fmt.Fprintf(w, "  %dp#%d: %.0f / %.0f\n", c.Processes, c.Run, c.RecordBytes, c.TableBytes)
 	}
 	fmt.Fprintln(w, "\nRouter namespace CPU seconds by command, by run:")
 	for _, c := range r.Configs {
