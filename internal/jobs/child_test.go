@@ -22,11 +22,14 @@ import (
 
 // Environment of a worker process started by a fault test.
 const (
-	envChild   = "RW_JOBS_TEST_WORKER" // the DSN
-	envPorts   = "RW_JOBS_TEST_PORTS"  // audit.Ports as JSON
-	envRescue  = "RW_JOBS_TEST_RESCUE" // RescueAfter
-	envBatch   = "RW_JOBS_TEST_BATCH"
-	childReady = "worker started"
+	envChild  = "RW_JOBS_TEST_WORKER" // the DSN
+	envPorts  = "RW_JOBS_TEST_PORTS"  // audit.Ports as JSON
+	envRescue = "RW_JOBS_TEST_RESCUE" // RescueAfter
+	envBatch  = "RW_JOBS_TEST_BATCH"
+	// envBlockFinish makes the worker's store hang when a run's finish
+	// job writes the run's end, until the job's context ends.
+	envBlockFinish = "RW_JOBS_TEST_BLOCK_FINISH"
+	childReady     = "worker started"
 )
 
 // childMain runs a worker process when the test binary is started as one
@@ -67,7 +70,11 @@ func child(dsn string) error {
 	if err != nil {
 		return err
 	}
-	c, err := jobs.Open(ctx, jobs.Config{DSN: dsn, Workers: 2, Range: st, Judge: audit.Options{Index: advisory.NewIndex(ds)},
+	var rs jobs.RangeStore = st
+	if os.Getenv(envBlockFinish) != "" {
+		rs = blockFinish{st}
+	}
+	c, err := jobs.Open(ctx, jobs.Config{DSN: dsn, Workers: 2, Range: rs, Judge: audit.Options{Index: advisory.NewIndex(ds)},
 		Ports: ports, ScanTimeout: 10 * time.Second, Batch: batch, ChunkTimeout: rescue - 2*time.Second, RescueAfter: rescue, FetchPoll: 200 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
@@ -83,12 +90,26 @@ func child(dsn string) error {
 	return c.Stop(sctx)
 }
 
-// startWorker starts this test binary as a worker process on dsn.
-func startWorker(t *testing.T, dsn string, ports audit.Ports, rescue time.Duration, batch int) *exec.Cmd {
+// blockFinish is a store whose end of a run hangs until the job's
+// context ends: a worker killed meanwhile dies in the finish job.
+type blockFinish struct{ *pgStore }
+
+func (b blockFinish) SetRangeRunState(ctx context.Context, org string, id int64, state string, at time.Time) error {
+	if state == jobs.RunRunning {
+		return b.pgStore.SetRangeRunState(ctx, org, id, state, at)
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// startWorker starts this test binary as a worker process on dsn, with
+// env added to its environment.
+func startWorker(t *testing.T, dsn string, ports audit.Ports, rescue time.Duration, batch int, env ...string) *exec.Cmd {
 	t.Helper()
 	pj, _ := json.Marshal(ports)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), envChild+"="+dsn, envPorts+"="+string(pj), envRescue+"="+rescue.String(), fmt.Sprintf("%s=%d", envBatch, batch))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -53,6 +53,10 @@ const (
 	DefaultRetention = 7 * 24 * time.Hour
 	// DefaultPruneEvery is how often finished jobs are pruned.
 	DefaultPruneEvery = time.Hour
+	// shortJobTimeout bounds the jobs that only read and write the
+	// database (a run's finish, the WAN schedule, the prune), so that River
+	// rescues one whose worker died (see rangeFinishWorker.Timeout).
+	shortJobTimeout = 10 * time.Minute
 	// finishPoll is how often a run's finish job looks again.
 	finishPoll = 5 * time.Second
 	// insertBatch bounds one InsertMany of a run's fan-out.

@@ -89,6 +89,71 @@ func TestKillWorkerMidJob(t *testing.T) {
 	}
 }
 
+// TestKillWorkerInFinish kills a worker process with SIGKILL while it runs
+// a range run's finish job (its store write hangs), as a fetch that timed
+// out on the worker's side after PostgreSQL had handed it the job would
+// also leave it: running, with no one working it. A second worker rescues
+// the job once its timeout and the rescue delay have passed, and the run
+// ends done. A finish job without a timeout of its own was never rescued
+// (River leaves a running job alone while its timeout, the client's -1,
+// is negative), and its run stayed running for good.
+func TestKillWorkerInFinish(t *testing.T) {
+	t.Parallel()
+	srv := pgtest.Start(t)
+	dsn := srv.NewDatabase(t)
+	st, err := openPGStore(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.pool.Close()
+	prefix := netip.MustParsePrefix("127.0.4.0/30")
+	st.addRun(t, 3, "org-a", jobs.RunPlan{Prefixes: []netip.Prefix{prefix}, PerPrefixRate: 100})
+	ports := audittest.FreePorts(t, prefix.Addr())
+	const batch, rescue = 4, 10 * time.Second
+
+	a := startWorker(t, dsn, ports, rescue, batch, envBlockFinish+"=1")
+	c := enqueuer(t, dsn)
+	if _, err := c.EnqueueRangeRun(t.Context(), "org-a", 3); err != nil {
+		t.Fatal(err)
+	}
+	finish := func() (state string, attempt int) {
+		err := st.pool.QueryRow(t.Context(), "SELECT state::text, attempt FROM river.river_job WHERE kind = $1", jobs.KindRangeFinish).Scan(&state, &attempt)
+		if err != nil {
+			return "", 0
+		}
+		return state, attempt
+	}
+	waitFor(t, "the finish job to run", 60*time.Second, func() bool {
+		state, _ := finish()
+		return state == string(rivertype.JobStateRunning)
+	})
+	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	a.Wait()
+	if _, _, _, state := st.counts(t, 3); state != jobs.RunRunning {
+		t.Fatalf("run %s after the kill, want running: the test proves nothing", state)
+	}
+
+	b := startWorker(t, dsn, ports, rescue, batch)
+	waitFor(t, "the run to finish", 120*time.Second, func() bool {
+		_, _, _, state := st.counts(t, 3)
+		return state == jobs.RunDone
+	})
+	// The job's completion is recorded just after its work returns.
+	waitFor(t, "the finish job's completion", 10*time.Second, func() bool {
+		state, _ := finish()
+		return state == string(rivertype.JobStateCompleted)
+	})
+	if state, attempt := finish(); state != string(rivertype.JobStateCompleted) || attempt != 2 {
+		t.Errorf("finish job %s after %d attempts, want completed after 2 (the killed one, the rescued one)", state, attempt)
+	}
+	b.Process.Signal(syscall.SIGTERM)
+	if err := b.Wait(); err != nil {
+		t.Errorf("the worker's graceful stop: %v", err)
+	}
+}
+
 // TestRestartPostgres restarts PostgreSQL while a run's two chunks are
 // being worked: the workers reconnect, the chunks whose writes failed are
 // retried, and every address is recorded exactly once.

@@ -17,6 +17,10 @@ type pruneWorker struct {
 	c *Client
 }
 
+// Timeout lets River rescue a prune whose worker died in it (see
+// rangeFinishWorker.Timeout).
+func (w *pruneWorker) Timeout(*river.Job[PruneArgs]) time.Duration { return shortJobTimeout }
+
 func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[PruneArgs]) error {
 	_, err := w.c.Prune(ctx, time.Now().Add(-w.c.cfg.Retention))
 	return err

@@ -232,6 +232,16 @@ type rangeFinishWorker struct {
 	c *Client
 }
 
+// Timeout bounds one look (two job listings and the run's end). It is
+// what lets River rescue a finish job whose worker died in it, or that a
+// fetch timing out on the worker's side left running: River never
+// rescues a job whose timeout is negative (the client's, without this),
+// and the run would stay running, its unique finish job never inserted
+// again.
+func (w *rangeFinishWorker) Timeout(*river.Job[RangeFinishArgs]) time.Duration {
+	return min(shortJobTimeout, w.c.cfg.ChunkTimeout)
+}
+
 func (w *rangeFinishWorker) Work(ctx context.Context, job *river.Job[RangeFinishArgs]) error {
 	rs := w.c.cfg.Range
 	if rs == nil {

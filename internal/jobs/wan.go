@@ -103,6 +103,12 @@ type wanScheduleWorker struct {
 	c *Client
 }
 
+// Timeout lets River rescue a schedule whose worker died in it (see
+// rangeFinishWorker.Timeout).
+func (w *wanScheduleWorker) Timeout(*river.Job[WANScheduleArgs]) time.Duration {
+	return shortJobTimeout
+}
+
 func (w *wanScheduleWorker) Work(ctx context.Context, _ *river.Job[WANScheduleArgs]) error {
 	_, err := w.c.ScheduleWANChecks(ctx, time.Now())
 	return err
