@@ -62,6 +62,10 @@ const (
 	DefaultSweepWait = 2 * time.Second
 	// MaxSweepWait bounds Options.SweepWait.
 	MaxSweepWait = time.Minute
+	// MaxSweepRetries bounds Options.SweepRetries: each retry multiplies
+	// the packets into silent space (and the sweep's time) once more, and
+	// past a few the loss that hides a live address is no longer loss.
+	MaxSweepRetries = 3
 	// prefixBits4 and prefixBits6 are the prefixes of the per-prefix rate
 	// and summary.
 	prefixBits4 = 24
@@ -123,6 +127,11 @@ type chunk struct {
 	inflight int  // addresses started, not settled
 	auditing int  // live addresses handed to the audit, not recorded
 	done     bool
+	// lane is the lane that took the chunk: it alone sends into the
+	// prefix, first probes and retries, so the prefix's rate holds. Set
+	// before any address of the chunk is active; read under the
+	// sweeper's lock.
+	lane *lane
 }
 
 func prefixOf(a netip.Addr) netip.Prefix {
@@ -187,11 +196,18 @@ func (c *chunk) finishSummary() {
 // hostState is an address being swept: from its first probe until its
 // answers' wait is over. Nothing is kept of an address after that.
 type hostState struct {
-	c       *chunk
-	open    []int // probe indexes that answered open
-	closed  bool  // a TCP reset came
+	c      *chunk
+	open   []int // probe indexes that answered open
+	closed bool  // a TCP reset came
+	// tries counts the rounds of probes sent to the address (1, then
+	// one more per retry).
+	tries   uint8
 	started time.Time
 }
+
+// silent reports an address that answered nothing: no open port, no
+// reset. Only such an address is probed again.
+func (h *hostState) silent() bool { return len(h.open) == 0 && !h.closed }
 
 type pendingHost struct {
 	a   netip.Addr
@@ -213,6 +229,15 @@ type lane struct {
 	pi   int        // its next probe
 	due  time.Time  // earliest time of the lane's next packet
 	idx  int        // heap index
+	// drained: the chunks are exhausted; the lane has only retries left.
+	drained bool
+	// Guarded by the sweeper's lock: retry holds the lane's addresses
+	// whose wait ended without an answer and that are to be probed
+	// again (a FIFO from rhead), and owed counts its addresses still
+	// waiting that may join it. The lane ends only when both are empty.
+	retry []netip.Addr
+	rhead int
+	owed  int
 }
 
 type laneHeap []*lane
@@ -237,8 +262,10 @@ type sweeper struct {
 	global   *rate.Limiter
 	interval time.Duration // between two packets into one prefix
 	wait     time.Duration
-	lanes    int
-	chunks   func(yield func(*chunk) bool) // the target list by prefix
+	// retries is how many more rounds of probes a silent address gets.
+	retries int
+	lanes   int
+	chunks  func(yield func(*chunk) bool) // the target list by prefix
 	// skip reports an address already recorded (resume); it is not sent
 	// to, and counted through skipped.
 	skip func(netip.Addr) bool
@@ -264,6 +291,7 @@ type sweeper struct {
 	pending []pendingHost
 	head    int
 	sent    int // packets sent, for the debug log
+	retried int // addresses probed again, for the debug log
 }
 
 // answer records an answer of the transport; answers of addresses not
@@ -325,6 +353,18 @@ func (s *sweeper) send(ctx context.Context) error {
 				return err
 			}
 		}
+		if !l.a.IsValid() && !s.advance(l, next) {
+			// A drained lane waiting for its addresses' waits to end:
+			// it looks again a tick later, or ends when none may need
+			// a retry.
+			if s.owes(l) {
+				l.due = later(l.due, time.Now().Add(sweepTick))
+				heap.Fix(h, l.idx)
+			} else {
+				heap.Remove(h, l.idx)
+			}
+			continue
+		}
 		if err := s.global.Wait(ctx); err != nil {
 			// The limiter refuses a wait that would outlast ctx's deadline:
 			// nothing more is sent, and the sweep ends with ctx.
@@ -350,10 +390,16 @@ func (s *sweeper) send(ctx context.Context) error {
 		if l.pi == len(s.probes) {
 			s.mu.Lock()
 			s.pending = append(s.pending, pendingHost{a: l.a, due: now.Add(s.wait)})
+			if hs := s.active[l.a]; hs != nil && int(hs.tries) <= s.retries {
+				l.owed++ // it may need another round
+			}
 			s.mu.Unlock()
 			if !s.advance(l, next) {
-				heap.Remove(h, l.idx)
-				continue
+				if !s.owes(l) {
+					heap.Remove(h, l.idx)
+					continue
+				}
+				l.due = later(l.due, now.Add(sweepTick))
 			}
 		}
 		heap.Fix(h, l.idx)
@@ -361,20 +407,71 @@ func (s *sweeper) send(ctx context.Context) error {
 	return nil
 }
 
-// advance moves l to its next address, taking the next chunk when its
-// own is exhausted; it returns false when there is no more.
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// owes reports whether l has addresses to probe again, or waiting ones
+// that may need it.
+func (s *sweeper) owes(l *lane) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return l.owed > 0 || l.rhead < len(l.retry)
+}
+
+// nextRetry takes the first address of l's retry FIFO and counts its new
+// round of probes.
+func (s *sweeper) nextRetry(l *lane) (netip.Addr, bool) {
+	if s.retries == 0 {
+		return netip.Addr{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for l.rhead < len(l.retry) {
+		a := l.retry[l.rhead]
+		l.rhead++
+		if l.rhead == len(l.retry) {
+			l.retry, l.rhead = l.retry[:0], 0
+		}
+		if h := s.active[a]; h != nil {
+			h.tries++
+			s.retried++
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// advance moves l to its next address: an address of its own to probe
+// again (retries go first: their wait is over, and they keep what is
+// outstanding small), else the next new one, taking the next chunk when
+// its own is exhausted. It returns false when there is none now (l.a is
+// then invalid).
 func (s *sweeper) advance(l *lane, next func() (*chunk, bool)) bool {
+	if a, ok := s.nextRetry(l); ok {
+		l.a, l.pi = a, 0
+		return true
+	}
+	l.a = netip.Addr{}
 	for {
+		if l.drained {
+			return false
+		}
 		if l.c == nil || !l.next.IsValid() {
 			if l.c != nil {
 				s.chunkSent(l.c)
 			}
 			c, ok := next()
 			if !ok {
-				l.c = nil
+				l.c, l.drained = nil, true
 				return false
 			}
 			l.c, l.ri, l.next = c, 0, c.rs[0].First
+			c.lane = l
 			if !s.startChunk(c) {
 				l.next = netip.Addr{}
 				continue
@@ -398,7 +495,7 @@ func (s *sweeper) advance(l *lane, next func() (*chunk, bool)) bool {
 		s.started(l.c)
 		l.a, l.pi = a, 0
 		s.mu.Lock()
-		s.active[a] = &hostState{c: l.c, started: time.Now()}
+		s.active[a] = &hostState{c: l.c, tries: 1, started: time.Now()}
 		s.mu.Unlock()
 		return true
 	}
@@ -438,10 +535,21 @@ func (s *sweeper) due(now time.Time) []settled {
 	for s.head < len(s.pending) && !s.pending[s.head].due.After(now) {
 		a := s.pending[s.head].a
 		s.head++
-		if h := s.active[a]; h != nil {
-			out = append(out, settled{a: a, hostState: *h})
-			delete(s.active, a)
+		h := s.active[a]
+		if h == nil {
+			continue
 		}
+		if int(h.tries) <= s.retries {
+			l := h.c.lane
+			l.owed--
+			if h.silent() {
+				// Not settled: its lane probes it again, next.
+				l.retry = append(l.retry, a)
+				continue
+			}
+		}
+		out = append(out, settled{a: a, hostState: *h})
+		delete(s.active, a)
 	}
 	// Compact the FIFO so that its memory follows what is pending, not
 	// what was ever pending.
