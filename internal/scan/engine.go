@@ -112,12 +112,12 @@ type Options struct {
 	// SweepWait is how long the answers to an address's last sweep probe
 	// are awaited; 0 means DefaultSweepWait.
 	SweepWait time.Duration
-	// SweepRetries is how many more times an address that answered no
-	// sweep probe (no open port, no reset) is probed, each after its
-	// wait, before it counts as silent: a lossy path otherwise hides a
-	// live address behind one lost SYN. 0 (the default) probes once; at
-	// most MaxSweepRetries. Retries draw on Rate and PrefixRate like
-	// first probes.
+	// SweepRetries is how many more times an address without an open
+	// port is probed, each time after its wait and only on the probes
+	// that had no answer (a reset is final), before it settles as silent
+	// or closed: a lossy path otherwise hides a live address behind one
+	// lost SYN. 0 (the default) probes once; at most MaxSweepRetries.
+	// Retries draw on Rate and PrefixRate like first probes.
 	SweepRetries int
 	// All asks for a record for every swept address, also those that did
 	// not answer (without it, only live addresses have records).

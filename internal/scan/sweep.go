@@ -201,13 +201,29 @@ type hostState struct {
 	closed bool  // a TCP reset came
 	// tries counts the rounds of probes sent to the address (1, then
 	// one more per retry).
-	tries   uint8
-	started time.Time
+	tries uint8
+	// answered has bit i set when probe i got an answer, open or reset
+	// (probes past the 64th are never marked: a retry sends them again).
+	answered uint64
+	started  time.Time
 }
 
-// silent reports an address that answered nothing: no open port, no
-// reset. Only such an address is probed again.
-func (h *hostState) silent() bool { return len(h.open) == 0 && !h.closed }
+// unanswered returns the mask of the first 64 of n probes that got no
+// answer.
+func (h *hostState) unanswered(n int) uint64 {
+	all := ^uint64(0)
+	if n < 64 {
+		all = 1<<n - 1
+	}
+	return all &^ h.answered
+}
+
+// retryable reports an address that is not live (no open port) and has a
+// probe without an answer: a silent address, or one that reset some TCP
+// ports while the SYNs to its open ones, or its UDP requests, were lost.
+func (h *hostState) retryable(n int) bool {
+	return len(h.open) == 0 && (n > 64 || h.unanswered(n) != 0)
+}
 
 type pendingHost struct {
 	a   netip.Addr
@@ -227,12 +243,15 @@ type lane struct {
 	next netip.Addr // next address of c.rs[ri] (invalid: c exhausted)
 	a    netip.Addr // address being probed
 	pi   int        // its next probe
-	due  time.Time  // earliest time of the lane's next packet
-	idx  int        // heap index
+	// skip marks the probes of a retry that are not sent again (they
+	// answered: a reset is as final as a SYN-ACK); 0 on a first round.
+	skip uint64
+	due  time.Time // earliest time of the lane's next packet
+	idx  int       // heap index
 	// drained: the chunks are exhausted; the lane has only retries left.
 	drained bool
 	// Guarded by the sweeper's lock: retry holds the lane's addresses
-	// whose wait ended without an answer and that are to be probed
+	// whose wait ended without an open port and that are to be probed
 	// again (a FIFO from rhead), and owed counts its addresses still
 	// waiting that may join it. The lane ends only when both are empty.
 	retry []netip.Addr
@@ -262,7 +281,8 @@ type sweeper struct {
 	global   *rate.Limiter
 	interval time.Duration // between two packets into one prefix
 	wait     time.Duration
-	// retries is how many more rounds of probes a silent address gets.
+	// retries is how many more rounds of probes an address that is not
+	// live gets (see hostState.retryable).
 	retries int
 	lanes   int
 	chunks  func(yield func(*chunk) bool) // the target list by prefix
@@ -302,6 +322,9 @@ func (s *sweeper) answer(x answer) {
 	h := s.active[x.addr]
 	if h == nil {
 		return
+	}
+	if x.probe < 64 {
+		h.answered |= 1 << x.probe
 	}
 	if !x.open {
 		h.closed = true
@@ -386,7 +409,7 @@ func (s *sweeper) send(ctx context.Context) error {
 			base = now
 		}
 		l.due = base.Add(s.interval)
-		l.pi++
+		l.pi = l.nextProbe(l.pi+1, len(s.probes))
 		if l.pi == len(s.probes) {
 			s.mu.Lock()
 			s.pending = append(s.pending, pendingHost{a: l.a, due: now.Add(s.wait)})
@@ -423,11 +446,20 @@ func (s *sweeper) owes(l *lane) bool {
 	return l.owed > 0 || l.rhead < len(l.retry)
 }
 
-// nextRetry takes the first address of l's retry FIFO and counts its new
-// round of probes.
-func (s *sweeper) nextRetry(l *lane) (netip.Addr, bool) {
+// nextProbe returns the first probe from i (of n) that l sends: i
+// itself on a first round, the next one that had no answer on a retry; n
+// when there is none.
+func (l *lane) nextProbe(i, n int) int {
+	for ; i < n && i < 64 && l.skip&(1<<i) != 0; i++ {
+	}
+	return i
+}
+
+// nextRetry moves l to the first address of its retry FIFO, its first
+// probe without an answer, and counts its new round.
+func (s *sweeper) nextRetry(l *lane) bool {
 	if s.retries == 0 {
-		return netip.Addr{}, false
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -440,10 +472,13 @@ func (s *sweeper) nextRetry(l *lane) (netip.Addr, bool) {
 		if h := s.active[a]; h != nil {
 			h.tries++
 			s.retried++
-			return a, true
+			n := len(s.probes)
+			l.a, l.skip = a, ^h.unanswered(n)
+			l.pi = l.nextProbe(0, n)
+			return true
 		}
 	}
-	return netip.Addr{}, false
+	return false
 }
 
 // advance moves l to its next address: an address of its own to probe
@@ -452,11 +487,10 @@ func (s *sweeper) nextRetry(l *lane) (netip.Addr, bool) {
 // its own is exhausted. It returns false when there is none now (l.a is
 // then invalid).
 func (s *sweeper) advance(l *lane, next func() (*chunk, bool)) bool {
-	if a, ok := s.nextRetry(l); ok {
-		l.a, l.pi = a, 0
+	if s.nextRetry(l) {
 		return true
 	}
-	l.a = netip.Addr{}
+	l.a, l.skip = netip.Addr{}, 0
 	for {
 		if l.drained {
 			return false
@@ -542,8 +576,9 @@ func (s *sweeper) due(now time.Time) []settled {
 		if int(h.tries) <= s.retries {
 			l := h.c.lane
 			l.owed--
-			if h.silent() {
-				// Not settled: its lane probes it again, next.
+			if h.retryable(len(s.probes)) {
+				// Not settled: its lane probes it again, next, on
+				// the probes that had no answer.
 				l.retry = append(l.retry, a)
 				continue
 			}

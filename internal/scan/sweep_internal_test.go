@@ -22,14 +22,16 @@ import (
 )
 
 // fakeTransport records what the sweep sends and answers, at once, for
-// the addresses in live (open on every probe) and in closed (a reset on
-// every probe). The first lost[a] packets to a are lost: they are
-// recorded as sent, and not answered.
+// the addresses in live (open on every probe), in closed (a reset on
+// every probe) and in mixed (probe 0 open, a reset on the others). The
+// first lost[a] packets to a are lost: they are recorded as sent, and not
+// answered.
 type fakeTransport struct {
 	mu     sync.Mutex
 	sends  []fakeSend
 	live   map[netip.Addr]bool
 	closed map[netip.Addr]bool
+	mixed  map[netip.Addr]bool
 	lost   map[netip.Addr]int
 	report func(answer)
 	err    func(netip.Addr) error
@@ -62,8 +64,10 @@ func (f *fakeTransport) send(_ context.Context, a netip.Addr, i int) error {
 	f.mu.Unlock()
 	switch {
 	case lost:
-	case f.live[a]:
+	case f.live[a], f.mixed[a] && i == 0:
 		f.report(answer{addr: a, probe: i, open: true})
+	case f.mixed[a]:
+		f.report(answer{addr: a, probe: i})
 	case f.closed[a]:
 		f.report(answer{addr: a, probe: i})
 	}
@@ -89,7 +93,7 @@ func newFakeSweep(rs []target.Range, probes int, rateAll, ratePrefix float64, wa
 	for i := range ps {
 		ps[i] = sweepProbe{name: "t", proto: "tcp", port: uint16(1000 + i)}
 	}
-	f := &fakeSweep{tr: &fakeTransport{live: map[netip.Addr]bool{}, closed: map[netip.Addr]bool{}, lost: map[netip.Addr]int{}}}
+	f := &fakeSweep{tr: &fakeTransport{live: map[netip.Addr]bool{}, closed: map[netip.Addr]bool{}, mixed: map[netip.Addr]bool{}, lost: map[netip.Addr]int{}}}
 	for _, a := range live {
 		f.tr.live[a] = true
 	}
@@ -231,10 +235,11 @@ func TestSweepLiveSettles(t *testing.T) {
 	})
 }
 
-// TestSweepRetries: with N retries, an address that answered nothing is
-// probed again after each wait, up to N more rounds, so a live address
-// whose first rounds were lost is found; an address that answered (open,
-// or only resets) is never probed again, and nothing is left over.
+// TestSweepRetries: with N retries, an address without an open port is
+// probed again after each wait, up to N more rounds, on the probes that
+// had no answer, so a live address whose first rounds were lost is found,
+// also when its closed ports' resets came; a live address is never probed
+// again, nor a port that reset, and nothing is left over.
 func TestSweepRetries(t *testing.T) {
 	const probes, wait = 3, 500 * time.Millisecond
 	var (
@@ -242,6 +247,7 @@ func TestSweepRetries(t *testing.T) {
 		lostTwice = netip.MustParseAddr("192.0.2.20") // live, two rounds lost
 		steady    = netip.MustParseAddr("192.0.2.30") // live, nothing lost
 		reset     = netip.MustParseAddr("192.0.2.40") // resets every probe
+		openLost  = netip.MustParseAddr("192.0.2.50") // probe 0 open, lost once; resets on 1 and 2
 	)
 	for _, tc := range []struct {
 		name    string
@@ -249,23 +255,23 @@ func TestSweepRetries(t *testing.T) {
 		found   []netip.Addr
 	}{
 		{"none", 0, []netip.Addr{steady}},
-		{"one", 1, []netip.Addr{lostOnce, steady}},
-		{"two", 2, []netip.Addr{lostOnce, lostTwice, steady}},
+		{"one", 1, []netip.Addr{lostOnce, steady, openLost}},
+		{"two", 2, []netip.Addr{lostOnce, lostTwice, steady, openLost}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newFakeSweep([]target.Range{rangeOf("192.0.2.0", "192.0.2.255")}, probes, 10000, 10000, wait, lostOnce, lostTwice, steady)
 				f.retries = tc.retries
-				f.tr.closed[reset] = true
-				f.tr.lost[lostOnce], f.tr.lost[lostTwice] = probes, 2*probes
+				f.tr.closed[reset], f.tr.mixed[openLost] = true, true
+				f.tr.lost[lostOnce], f.tr.lost[lostTwice], f.tr.lost[openLost] = probes, 2*probes, 1
 				if err := f.run(t.Context()); err != nil {
 					t.Fatal(err)
 				}
 				var found []netip.Addr
 				for _, x := range f.settled {
 					found = append(found, x.a)
-					if len(x.open) != probes {
-						t.Errorf("%s settled with %d open probes, want %d", x.a, len(x.open), probes)
+					if want := map[bool]int{false: probes, true: 1}[x.a == openLost]; len(x.open) != want {
+						t.Errorf("%s settled with %d open probes, want %d", x.a, len(x.open), want)
 					}
 				}
 				slices.SortFunc(found, netip.Addr.Compare)
@@ -275,27 +281,32 @@ func TestSweepRetries(t *testing.T) {
 				if f.all != 256 {
 					t.Errorf("%d addresses settled, want each of 256 once", f.all)
 				}
-				// Packets per address: a round per try; an address that
-				// answered gets no more rounds.
+				// Packets per address: a round per try, of the probes
+				// without an answer; a live address gets no more rounds.
 				byAddr := map[netip.Addr][]fakeSend{}
 				for _, s := range f.tr.sends {
 					byAddr[s.a] = append(byAddr[s.a], s)
 				}
-				rounds := func(a netip.Addr) int {
+				packets := func(a netip.Addr) int {
 					switch a {
 					case steady, reset:
-						return 1
+						return probes
 					case lostOnce:
-						return min(tc.retries+1, 2)
+						return probes * min(tc.retries+1, 2)
 					case lostTwice:
-						return min(tc.retries+1, 3)
+						return probes * min(tc.retries+1, 3)
+					case openLost:
+						return probes + min(tc.retries, 1) // probe 0 again
 					}
-					return tc.retries + 1
+					return probes * (tc.retries + 1)
 				}
 				for a := range target.NewSet(rangeOf("192.0.2.0", "192.0.2.255")).All() {
-					if got, want := len(byAddr[a]), probes*rounds(a); got != want {
+					if got, want := len(byAddr[a]), packets(a); got != want {
 						t.Errorf("%s: %d packets, want %d", a, got, want)
 					}
+				}
+				if ss := byAddr[openLost]; len(ss) > probes && ss[probes].i != 0 {
+					t.Errorf("%s: probe %d sent again, want only probe 0 (the others reset)", openLost, ss[probes].i)
 				}
 				// Each retry goes after the wait of the round before it.
 				ss := byAddr[lostTwice]
