@@ -33,6 +33,7 @@ type scanFlags struct {
 	sweep        string
 	prefixRate   float64
 	sweepWait    time.Duration
+	sweepRetries int
 	all          bool
 }
 
@@ -64,8 +65,10 @@ each TCP port the audit probes and a small request on each UDP service
 (SNMP, SSDP, NAT-PMP, DNS), and only the addresses that answer on a port are
 audited, as soon as they answer. --rate bounds everything sent (sweep packets
 and audit connections) per second, --prefix-rate the sweep's packets into any
-one /24 (or /64). Addresses that did not answer have a record only with
---all. With a sweep, JSON Lines output also has one "type":"prefix" line per
+one /24 (or /64). On a lossy path, --sweep-retries N probes an address without
+an open port again after its --sweep-wait, on the ports that did not answer,
+up to N more times (each retry costs the silent addresses' packets and time
+again). Addresses that did not answer have a record only with --all. With a sweep, JSON Lines output also has one "type":"prefix" line per
 /24 when it is done: swept, live, closed, identified, failing.
 
 --resume FILE appends each finished target's record to FILE and, on a later
@@ -91,6 +94,7 @@ error (including targets outside --scope), 3 the scan could not complete.`,
 	fl.StringVar(&f.sweep, "sweep", string(scan.SweepAuto), "find live addresses first: auto (more than 64 targets: syn as root, else connect), syn, connect, off")
 	fl.Float64Var(&f.prefixRate, "prefix-rate", scan.DefaultPrefixRate, fmt.Sprintf("sweep packets per second into any one /24 or /64 (at most %d)", scan.MaxRate))
 	fl.DurationVar(&f.sweepWait, "sweep-wait", scan.DefaultSweepWait, "how long the sweep awaits an address's answers after its last probe")
+	fl.IntVar(&f.sweepRetries, "sweep-retries", 0, fmt.Sprintf("probe an address without an open port again after its wait, on the ports that did not answer, up to `N` more times (0-%d; for lossy paths)", scan.MaxSweepRetries))
 	fl.BoolVar(&f.all, "all", false, "with a sweep, also write a record for each address that did not answer")
 	fl.DurationVar(&f.timeout, "timeout", scan.DefaultTimeout, "deadline per target")
 	fl.StringVar(&f.format, "format", "", "output: jsonl, csv or text (default text on a terminal, else jsonl)")
@@ -138,12 +142,14 @@ func (a *App) parseScanFlags(f *scanFlags, args []string) (*scanRun, error) {
 		return nil, usagef("--prefix-rate must be a number above 0 and at most %d", scan.MaxRate)
 	case f.sweepWait <= 0 || f.sweepWait > scan.MaxSweepWait:
 		return nil, usagef("--sweep-wait must be above 0 and at most %s", scan.MaxSweepWait)
+	case f.sweepRetries < 0 || f.sweepRetries > scan.MaxSweepRetries:
+		return nil, usagef("--sweep-retries must be between 0 and %d", scan.MaxSweepRetries)
 	}
 	if o.Sweep, err = scan.ParseSweepMode(f.sweep); err != nil {
 		return nil, usagef("--sweep: %q is not one of auto, syn, connect, off", f.sweep)
 	}
 	o.Workers, o.Rate, o.Timeout, o.Resume = f.workers, f.rate, f.timeout, f.resume
-	o.PrefixRate, o.SweepWait, o.All = f.prefixRate, f.sweepWait, f.all
+	o.PrefixRate, o.SweepWait, o.SweepRetries, o.All = f.prefixRate, f.sweepWait, f.sweepRetries, f.all
 	o.Ports = audit.Ports{}
 	for _, p := range f.ports {
 		if err := o.Ports.ParsePort(p); err != nil {

@@ -188,10 +188,12 @@ func (c *Client) scanOptions(targets target.Set, scope target.Scope, rate float6
 	// rate over all is the rate into its prefix: the sweep's packets and
 	// the audits' connections together stay under it. Only live
 	// addresses get records (the sweep finds them; a retried chunk sweeps
-	// the silent ones again, which costs a packet per port).
+	// the silent ones again, which costs a packet per port). A silent
+	// address is swept twice: an ISP's path loses packets, and one lost
+	// SYN would leave a live router unaudited.
 	return scan.Options{Targets: targets, Scope: scope, Ports: c.cfg.Ports, Judge: j,
 		Workers: c.cfg.ScanWorkers, Rate: rate, PrefixRate: rate, Timeout: c.cfg.ScanTimeout,
-		Sweep: c.cfg.Sweep, FailOn: finding.SeverityHigh, Logger: c.log}
+		Sweep: c.cfg.Sweep, SweepRetries: 1, FailOn: finding.SeverityHigh, Logger: c.log}
 }
 
 // rangeRecord turns a scan record into a range record.

@@ -112,6 +112,13 @@ type Options struct {
 	// SweepWait is how long the answers to an address's last sweep probe
 	// are awaited; 0 means DefaultSweepWait.
 	SweepWait time.Duration
+	// SweepRetries is how many more times an address without an open
+	// port is probed, each time after its wait and only on the probes
+	// that had no answer (a reset is final), before it settles as silent
+	// or closed: a lossy path otherwise hides a live address behind one
+	// lost SYN. 0 (the default) probes once; at most MaxSweepRetries.
+	// Retries draw on Rate and PrefixRate like first probes.
+	SweepRetries int
 	// All asks for a record for every swept address, also those that did
 	// not answer (without it, only live addresses have records).
 	All bool
@@ -180,6 +187,8 @@ func newPlan(o Options) (*plan, error) {
 		return nil, fmt.Errorf("%w: prefix rate must be a number above 0 and at most %d packets per second", ErrInvalid, MaxRate)
 	case p.SweepWait < 0 || p.SweepWait > MaxSweepWait:
 		return nil, fmt.Errorf("%w: sweep wait must be above 0 and at most %s", ErrInvalid, MaxSweepWait)
+	case p.SweepRetries < 0 || p.SweepRetries > MaxSweepRetries:
+		return nil, fmt.Errorf("%w: sweep retries must be between 0 and %d", ErrInvalid, MaxSweepRetries)
 	}
 	switch {
 	case p.Workers < 1 || p.Workers > MaxWorkers:

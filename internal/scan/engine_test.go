@@ -126,6 +126,8 @@ func TestRunInvalid(t *testing.T) {
 		{"two_ports_for_one", func(o *scan.Options) { o.Ports = audit.Ports{"snmp": {1161, 2161}} }},
 		{"unknown_port_set", func(o *scan.Options) { o.Ports = audit.Ports{"gopher": {70}} }},
 		{"port_zero", func(o *scan.Options) { o.Ports = audit.Ports{"ssh": {0}} }},
+		{"sweep_retries_negative", func(o *scan.Options) { o.SweepRetries = -1 }},
+		{"sweep_retries_too_many", func(o *scan.Options) { o.SweepRetries = scan.MaxSweepRetries + 1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := base

@@ -62,6 +62,10 @@ const (
 	DefaultSweepWait = 2 * time.Second
 	// MaxSweepWait bounds Options.SweepWait.
 	MaxSweepWait = time.Minute
+	// MaxSweepRetries bounds Options.SweepRetries: each retry multiplies
+	// the packets into silent space (and the sweep's time) once more, and
+	// past a few the loss that hides a live address is no longer loss.
+	MaxSweepRetries = 3
 	// prefixBits4 and prefixBits6 are the prefixes of the per-prefix rate
 	// and summary.
 	prefixBits4 = 24
@@ -123,6 +127,11 @@ type chunk struct {
 	inflight int  // addresses started, not settled
 	auditing int  // live addresses handed to the audit, not recorded
 	done     bool
+	// lane is the lane that took the chunk: it alone sends into the
+	// prefix, first probes and retries, so the prefix's rate holds. Set
+	// before any address of the chunk is active; read under the
+	// sweeper's lock.
+	lane *lane
 }
 
 func prefixOf(a netip.Addr) netip.Prefix {
@@ -187,10 +196,33 @@ func (c *chunk) finishSummary() {
 // hostState is an address being swept: from its first probe until its
 // answers' wait is over. Nothing is kept of an address after that.
 type hostState struct {
-	c       *chunk
-	open    []int // probe indexes that answered open
-	closed  bool  // a TCP reset came
-	started time.Time
+	c      *chunk
+	open   []int // probe indexes that answered open
+	closed bool  // a TCP reset came
+	// tries counts the rounds of probes sent to the address (1, then
+	// one more per retry).
+	tries uint8
+	// answered has bit i set when probe i got an answer, open or reset
+	// (probes past the 64th are never marked: a retry sends them again).
+	answered uint64
+	started  time.Time
+}
+
+// unanswered returns the mask of the first 64 of n probes that got no
+// answer.
+func (h *hostState) unanswered(n int) uint64 {
+	all := ^uint64(0)
+	if n < 64 {
+		all = 1<<n - 1
+	}
+	return all &^ h.answered
+}
+
+// retryable reports an address that is not live (no open port) and has a
+// probe without an answer: a silent address, or one that reset some TCP
+// ports while the SYNs to its open ones, or its UDP requests, were lost.
+func (h *hostState) retryable(n int) bool {
+	return len(h.open) == 0 && (n > 64 || h.unanswered(n) != 0)
 }
 
 type pendingHost struct {
@@ -211,8 +243,20 @@ type lane struct {
 	next netip.Addr // next address of c.rs[ri] (invalid: c exhausted)
 	a    netip.Addr // address being probed
 	pi   int        // its next probe
-	due  time.Time  // earliest time of the lane's next packet
-	idx  int        // heap index
+	// skip marks the probes of a retry that are not sent again (they
+	// answered: a reset is as final as a SYN-ACK); 0 on a first round.
+	skip uint64
+	due  time.Time // earliest time of the lane's next packet
+	idx  int       // heap index
+	// drained: the chunks are exhausted; the lane has only retries left.
+	drained bool
+	// Guarded by the sweeper's lock: retry holds the lane's addresses
+	// whose wait ended without an open port and that are to be probed
+	// again (a FIFO from rhead), and owed counts its addresses still
+	// waiting that may join it. The lane ends only when both are empty.
+	retry []netip.Addr
+	rhead int
+	owed  int
 }
 
 type laneHeap []*lane
@@ -237,8 +281,11 @@ type sweeper struct {
 	global   *rate.Limiter
 	interval time.Duration // between two packets into one prefix
 	wait     time.Duration
-	lanes    int
-	chunks   func(yield func(*chunk) bool) // the target list by prefix
+	// retries is how many more rounds of probes an address that is not
+	// live gets (see hostState.retryable).
+	retries int
+	lanes   int
+	chunks  func(yield func(*chunk) bool) // the target list by prefix
 	// skip reports an address already recorded (resume); it is not sent
 	// to, and counted through skipped.
 	skip func(netip.Addr) bool
@@ -264,6 +311,7 @@ type sweeper struct {
 	pending []pendingHost
 	head    int
 	sent    int // packets sent, for the debug log
+	retried int // addresses probed again, for the debug log
 }
 
 // answer records an answer of the transport; answers of addresses not
@@ -274,6 +322,9 @@ func (s *sweeper) answer(x answer) {
 	h := s.active[x.addr]
 	if h == nil {
 		return
+	}
+	if x.probe < 64 {
+		h.answered |= 1 << x.probe
 	}
 	if !x.open {
 		h.closed = true
@@ -325,6 +376,18 @@ func (s *sweeper) send(ctx context.Context) error {
 				return err
 			}
 		}
+		if !l.a.IsValid() && !s.advance(l, next) {
+			// A drained lane waiting for its addresses' waits to end:
+			// it looks again a tick later, or ends when none may need
+			// a retry.
+			if s.owes(l) {
+				l.due = later(l.due, time.Now().Add(sweepTick))
+				heap.Fix(h, l.idx)
+			} else {
+				heap.Remove(h, l.idx)
+			}
+			continue
+		}
 		if err := s.global.Wait(ctx); err != nil {
 			// The limiter refuses a wait that would outlast ctx's deadline:
 			// nothing more is sent, and the sweep ends with ctx.
@@ -346,14 +409,20 @@ func (s *sweeper) send(ctx context.Context) error {
 			base = now
 		}
 		l.due = base.Add(s.interval)
-		l.pi++
+		l.pi = l.nextProbe(l.pi+1, len(s.probes))
 		if l.pi == len(s.probes) {
 			s.mu.Lock()
 			s.pending = append(s.pending, pendingHost{a: l.a, due: now.Add(s.wait)})
+			if hs := s.active[l.a]; hs != nil && int(hs.tries) <= s.retries {
+				l.owed++ // it may need another round
+			}
 			s.mu.Unlock()
 			if !s.advance(l, next) {
-				heap.Remove(h, l.idx)
-				continue
+				if !s.owes(l) {
+					heap.Remove(h, l.idx)
+					continue
+				}
+				l.due = later(l.due, now.Add(sweepTick))
 			}
 		}
 		heap.Fix(h, l.idx)
@@ -361,20 +430,82 @@ func (s *sweeper) send(ctx context.Context) error {
 	return nil
 }
 
-// advance moves l to its next address, taking the next chunk when its
-// own is exhausted; it returns false when there is no more.
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// owes reports whether l has addresses to probe again, or waiting ones
+// that may need it.
+func (s *sweeper) owes(l *lane) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return l.owed > 0 || l.rhead < len(l.retry)
+}
+
+// nextProbe returns the first probe from i (of n) that l sends: i
+// itself on a first round, the next one that had no answer on a retry; n
+// when there is none.
+func (l *lane) nextProbe(i, n int) int {
+	for ; i < n && i < 64 && l.skip&(1<<i) != 0; i++ {
+	}
+	return i
+}
+
+// nextRetry moves l to the first address of its retry FIFO, its first
+// probe without an answer, and counts its new round.
+func (s *sweeper) nextRetry(l *lane) bool {
+	if s.retries == 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for l.rhead < len(l.retry) {
+		a := l.retry[l.rhead]
+		l.rhead++
+		if l.rhead == len(l.retry) {
+			l.retry, l.rhead = l.retry[:0], 0
+		}
+		if h := s.active[a]; h != nil {
+			h.tries++
+			s.retried++
+			n := len(s.probes)
+			l.a, l.skip = a, ^h.unanswered(n)
+			l.pi = l.nextProbe(0, n)
+			return true
+		}
+	}
+	return false
+}
+
+// advance moves l to its next address: an address of its own to probe
+// again (retries go first: their wait is over, and they keep what is
+// outstanding small), else the next new one, taking the next chunk when
+// its own is exhausted. It returns false when there is none now (l.a is
+// then invalid).
 func (s *sweeper) advance(l *lane, next func() (*chunk, bool)) bool {
+	if s.nextRetry(l) {
+		return true
+	}
+	l.a, l.skip = netip.Addr{}, 0
 	for {
+		if l.drained {
+			return false
+		}
 		if l.c == nil || !l.next.IsValid() {
 			if l.c != nil {
 				s.chunkSent(l.c)
 			}
 			c, ok := next()
 			if !ok {
-				l.c = nil
+				l.c, l.drained = nil, true
 				return false
 			}
 			l.c, l.ri, l.next = c, 0, c.rs[0].First
+			c.lane = l
 			if !s.startChunk(c) {
 				l.next = netip.Addr{}
 				continue
@@ -398,7 +529,7 @@ func (s *sweeper) advance(l *lane, next func() (*chunk, bool)) bool {
 		s.started(l.c)
 		l.a, l.pi = a, 0
 		s.mu.Lock()
-		s.active[a] = &hostState{c: l.c, started: time.Now()}
+		s.active[a] = &hostState{c: l.c, tries: 1, started: time.Now()}
 		s.mu.Unlock()
 		return true
 	}
@@ -438,10 +569,22 @@ func (s *sweeper) due(now time.Time) []settled {
 	for s.head < len(s.pending) && !s.pending[s.head].due.After(now) {
 		a := s.pending[s.head].a
 		s.head++
-		if h := s.active[a]; h != nil {
-			out = append(out, settled{a: a, hostState: *h})
-			delete(s.active, a)
+		h := s.active[a]
+		if h == nil {
+			continue
 		}
+		if int(h.tries) <= s.retries {
+			l := h.c.lane
+			l.owed--
+			if h.retryable(len(s.probes)) {
+				// Not settled: its lane probes it again, next, on
+				// the probes that had no answer.
+				l.retry = append(l.retry, a)
+				continue
+			}
+		}
+		out = append(out, settled{a: a, hostState: *h})
+		delete(s.active, a)
 	}
 	// Compact the FIFO so that its memory follows what is pending, not
 	// what was ever pending.

@@ -44,7 +44,7 @@ func (p *plan) runSweep(ctx context.Context, out *Outcome, resume *Resume, resum
 	global := rate.NewLimiter(rate.Limit(p.Rate), burst)
 	lanes := min(max(int(p.Rate/p.PrefixRate+0.999), 1), maxLanes)
 	sw := &sweeper{probes: probes, global: global, interval: time.Duration(float64(time.Second) / p.PrefixRate),
-		wait: p.SweepWait, lanes: lanes, active: map[netip.Addr]*hostState{}}
+		wait: p.SweepWait, retries: p.SweepRetries, lanes: lanes, active: map[netip.Addr]*hostState{}}
 	sw.chunks = prefixChunks(p.Targets.Ranges())
 
 	// The sweep's own dialer: the safety-net rate like the audits', room
@@ -200,7 +200,7 @@ func (p *plan) runSweep(ctx context.Context, out *Outcome, resume *Resume, resum
 	}
 
 	log.Debug("scan: sweeping", "mode", string(mode), "targets", counts.Total, "probes", len(probes), "rate", p.Rate,
-		"prefix_rate", p.PrefixRate, "lanes", lanes, "wait_seconds", p.SweepWait.Seconds())
+		"prefix_rate", p.PrefixRate, "lanes", lanes, "wait_seconds", p.SweepWait.Seconds(), "retries", p.SweepRetries)
 	sweepDone := make(chan error, 1)
 	stopProgress := make(chan struct{})
 	go func() {
@@ -289,7 +289,7 @@ func (p *plan) runSweep(ctx context.Context, out *Outcome, resume *Resume, resum
 	out.Summary.Sweep = &c
 	out.Summary.Prefixes = out.Prefixes
 	rmu.Unlock()
-	log.Debug("scan: sweep done", "mode", string(mode), "packets", sw.sent, "swept", c.Swept, "live", c.Live,
+	log.Debug("scan: sweep done", "mode", string(mode), "packets", sw.sent, "retried_addresses", sw.retried, "swept", c.Swept, "live", c.Live,
 		"audited", c.Audited, "send_errors", sendErrs, "elapsed_seconds", out.Elapsed.Seconds())
 	switch {
 	case runErr != nil:

@@ -5,9 +5,11 @@ package scan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -20,11 +22,17 @@ import (
 )
 
 // fakeTransport records what the sweep sends and answers, at once, for
-// the addresses in live (open on every probe).
+// the addresses in live (open on every probe), in closed (a reset on
+// every probe) and in mixed (probe 0 open, a reset on the others). The
+// first lost[a] packets to a are lost: they are recorded as sent, and not
+// answered.
 type fakeTransport struct {
 	mu     sync.Mutex
 	sends  []fakeSend
 	live   map[netip.Addr]bool
+	closed map[netip.Addr]bool
+	mixed  map[netip.Addr]bool
+	lost   map[netip.Addr]int
 	report func(answer)
 	err    func(netip.Addr) error
 	// count only: a budget test must not keep every send.
@@ -49,9 +57,19 @@ func (f *fakeTransport) send(_ context.Context, a netip.Addr, i int) error {
 	if !f.countOnly {
 		f.sends = append(f.sends, fakeSend{a, i, time.Now()})
 	}
+	lost := f.lost[a] > 0
+	if lost {
+		f.lost[a]--
+	}
 	f.mu.Unlock()
-	if f.live[a] {
+	switch {
+	case lost:
+	case f.live[a], f.mixed[a] && i == 0:
 		f.report(answer{addr: a, probe: i, open: true})
+	case f.mixed[a]:
+		f.report(answer{addr: a, probe: i})
+	case f.closed[a]:
+		f.report(answer{addr: a, probe: i})
 	}
 	return nil
 }
@@ -67,6 +85,7 @@ type fakeSweep struct {
 	settled []settled
 	at      []time.Time // when each settled
 	chunks  int
+	all     int // addresses settled, live or not
 }
 
 func newFakeSweep(rs []target.Range, probes int, rateAll, ratePrefix float64, wait time.Duration, live ...netip.Addr) *fakeSweep {
@@ -74,7 +93,7 @@ func newFakeSweep(rs []target.Range, probes int, rateAll, ratePrefix float64, wa
 	for i := range ps {
 		ps[i] = sweepProbe{name: "t", proto: "tcp", port: uint16(1000 + i)}
 	}
-	f := &fakeSweep{tr: &fakeTransport{live: map[netip.Addr]bool{}}}
+	f := &fakeSweep{tr: &fakeTransport{live: map[netip.Addr]bool{}, closed: map[netip.Addr]bool{}, mixed: map[netip.Addr]bool{}, lost: map[netip.Addr]int{}}}
 	for _, a := range live {
 		f.tr.live[a] = true
 	}
@@ -89,6 +108,7 @@ func newFakeSweep(rs []target.Range, probes int, rateAll, ratePrefix float64, wa
 	sw.settle = func(x settled) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.all++
 		if len(x.open) > 0 {
 			f.settled = append(f.settled, x)
 			f.at = append(f.at, time.Now())
@@ -215,6 +235,168 @@ func TestSweepLiveSettles(t *testing.T) {
 	})
 }
 
+// TestSweepRetries: with N retries, an address without an open port is
+// probed again after each wait, up to N more rounds, on the probes that
+// had no answer, so a live address whose first rounds were lost is found,
+// also when its closed ports' resets came; a live address is never probed
+// again, nor a port that reset, and nothing is left over.
+func TestSweepRetries(t *testing.T) {
+	const probes, wait = 3, 500 * time.Millisecond
+	var (
+		lostOnce  = netip.MustParseAddr("192.0.2.10") // live, its first round lost
+		lostTwice = netip.MustParseAddr("192.0.2.20") // live, two rounds lost
+		steady    = netip.MustParseAddr("192.0.2.30") // live, nothing lost
+		reset     = netip.MustParseAddr("192.0.2.40") // resets every probe
+		openLost  = netip.MustParseAddr("192.0.2.50") // probe 0 open, lost once; resets on 1 and 2
+	)
+	for _, tc := range []struct {
+		name    string
+		retries int
+		found   []netip.Addr
+	}{
+		{"none", 0, []netip.Addr{steady}},
+		{"one", 1, []netip.Addr{lostOnce, steady, openLost}},
+		{"two", 2, []netip.Addr{lostOnce, lostTwice, steady, openLost}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeSweep([]target.Range{rangeOf("192.0.2.0", "192.0.2.255")}, probes, 10000, 10000, wait, lostOnce, lostTwice, steady)
+				f.retries = tc.retries
+				f.tr.closed[reset], f.tr.mixed[openLost] = true, true
+				f.tr.lost[lostOnce], f.tr.lost[lostTwice], f.tr.lost[openLost] = probes, 2*probes, 1
+				if err := f.run(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				var found []netip.Addr
+				for _, x := range f.settled {
+					found = append(found, x.a)
+					if want := map[bool]int{false: probes, true: 1}[x.a == openLost]; len(x.open) != want {
+						t.Errorf("%s settled with %d open probes, want %d", x.a, len(x.open), want)
+					}
+				}
+				slices.SortFunc(found, netip.Addr.Compare)
+				if !slices.Equal(found, tc.found) {
+					t.Errorf("live %v, want %v", found, tc.found)
+				}
+				if f.all != 256 {
+					t.Errorf("%d addresses settled, want each of 256 once", f.all)
+				}
+				// Packets per address: a round per try, of the probes
+				// without an answer; a live address gets no more rounds.
+				byAddr := map[netip.Addr][]fakeSend{}
+				for _, s := range f.tr.sends {
+					byAddr[s.a] = append(byAddr[s.a], s)
+				}
+				packets := func(a netip.Addr) int {
+					switch a {
+					case steady, reset:
+						return probes
+					case lostOnce:
+						return probes * min(tc.retries+1, 2)
+					case lostTwice:
+						return probes * min(tc.retries+1, 3)
+					case openLost:
+						return probes + min(tc.retries, 1) // probe 0 again
+					}
+					return probes * (tc.retries + 1)
+				}
+				for a := range target.NewSet(rangeOf("192.0.2.0", "192.0.2.255")).All() {
+					if got, want := len(byAddr[a]), packets(a); got != want {
+						t.Errorf("%s: %d packets, want %d", a, got, want)
+					}
+				}
+				if ss := byAddr[openLost]; len(ss) > probes && ss[probes].i != 0 {
+					t.Errorf("%s: probe %d sent again, want only probe 0 (the others reset)", openLost, ss[probes].i)
+				}
+				// Each retry goes after the wait of the round before it.
+				ss := byAddr[lostTwice]
+				for r := 1; r*probes < len(ss); r++ {
+					gap := ss[r*probes].at.Sub(ss[r*probes-1].at)
+					if gap < wait || gap > wait+3*sweepTick {
+						t.Errorf("round %d went %s after the last probe of round %d, want the %s wait", r+1, gap, r, wait)
+					}
+				}
+				if len(f.active) != 0 || len(f.pending)-f.head != 0 {
+					t.Errorf("state left: %d active, %d pending", len(f.active), len(f.pending)-f.head)
+				}
+			})
+		})
+	}
+}
+
+// TestSweepRetriesRate: retries draw on the global and the per-prefix
+// rates like first probes, also when a lane probes again the addresses of
+// a prefix it has left for the next (four /24s on three lanes).
+func TestSweepRetriesRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const global, perPrefix = 400, 150
+		f := newFakeSweep([]target.Range{rangeOf("10.0.0.0", "10.0.3.255")}, 1, global, perPrefix, 500*time.Millisecond)
+		f.retries = 1
+		start := time.Now()
+		if err := f.run(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.tr.sends) != 2048 || f.all != 1024 {
+			t.Fatalf("%d packets, %d settled: want two rounds of 1024 addresses", len(f.tr.sends), f.all)
+		}
+		if w := maxInWindow(f.tr.sends, time.Second, nil); w > global+1 {
+			t.Errorf("%d packets in a second, want at most %d", w, global+1)
+		}
+		for i := range 4 {
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(i), 0}), 24)
+			if w := maxInWindow(f.tr.sends, time.Second, func(s fakeSend) bool { return p.Contains(s.a) }); w > perPrefix+1 {
+				t.Errorf("%s: %d packets in a second, want at most %d", p, w, perPrefix+1)
+			}
+		}
+		// Retries go out by the lane that swept their prefix: the lane
+		// that took the fourth /24 also sends the first one's retries,
+		// 1024 packets at no more than 150 a second (6.8 s), and the
+		// three lanes shared 400 a second at first.
+		last := f.tr.sends[len(f.tr.sends)-1].at.Sub(start)
+		if last < 6800*time.Millisecond || last > 7600*time.Millisecond {
+			t.Errorf("last packet after %s, want about 7.3 s", last)
+		}
+	})
+}
+
+// TestSweepRetriesCancel: when ctx ends while lanes wait for their
+// addresses' retries, or send them, the sweep stops at once.
+func TestSweepRetriesCancel(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		deadline         time.Duration
+		minSent, maxSent int
+	}{
+		// 256 packets at 1000/s end at 256 ms; the first address's
+		// retry is due at 750 ms, the last one's at about 1 s.
+		{"waiting_for_retries", 600 * time.Millisecond, 256, 256},
+		{"sending_retries", 900 * time.Millisecond, 300, 420},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeSweep([]target.Range{rangeOf("10.0.0.0", "10.0.0.255")}, 1, 1000, 1000, 750*time.Millisecond)
+				f.retries = 3
+				ctx, cancel := context.WithTimeout(t.Context(), tc.deadline)
+				defer cancel()
+				start := time.Now()
+				if err := f.run(ctx); !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("err %v, want the deadline", err)
+				}
+				if d := time.Since(start); d > tc.deadline+10*time.Millisecond {
+					t.Errorf("returned after %s, deadline %s", d, tc.deadline)
+				}
+				if n := len(f.tr.sends); n < tc.minSent || n > tc.maxSent {
+					t.Errorf("%d packets before the deadline, want %d-%d", n, tc.minSent, tc.maxSent)
+				}
+				last := f.tr.sends[len(f.tr.sends)-1].at
+				if last.Sub(start) > tc.deadline {
+					t.Errorf("a packet went after the deadline (%s)", last.Sub(start))
+				}
+			})
+		})
+	}
+}
+
 // TestSweepCancel: when ctx ends the sweep stops sending and returns.
 func TestSweepCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -297,7 +479,9 @@ func TestTransportScope(t *testing.T) {
 // streamed, and an address is forgotten once its wait is over). At
 // 100,000 packets a second, 2 probes per address and a 10 ms wait (plus
 // up to a 20 ms tick), about 1,500 addresses are in flight: far fewer
-// than a /18 holds, so both sweeps reach the steady state.
+// than a /18 holds, so both sweeps reach the steady state. With a retry
+// every address is swept twice and in flight about twice as long: still
+// flat.
 func TestBudgetSweepMemory(t *testing.T) {
 	if raceEnabled {
 		t.Skip("memory budgets are measured without the race detector")
@@ -306,8 +490,9 @@ func TestBudgetSweepMemory(t *testing.T) {
 		t.Skip("sweeps 150,000 addresses")
 	}
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	peak := func(rs []target.Range) (uint64, int) {
+	peak := func(t *testing.T, rs []target.Range, retries int) (uint64, int) {
 		f := newFakeSweep(rs, 2, 100_000, 100_000, 10*time.Millisecond)
+		f.retries = retries
 		f.tr.countOnly = true
 		runtime.GC()
 		done := make(chan error, 1)
@@ -330,16 +515,21 @@ func TestBudgetSweepMemory(t *testing.T) {
 			}
 		}
 	}
-	small, n1 := peak([]target.Range{rangeOf("10.0.0.0", "10.0.63.255")})
-	large, n2 := peak([]target.Range{rangeOf("10.2.0.0", "10.3.255.255")})
-	t.Logf("/18: %d packets, live heap peak %.2f MB; /15: %d packets, live heap peak %.2f MB", n1, float64(small)/1e6, n2, float64(large)/1e6)
-	if n1 != 2<<14 || n2 != 2<<17 {
-		t.Fatalf("packets %d and %d", n1, n2)
-	}
-	// Eight times the addresses: at most a megabyte more (noise: map
-	// buckets, the collector's timing, other tests' leftovers); keeping
-	// every address swept costs 16 MB more here.
-	if large > 8<<20 || large > small+1<<20 {
-		t.Errorf("live heap peak %.2f MB for a /15 against %.2f MB for a /18: not flat", float64(large)/1e6, float64(small)/1e6)
+	for _, retries := range []int{0, 1} {
+		t.Run(fmt.Sprintf("retries_%d", retries), func(t *testing.T) {
+			small, n1 := peak(t, []target.Range{rangeOf("10.0.0.0", "10.0.63.255")}, retries)
+			large, n2 := peak(t, []target.Range{rangeOf("10.2.0.0", "10.3.255.255")}, retries)
+			t.Logf("/18: %d packets, live heap peak %.2f MB; /15: %d packets, live heap peak %.2f MB", n1, float64(small)/1e6, n2, float64(large)/1e6)
+			if rounds := retries + 1; n1 != rounds*2<<14 || n2 != rounds*2<<17 {
+				t.Fatalf("packets %d and %d", n1, n2)
+			}
+			// Eight times the addresses: at most a megabyte more (noise:
+			// map buckets, the collector's timing, other tests'
+			// leftovers); keeping every address swept costs 16 MB more
+			// here.
+			if large > 8<<20 || large > small+1<<20 {
+				t.Errorf("live heap peak %.2f MB for a /15 against %.2f MB for a /18: not flat", float64(large)/1e6, float64(small)/1e6)
+			}
+		})
 	}
 }

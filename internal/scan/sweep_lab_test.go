@@ -8,10 +8,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -32,7 +34,8 @@ import (
 // together held to --rate 400. Whatever the sweep mode: no TCP or UDP
 // packet goes to an address outside --scope, new flows (SYNs and UDP
 // datagrams) stay within --rate over every second and within
-// --prefix-rate per prefix, and the router is found and audited.
+// --prefix-rate per prefix, and the router is found and audited. Then the
+// router loses the first round of probes (sweepLossyRouter).
 func TestSweepPacketsLeavingTheClient(t *testing.T) {
 	l := labtest.Up(t, "tplink-legacy")
 	if out, err := l.Command(t.Context(), lab.Router, "ip", "route", "add", "blackhole", "10.78.0.0/16").CombinedOutput(); err != nil {
@@ -120,6 +123,73 @@ func TestSweepPacketsLeavingTheClient(t *testing.T) {
 				t.Logf("%s: %d probes into %s, busiest second %d", mode, len(silentFlows[i]), s, maxPerSecond(silentFlows[i]))
 			}
 			t.Logf("%s: %d packets left the client, %d new flows (%d SYN retransmissions aside), busiest second %d", mode, len(pkts), len(flows), retransmits, maxPerSecond(flows))
+		})
+	}
+	t.Run("lossy_router_retries", func(t *testing.T) { sweepLossyRouter(t, l) })
+}
+
+// sweepLossyRouter: the router drops the first packet to each of its
+// ports (a dynamic set remembers the ports seen), so the sweep's first
+// round of probes is lost whole, as on a path that lost it. Without
+// --sweep-retries the router is taken for silent and not audited; with 1
+// its unanswered probes go again after the wait, and it is found and
+// audited (its audit's packets pass: every port has been seen).
+func sweepLossyRouter(t *testing.T, l *lab.Lab) {
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not found (apt-get install nftables)")
+	}
+	router := l.Addr("router.lan")
+	rules := `table inet rwloss {
+	set seen {
+		type inet_proto . inet_service
+		flags dynamic
+	}
+	chain in {
+		type filter hook prerouting priority -300
+		ip daddr ` + router.String() + ` meta l4proto { tcp, udp } meta l4proto . th dport @seen accept
+		ip daddr ` + router.String() + ` meta l4proto { tcp, udp } add @seen { meta l4proto . th dport } drop
+	}
+}
+`
+	nft := func(stdin string, args ...string) {
+		t.Helper()
+		// Not t.Context(): the cleanup runs after it is done.
+		cmd := l.Command(context.WithoutCancel(t.Context()), lab.Router, "nft", args...)
+		cmd.Stdin = strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("nft %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	nft(rules, "-f", "-")
+	t.Cleanup(func() { nft("", "delete", "table", "inet", "rwloss") })
+	for _, tc := range []struct {
+		retries string
+		live    int
+	}{{"0", 0}, {"1", 1}} {
+		t.Run("retries_"+tc.retries, func(t *testing.T) {
+			nft("", "flush", "set", "inet", "rwloss", "seen")
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			cmd := l.Command(ctx, lab.Client, labtest.Executable(t), "scan", "--sweep", "syn", "--sweep-wait", "1s",
+				"--sweep-retries", tc.retries, "--scope", netip.PrefixFrom(router, 32).String(), router.String())
+			home := t.TempDir()
+			cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"))
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if ee := (*exec.ExitError)(nil); err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
+				t.Fatalf("scan: %v\n%s", err, stderr.Bytes())
+			}
+			if want := fmt.Sprintf("Swept 1 address(es) (syn): %d live", tc.live); !bytes.Contains(stderr.Bytes(), []byte(want)) {
+				t.Errorf("summary, want %q:\n%s", want, stderr.Bytes())
+			}
+			recs := records(t, stdout.Bytes())
+			switch {
+			case tc.live == 0 && len(recs) != 0:
+				t.Errorf("records %+v, want none: the first round was lost", recs)
+			case tc.live == 1 && (len(recs) != 1 || recs[0].Target != router.String() || recs[0].Identity.Model == ""):
+				t.Errorf("records %+v, want the router, identified", recs)
+			}
 		})
 	}
 }
