@@ -96,6 +96,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/routerwatch/routerwatch/bench/internal/flowcount"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/routerwatch/routerwatch/internal/jobs"
@@ -330,43 +332,13 @@ func (b *bench) setUpRouter(ctx context.Context) error {
 		iifname "lan0" ip daddr @live dnat to %s
 	}
 }
-table inet rwcount {
-	counter flows_syn { }
-	counter flows_udp { }
-	chain ingress {
-		type filter hook prerouting priority -300; policy accept;
-		iifname "lan0" tcp flags & (syn | ack) == syn counter name "flows_syn"
-		iifname "lan0" udp dport != 67 counter name "flows_udp"
-	}
-}
-`, strings.Join(set, ", "), noUPnP, l.Addr("router.lan"))
+`+flowcount.Table, strings.Join(set, ", "), noUPnP, l.Addr("router.lan"))
 	cmd := l.Command(ctx, lab.Router, "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(rules)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("nft: %w: %s", err, out)
 	}
 	return nil
-}
-
-var packetsRE = regexp.MustCompile(`packets (\d+)`)
-
-// resetCounters returns the flows counted at the router since the last
-// call.
-func (b *bench) resetCounters(ctx context.Context) (int, error) {
-	total := 0
-	for _, name := range []string{"flows_syn", "flows_udp"} {
-		out, err := b.lab.Command(ctx, lab.Router, "nft", "reset", "counter", "inet", "rwcount", name).CombinedOutput()
-		if err != nil {
-			return 0, fmt.Errorf("nft reset counter: %w: %s", err, out)
-		}
-		m := packetsRE.FindSubmatch(out)
-		if m == nil {
-			return 0, fmt.Errorf("nft reset counter: %q", out)
-		}
-		n, _ := strconv.Atoi(string(m[1]))
-		total += n
-	}
-	return total, nil
 }
 
 // dropCounters are the kernel's counters, in the router's and the
@@ -541,7 +513,7 @@ func (b *bench) configuration(ctx context.Context, n int) (config, error) {
 	if err != nil {
 		return c, err
 	}
-	if _, err := b.resetCounters(ctx); err != nil {
+	if _, err := flowcount.Reset(ctx, b.lab); err != nil {
 		return c, err
 	}
 	cpu0 := b.cpuNow(ws)
@@ -597,7 +569,7 @@ func (b *bench) configuration(ctx context.Context, n int) (config, error) {
 	}
 	c.Seconds = end.Sub(r.StartedAt).Seconds()
 	cpu1 := b.cpuNow(ws)
-	if c.Flows, err = b.resetCounters(ctx); err != nil {
+	if c.Flows, err = flowcount.Reset(ctx, b.lab); err != nil {
 		return c, err
 	}
 	drops1 := b.dropCounters(ctx)
@@ -1289,8 +1261,8 @@ func (r *result) summarise(procs []int) {
 		if len(aps) == 0 {
 			continue
 		}
-		s.AuditsPerS, s.AuditsPerSLast, s.RowsPerAudit = median(aps), median(apsl), median(rows)
-		s.WorkerMS, s.RouterMS, s.PostgresMS, s.Busy = median(wm), median(rm), median(pm), median(busy)
+		s.AuditsPerS, s.AuditsPerSLast, s.RowsPerAudit = flowcount.Median(aps), flowcount.Median(apsl), flowcount.Median(rows)
+		s.WorkerMS, s.RouterMS, s.PostgresMS, s.Busy = flowcount.Median(wm), flowcount.Median(rm), flowcount.Median(pm), flowcount.Median(busy)
 		r.Summary = append(r.Summary, s)
 	}
 	if len(r.Summary) > 0 && r.Summary[0].AuditsPerS > 0 {
@@ -1301,15 +1273,6 @@ func (r *result) summarise(procs []int) {
 			}
 		}
 	}
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // correct reports whether every configuration ended done with every live

@@ -37,11 +37,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/routerwatch/routerwatch/bench/internal/flowcount"
 
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/lab"
@@ -183,7 +184,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Fprintln(os.Stderr)
 	}
 	for _, t := range tools {
-		t.Median = median(t.Seconds)
+		t.Median = flowcount.Median(t.Seconds)
 		t.Command = strings.Replace(filepath.Base(t.exe)+" "+strings.Join(t.Args, " "), xmlPath, "nmap.xml", 1)
 		res.Tools = append(res.Tools, *t)
 	}
@@ -291,15 +292,6 @@ func timed(ctx context.Context, l *lab.Lab, name string, args []string) (time.Du
 		return d, nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(errb.Bytes()))
 	}
 	return d, out.Bytes(), nil
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // result is the benchmark's outcome.

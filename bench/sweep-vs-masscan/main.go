@@ -42,13 +42,14 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/routerwatch/routerwatch/bench/internal/flowcount"
 
 	"github.com/routerwatch/routerwatch/internal/audit"
 	"github.com/routerwatch/routerwatch/internal/lab"
@@ -284,42 +285,13 @@ func setUp(ctx context.Context, l *lab.Lab, pfx netip.Prefix, n int) ([]netip.Ad
 		iifname "lan0" ip daddr { %s } dnat to %s
 	}
 }
-table inet rwcount {
-	counter flows_syn { }
-	counter flows_udp { }
-	chain ingress {
-		type filter hook prerouting priority -300; policy accept;
-		iifname "lan0" tcp flags & (syn | ack) == syn counter name "flows_syn"
-		iifname "lan0" udp dport != 67 counter name "flows_udp"
-	}
-}
-`, strings.Join(set, ", "), l.Addr("router.lan"))
+`+flowcount.Table, strings.Join(set, ", "), l.Addr("router.lan"))
 	cmd := l.Command(ctx, lab.Router, "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(rules)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("nft: %w: %s", err, out)
 	}
 	return live, nil
-}
-
-var packetsRE = regexp.MustCompile(`packets (\d+)`)
-
-// resetCounters returns the flows counted since the last call.
-func resetCounters(ctx context.Context, l *lab.Lab) (int, error) {
-	total := 0
-	for _, name := range []string{"flows_syn", "flows_udp"} {
-		out, err := l.Command(ctx, lab.Router, "nft", "reset", "counter", "inet", "rwcount", name).CombinedOutput()
-		if err != nil {
-			return 0, fmt.Errorf("nft reset counter: %w: %s", err, out)
-		}
-		m := packetsRE.FindSubmatch(out)
-		if m == nil {
-			return 0, fmt.Errorf("nft reset counter: %q", out)
-		}
-		n, _ := strconv.Atoi(string(m[1]))
-		total += n
-	}
-	return total, nil
 }
 
 // tool is one command line the benchmark times.
@@ -379,7 +351,7 @@ func timedRun(ctx context.Context, l *lab.Lab, t *tool, settle time.Duration) (r
 	case <-ctx.Done():
 		return runStat{}, ctx.Err()
 	}
-	if _, err := resetCounters(ctx, l); err != nil {
+	if _, err := flowcount.Reset(ctx, l); err != nil {
 		return runStat{}, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, runTimeout)
@@ -445,7 +417,7 @@ func timedRun(ctx context.Context, l *lab.Lab, t *tool, settle time.Duration) (r
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.MaxRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
 	}
-	if r.Packets, err = resetCounters(ctx, l); err != nil {
+	if r.Packets, err = flowcount.Reset(ctx, l); err != nil {
 		return r, err
 	}
 	r.PPS = float64(r.Packets) / r.Seconds
@@ -478,9 +450,9 @@ func (t *tool) finish(live []netip.Addr) {
 	for _, r := range t.Runs {
 		secs, pps, sweeps = append(secs, r.Seconds), append(pps, r.PPS), append(sweeps, r.SweepSeconds)
 	}
-	t.Median, t.PPS = median(secs), median(pps)
+	t.Median, t.PPS = flowcount.Median(secs), flowcount.Median(pps)
 	if t.sentMark != "" {
-		t.SweepMedian = median(sweeps)
+		t.SweepMedian = flowcount.Median(sweeps)
 	}
 	t.Found = t.last
 	for _, f := range t.Found {
@@ -576,15 +548,6 @@ func mustAtoi(s string) int {
 		panic(err)
 	}
 	return n
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // memory is routerwatch's peak memory on one range.
